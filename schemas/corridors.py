@@ -1,0 +1,33 @@
+import pandera.polars as pa
+import polars as pl
+
+from schemas.columns import SLUG
+from schemas.seed import Seed
+
+
+class Corridors(pa.DataFrameModel):
+    corridor_id: str = pa.Field(str_matches=SLUG, unique=True, description="Corridor key, e.g. instc_west, suez")
+    name: str = pa.Field(description="Human-readable corridor name")
+    branch: str = pa.Field(isin=["western", "trans_caspian", "eastern", "suez"], description="INSTC branch or the Suez baseline")
+    endpoints: str = pa.Field(description="The two ends of the route")
+    transit_days_min: int = pa.Field(ge=1, le=120, description="Fastest claimed transit time in days")
+    transit_days_max: int = pa.Field(ge=1, le=120, description="Slowest claimed transit time in days (claims conflict: keep ranges)")
+    transit_days_source: str = pa.Field(description="Who claimed the transit-time range")
+    description: str = pa.Field(description="How the route runs")
+    source: str = pa.Field(str_length={"min_value": 3}, description="Sources for the route")
+
+    @pa.dataframe_check(name="transit_days_min_le_max")
+    def _days_range(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("transit_days_min") <= pl.col("transit_days_max"))
+
+    class Config:
+        strict = True
+
+
+SEED = Seed(
+    name="corridors",
+    contract=Corridors,
+    path="corridors.csv",
+    description="Trade corridors between Iran and Russia: the three INSTC branches and the Suez baseline.",
+    row_check_columns=(("transit_days_min_le_max", "transit_days_max"),),
+)

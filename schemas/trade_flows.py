@@ -1,0 +1,47 @@
+import pandera.polars as pa
+import polars as pl
+
+from schemas.columns import HS_CODE, iso3_country
+from schemas.seed import Ref, Seed, references
+
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class TradeFlows(pa.DataFrameModel):
+    flow_id: str = pa.Field(str_matches=r"^[A-Za-z0-9_\-.:]+$", unique=True, description="Flow key, unique across all files")
+    period: str = pa.Field(str_matches=PERIOD, description="Month of the flow, YYYY-MM")
+    exporter_iso3: str = pa.Field(description="Exporting country (ISO 3166 alpha-3)")
+    importer_iso3: str = pa.Field(description="Importing country (ISO 3166 alpha-3)")
+    hs_code: str = pa.Field(str_matches=HS_CODE, description="HS code as text (2 to 10 digits, leading zeros kept)")
+    value: float = pa.Field(ge=0, description="Value of the flow in `currency`")
+    currency: str = pa.Field(description="Currency of `value`", metadata=references(Ref("fx_rates", "currency")))
+    quantity_kg: float = pa.Field(ge=0, nullable=True, description="Net weight in kg, when known")
+    corridor_id: str = pa.Field(
+        nullable=True, description="Observed corridor; empty when unknown", metadata=references(Ref("corridors", "corridor_id"))
+    )
+    channel_id: str = pa.Field(
+        nullable=True,
+        description="Observed payment channel; empty when unknown",
+        metadata=references(Ref("payment_channels", "channel_id")),
+    )
+    transit_iso3: str = pa.Field(nullable=True, description="Third country the goods passed through (ISO3), when known")
+    source: str = pa.Field(str_length={"min_value": 3}, description="Where the flow comes from (the shipped sample says it is illustrative)")
+    basis: str = pa.Field(isin=["exporter_reported", "importer_reported"], description="Which side reported the flow")
+
+    _iso3 = iso3_country("exporter_iso3", "importer_iso3", "transit_iso3")
+
+    @pa.dataframe_check(name="exporter_differs_from_importer")
+    def _partners(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("exporter_iso3") != pl.col("importer_iso3"))
+
+    class Config:
+        strict = True
+
+
+SEED = Seed(
+    name="trade_flows",
+    contract=TradeFlows,
+    path="trade_flows",
+    description="Trade flows by month, partner pair and HS code, one or more CSV files.",
+    row_check_columns=(("exporter_differs_from_importer", "importer_iso3"),),
+)
