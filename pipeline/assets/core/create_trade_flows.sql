@@ -1,0 +1,26 @@
+-- core.trade_flows: one row per valid input flow. The seed columns' comments come from the
+-- trade_flows contract; the columns derived here are described below.
+CREATE TABLE IF NOT EXISTS core.trade_flows (
+    flow_id          VARCHAR NOT NULL PRIMARY KEY,
+    period           DATE    NOT NULL,
+    exporter_iso3    VARCHAR NOT NULL,
+    importer_iso3    VARCHAR NOT NULL,
+    hs_code          VARCHAR NOT NULL,
+    value            DOUBLE  NOT NULL,
+    currency         VARCHAR NOT NULL,
+    quantity_kg      DOUBLE,
+    corridor_id      VARCHAR,
+    channel_id       VARCHAR,
+    transit_iso3     VARCHAR,
+    source           VARCHAR NOT NULL,
+    basis            VARCHAR NOT NULL,
+    category_id      VARCHAR,
+    value_usd        DOUBLE,
+    fx_usd_per_unit  DOUBLE,
+    fx_rate_type     VARCHAR,
+    fx_rate_date     DATE,
+    source_file      VARCHAR NOT NULL,
+    row_number       BIGINT  NOT NULL,
+    file_sha256      VARCHAR NOT NULL,
+    run_id           VARCHAR NOT NULL
+);

@@ -1,0 +1,197 @@
+"""Seed file → read & cast → validate → ref table, with bad rows kept aside in quality.quarantine
+and every file accounted for in quality.load_audit. One asset per reference seed, from one factory."""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from pipeline.contract import Checked, ContractError, check
+from pipeline.resources import SeedsFolder
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
+from pipeline.warehouse import Warehouse, read_sql, sql_literal
+from schemas import REFERENCE_SEEDS
+from schemas.seed import Seed
+
+OWNERS = ["team:detour"]
+DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN", pl.Date: "DATE"}
+PROVENANCE = (
+    (SOURCE_FILE, "VARCHAR", "Seed file the row was read from, relative to the seeds folder"),
+    (ROW_NUMBER, "BIGINT", "Line of the row in its file (the header is line 1)"),
+)
+ACCOUNTING_SQL = read_sql(__file__, "accounting.sql")
+PREVIEW_ROWS = 5
+
+
+def ref_table(seed: Seed) -> str:
+    return f"ref.{seed.name}"
+
+
+def seed_columns(seed: Seed) -> list[tuple[str, str, str]]:
+    """(name, DuckDB type, description) of the seed's columns, from its contract."""
+    return [
+        (name, DUCKDB_TYPES[seed.dtypes[name]], col.description or "") for name, col in seed.schema.columns.items()
+    ]
+
+
+def comment_sql(table: str, description: str, columns: list[tuple[str, str, str]]) -> str:
+    lines = [f"COMMENT ON TABLE {table} IS {sql_literal(description)};"]
+    lines += [f"COMMENT ON COLUMN {table}.{name} IS {sql_literal(text)};" for name, _, text in columns]
+    return "\n".join(lines)
+
+
+def read_and_check(seed: Seed, seeds_dir: Path, con: duckdb.DuckDBPyConnection) -> tuple[list[RawFile], Checked]:
+    """Read every file of the seed, then check all rows against the contract and the ref tables."""
+    try:
+        files = [read_seed_file(path, seed.columns, seeds_dir) for path in seed_files(seeds_dir, seed.path)]
+        raw = pl.concat([f.rows for f in files])
+
+        def lookup(ref_seed: str, column: str) -> list:
+            return [v for (v,) in con.execute(f"SELECT DISTINCT {column} FROM ref.{ref_seed}").fetchall()]
+
+        return files, check(raw, seed, lookup)
+    except (SeedFileError, ContractError) as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
+
+
+def record_load(
+    con: duckdb.DuckDBPyConnection, seed: Seed, files: list[RawFile], checked: Checked, run_id: str
+) -> None:
+    """Replace the seed's quarantine rows and append one audit row per file (inside the caller's transaction)."""
+    loaded_at = dt.datetime.now(dt.UTC)
+    quarantine = checked.quarantine  # noqa: F841 - scanned by DuckDB below
+    con.execute("DELETE FROM quality.quarantine WHERE seed = ?", [seed.name])
+    con.execute(
+        """INSERT INTO quality.quarantine
+               (seed, source_file, row_number, column_name, rule, bad_value, raw_record, run_id, loaded_at)
+           SELECT $seed, source_file, row_number, column_name, rule, bad_value, raw_record, $run_id, $loaded_at
+           FROM quarantine""",
+        {"seed": seed.name, "run_id": run_id, "loaded_at": loaded_at},
+    )
+    loaded = checked.good.group_by(SOURCE_FILE).len("rows_loaded")
+    kept_aside = checked.quarantine.group_by(SOURCE_FILE).agg(pl.col(ROW_NUMBER).n_unique().alias("rows_quarantined"))
+    audit = (  # noqa: F841 - scanned by DuckDB below
+        pl.DataFrame(
+            {
+                SOURCE_FILE: [f.name for f in files],
+                "file_sha256": [f.sha256 for f in files],
+                "rows_read": [f.rows.height for f in files],
+            }
+        )
+        .join(loaded, on=SOURCE_FILE, how="left")
+        .join(kept_aside, on=SOURCE_FILE, how="left")
+        .with_columns(pl.col("rows_loaded", "rows_quarantined").fill_null(0))
+    )
+    con.execute(
+        """INSERT INTO quality.load_audit
+               (run_id, seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, loaded_at)
+           SELECT $run_id, $seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, $loaded_at
+           FROM audit""",
+        {"seed": seed.name, "run_id": run_id, "loaded_at": loaded_at},
+    )
+
+
+def contract_check(seed: Seed, checked: Checked) -> dg.AssetCheckResult:
+    by_rule = checked.quarantine.group_by("column_name", "rule").len().sort("len", descending=True)
+    examples = checked.quarantine.head(10).select(SOURCE_FILE, ROW_NUMBER, "column_name", "rule", "bad_value")
+    return dg.AssetCheckResult(
+        check_name="contract",
+        passed=checked.rows_quarantined == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{checked.rows_quarantined} of {checked.rows_read} rows broke the {seed.name} contract",
+        metadata={
+            "rows_read": checked.rows_read,
+            "rows_quarantined": checked.rows_quarantined,
+            "failures_by_rule": dg.MetadataValue.md(markdown_table(by_rule)),
+            "examples": dg.MetadataValue.md(markdown_table(examples)),
+        },
+    )
+
+
+def accounting_check(con: duckdb.DuckDBPyConnection, seed: Seed, table: str, run_id: str) -> dg.AssetCheckResult:
+    rows = con.execute(ACCOUNTING_SQL.format(table=table), {"seed": seed.name, "run_id": run_id}).pl()
+    unbalanced = rows.filter(~pl.col("balanced"))
+    return dg.AssetCheckResult(
+        check_name="accounting",
+        passed=rows.height > 0 and unbalanced.height == 0,
+        description="rows_read = rows_loaded + rows_quarantined for every file, and both match the tables",
+        metadata={
+            "files": rows.height,
+            "rows_read": int(rows["rows_read"].sum()),
+            "unbalanced_files": dg.MetadataValue.md(markdown_table(unbalanced)),
+        },
+    )
+
+
+def markdown_table(df: pl.DataFrame) -> str:
+    if df.height == 0:
+        return "_none_"
+    cells = [[("" if v is None else str(v)).replace("|", "\\|")[:80] for v in row] for row in df.iter_rows()]
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * df.width]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str, str]]) -> dict:
+    return {
+        "dagster/table_name": table,
+        "dagster/row_count": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, type_, description=text) for name, type_, text in columns]
+        ),
+        "preview": dg.MetadataValue.md(markdown_table(con.sql(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}").pl())),
+    }
+
+
+def check_specs(key: dg.AssetKey, *extra: dg.AssetCheckSpec) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("contract", asset=key, description="Rows breaking the pandera contract (kept aside)"),
+        dg.AssetCheckSpec(
+            "accounting", asset=key, blocking=True, description="rows_read = rows_loaded + rows_quarantined"
+        ),
+        *extra,
+    ]
+
+
+def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["ref", seed.name])
+    table = ref_table(seed)
+    columns = [*seed_columns(seed), *PROVENANCE]
+
+    @dg.asset(
+        key=key,
+        description=f"{seed.description}\n\nSeed `{seed.path}`, contract `schemas/{seed.name}.py`, table `{table}`.",
+        group_name="reference",
+        kinds={"polars", "pandera", "duckdb"},
+        owners=OWNERS,
+        deps=[dg.AssetKey(["ref", upstream]) for upstream in seed.upstream],
+        check_specs=check_specs(key),
+    )
+    def _reference_asset(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
+        with warehouse.connect() as con:
+            files, checked = read_and_check(seed, seeds.folder, con)
+            good = checked.good  # noqa: F841 - scanned by DuckDB below
+            column_list = ", ".join(name for name, _, _ in columns)
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t, _ in columns)})")
+            con.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM good")
+            con.execute(comment_sql(table, seed.description, columns))
+            record_load(con, seed, files, checked, context.run_id)
+            con.execute("COMMIT")
+            yield dg.MaterializeResult(
+                metadata={
+                    **table_metadata(con, table, columns),
+                    "rows_read": checked.rows_read,
+                    "rows_quarantined": checked.rows_quarantined,
+                    "files": dg.MetadataValue.md("\n".join(f"- `{f.name}` sha256 `{f.sha256[:12]}`" for f in files)),
+                }
+            )
+            yield contract_check(seed, checked)
+            yield accounting_check(con, seed, table, context.run_id)
+
+    return _reference_asset
+
+
+reference_assets = [build_reference_asset(seed) for seed in REFERENCE_SEEDS]

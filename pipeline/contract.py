@@ -1,0 +1,141 @@
+"""Cast text rows to a seed's contract, validate them with pandera, check cross-seed references,
+and split good rows from bad ones. Each failed rule on a row becomes one failure record."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE
+from schemas.seed import Seed
+
+IDX = "_idx"
+FAILURE_COLUMNS = {
+    IDX: pl.Int64,
+    "column_name": pl.String,
+    "rule": pl.String,
+    "bad_value": pl.String,
+}
+QUARANTINE_COLUMNS = [SOURCE_FILE, ROW_NUMBER, "column_name", "rule", "bad_value", "raw_record"]
+TRUE_FALSE = {"true": True, "false": False, "t": True, "f": False, "1": True, "0": False, "yes": True, "no": False}
+CAST_RULES = {
+    pl.Int64: "type: not a whole number",
+    pl.Float64: "type: not a number",
+    pl.Boolean: "type: not true/false",
+    pl.Date: "type: not a date (YYYY-MM-DD)",
+}
+
+Lookup = Callable[[str, str], list]  # (seed, column) -> values present in ref.<seed>
+
+
+class ContractError(Exception):
+    """The contract failed for the table as a whole (no row to blame)."""
+
+
+@dataclass(frozen=True)
+class Checked:
+    good: pl.DataFrame  # typed seed columns + source_file, row_number
+    quarantine: pl.DataFrame  # QUARANTINE_COLUMNS, one row per failed rule
+    rows_read: int
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rows_read - self.good.height
+
+
+def _cast_expr(name: str, dtype: pl.DataType) -> pl.Expr:
+    text = pl.col(name).str.strip_chars()
+    text = pl.when(text == "").then(None).otherwise(text)
+    if dtype == pl.String:
+        return text.alias(name)
+    if dtype == pl.Boolean:
+        return text.str.to_lowercase().replace_strict(TRUE_FALSE, default=None, return_dtype=pl.Boolean).alias(name)
+    if dtype == pl.Date:
+        return text.str.to_date("%Y-%m-%d", strict=False).alias(name)
+    return text.cast(dtype, strict=False).alias(name)
+
+
+def cast(raw: pl.DataFrame, seed: Seed) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Typed frame (unparseable values become null) and a failure per value that did not parse."""
+    dtypes = seed.dtypes
+    typed = raw.with_columns(_cast_expr(c, t) for c, t in dtypes.items())
+    failures = [
+        raw.filter(pl.col(c).str.strip_chars().str.len_chars() > 0, typed[c].is_null())
+        .select(
+            pl.col(IDX),
+            pl.lit(c).alias("column_name"),
+            pl.lit(CAST_RULES[t]).alias("rule"),
+            pl.col(c).alias("bad_value"),
+        )
+        for c, t in dtypes.items()
+        if t in CAST_RULES
+    ]
+    return typed, pl.concat([pl.DataFrame(schema=FAILURE_COLUMNS), *failures])
+
+
+def pandera_failures(typed: pl.DataFrame, seed: Seed) -> pl.DataFrame:
+    try:
+        seed.contract.validate(typed.select(seed.columns), lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    else:
+        return pl.DataFrame(schema=FAILURE_COLUMNS)
+    table_level = cases.filter(pl.col("index").is_null())
+    if table_level.height:
+        details = "; ".join(f"{r['column']}: {r['check']}" for r in table_level.head(5).iter_rows(named=True))
+        raise ContractError(f"{seed.name}: contract failed for the whole table: {details}")
+    rows = []
+    for case in cases.iter_rows(named=True):
+        column = case["column"] if case["schema_context"] == "Column" else seed.column_for_check(case["check"])
+        bad = typed[case["index"], column] if column and case["schema_context"] != "Column" else case["failure_case"]
+        rows.append((case["index"], column, case["check"], None if bad is None else str(bad)))
+    return pl.DataFrame(rows, schema=FAILURE_COLUMNS, orient="row")
+
+
+def reference_failures(typed: pl.DataFrame, seed: Seed, lookup: Lookup) -> pl.DataFrame:
+    failures = []
+    for column, refs in seed.references.items():
+        for ref in refs:
+            value = pl.col(column)
+            applies = value.is_not_null()
+            if ref.wildcard is not None:
+                applies &= value != ref.wildcard
+            if ref.when is not None:
+                applies &= pl.col(ref.when[0]) == ref.when[1]
+            missing = ~value.is_in(pl.Series(lookup(ref.seed, ref.column), dtype=typed.schema[column]))
+            failures.append(
+                typed.filter(applies & missing).select(
+                    pl.col(IDX),
+                    pl.lit(column).alias("column_name"),
+                    pl.lit(ref.rule).alias("rule"),
+                    value.cast(pl.String).alias("bad_value"),
+                )
+            )
+    return pl.concat([pl.DataFrame(schema=FAILURE_COLUMNS), *failures])
+
+
+def check(raw: pl.DataFrame, seed: Seed, lookup: Lookup) -> Checked:
+    """Cast, validate and reference-check `raw` (text columns + provenance); split good from bad."""
+    raw = raw.with_row_index(IDX).with_columns(pl.col(IDX).cast(pl.Int64))
+    typed, cast_failed = cast(raw, seed)
+    # A value that did not parse is null now: its not-null failure would only repeat the cast failure.
+    failed_cells = cast_failed.select(IDX, "column_name")
+    failures = pl.concat(
+        [
+            cast_failed,
+            pandera_failures(typed, seed).join(failed_cells, on=[IDX, "column_name"], how="anti", nulls_equal=True),
+            reference_failures(typed, seed, lookup),
+        ]
+    )
+    bad_idx = failures.get_column(IDX).unique()
+    good = typed.filter(~pl.col(IDX).is_in(bad_idx.implode())).select(*seed.columns, SOURCE_FILE, ROW_NUMBER)
+    raw_records = raw.select(
+        IDX, SOURCE_FILE, ROW_NUMBER, pl.struct(seed.columns).struct.json_encode().alias("raw_record")
+    )
+    quarantine = (
+        failures.join(raw_records, on=IDX, how="left")
+        .sort(IDX, "column_name", "rule", nulls_last=True)
+        .select(QUARANTINE_COLUMNS)
+    )
+    return Checked(good=good, quarantine=quarantine, rows_read=raw.height)

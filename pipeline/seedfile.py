@@ -1,0 +1,85 @@
+"""Read a seed file as text, refusing files that cannot be loaded at all with one clear message."""
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+ROW_NUMBER = "row_number"  # line of the row in its file; the header is line 1
+SOURCE_FILE = "source_file"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class SeedFileError(Exception):
+    """A file-level fault: the file as a whole cannot be loaded. The message names file and problem."""
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path
+    name: str  # as stored in tables: relative to the seeds folder
+    sha256: str
+    rows: pl.DataFrame  # every seed column as text, plus source_file and row_number
+
+
+def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
+    """The files of a seed: one CSV, or every CSV in a folder (sorted)."""
+    path = seeds_dir / relative
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        if not files:
+            raise SeedFileError(f"{path}: folder holds no .csv files")
+        return files
+    if not path.exists():
+        raise SeedFileError(f"{path}: file not found")
+    return [path]
+
+
+def read_seed_file(path: Path, columns: list[str], seeds_dir: Path) -> RawFile:
+    data = path.read_bytes()
+    name = str(path.relative_to(seeds_dir)) if path.is_relative_to(seeds_dir) else str(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM):]
+    if not data.strip():
+        raise SeedFileError(f"{path}: file is empty (expected a header line: {','.join(columns)})")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise SeedFileError(
+            f"{path}: not valid UTF-8 (line {line}, byte {err.start}: {data[err.start:err.start + 1]!r}); "
+            "save the file as UTF-8"
+        ) from None
+
+    header = next(csv.reader(io.StringIO(text.splitlines()[0])))
+    header = [h.strip() for h in header]
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise SeedFileError(f"{path}: duplicate column(s) in header: {', '.join(duplicates)}")
+    missing = [c for c in columns if c not in header]
+    unknown = [h for h in header if h not in columns]
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"missing column(s): {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s): {', '.join(unknown)}")
+        raise SeedFileError(f"{path}: {'; '.join(problems)} (expected: {','.join(columns)})")
+
+    try:
+        rows = pl.read_csv(io.StringIO(text), infer_schema=False, new_columns=header)
+    except pl.exceptions.PolarsError as err:
+        first_line = str(err).strip().splitlines()[0]
+        raise SeedFileError(f"{path}: cannot be parsed as CSV: {first_line}") from None
+    if rows.height == 0:
+        raise SeedFileError(f"{path}: has a header but no data rows")
+
+    rows = rows.select(columns).with_columns(
+        pl.lit(name).alias(SOURCE_FILE),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(ROW_NUMBER),
+    )
+    return RawFile(path=path, name=name, sha256=sha256, rows=rows)

@@ -1,0 +1,66 @@
+"""The warehouse: every run builds into a private build file; `publish` swaps a complete copy over
+the published file atomically, so SQL clients holding it open read-only never block a refresh and
+never see a half-built state (they keep their snapshot until they reconnect)."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+SETUP_SQL = (Path(__file__).parent / "warehouse.sql").read_text()
+
+
+def read_sql(module_file: str, name: str) -> str:
+    """A .sql file that lives beside the module that runs it."""
+    return (Path(module_file).parent / name).read_text()
+
+
+def sql_literal(text: str) -> str:
+    """Quote text written by the code (comments); DDL cannot take bound parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The published DuckDB file (`path`) and the build file beside it that runs write to."""
+
+    path: str
+
+    @property
+    def published_path(self) -> Path:
+        return Path(self.path)
+
+    @property
+    def build_path(self) -> Path:
+        published = self.published_path
+        return published.with_name(f"{published.stem}.build{published.suffix or '.duckdb'}")
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Read-write connection to the build file, started from the published warehouse if needed."""
+        build = self.build_path
+        if not build.exists():
+            build.parent.mkdir(parents=True, exist_ok=True)
+            if self.published_path.exists():
+                shutil.copyfile(self.published_path, build)
+        con = duckdb.connect(str(build))
+        try:
+            con.execute(SETUP_SQL)
+            yield con
+        finally:
+            con.close()
+
+    def publish(self) -> Path:
+        """Checkpoint the build file and atomically replace the published file with a copy of it."""
+        with self.connect() as con:
+            con.execute("CHECKPOINT")
+        published = self.published_path
+        staged = published.with_name(published.name + ".publishing")
+        shutil.copyfile(self.build_path, staged)
+        with open(staged, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(staged, published)
+        return published

@@ -1,0 +1,47 @@
+-- Schemas and the quality tables every load writes to; run on each connection (idempotent).
+CREATE SCHEMA IF NOT EXISTS ref;
+CREATE SCHEMA IF NOT EXISTS core;
+CREATE SCHEMA IF NOT EXISTS quality;
+CREATE SCHEMA IF NOT EXISTS marts;
+
+CREATE TABLE IF NOT EXISTS quality.quarantine (
+    seed         VARCHAR NOT NULL,
+    source_file  VARCHAR NOT NULL,
+    row_number   BIGINT  NOT NULL,
+    column_name  VARCHAR,
+    rule         VARCHAR NOT NULL,
+    bad_value    VARCHAR,
+    raw_record   JSON    NOT NULL,
+    run_id       VARCHAR NOT NULL,
+    loaded_at    TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE quality.quarantine IS 'Rows kept aside by the seed contracts: one row per failed rule; the latest load of each seed file.';
+COMMENT ON COLUMN quality.quarantine.seed IS 'Seed the row belongs to';
+COMMENT ON COLUMN quality.quarantine.source_file IS 'File the row was read from, relative to the seeds folder';
+COMMENT ON COLUMN quality.quarantine.row_number IS 'Line of the row in its file (the header is line 1)';
+COMMENT ON COLUMN quality.quarantine.column_name IS 'Column that broke the rule';
+COMMENT ON COLUMN quality.quarantine.rule IS 'Rule that failed: a type, a pandera check or a cross-seed reference';
+COMMENT ON COLUMN quality.quarantine.bad_value IS 'Value that broke the rule, as text';
+COMMENT ON COLUMN quality.quarantine.raw_record IS 'The whole row as read, all columns as text';
+COMMENT ON COLUMN quality.quarantine.run_id IS 'Dagster run that loaded the file';
+COMMENT ON COLUMN quality.quarantine.loaded_at IS 'When the run loaded the file';
+
+CREATE TABLE IF NOT EXISTS quality.load_audit (
+    run_id            VARCHAR NOT NULL,
+    seed              VARCHAR NOT NULL,
+    source_file       VARCHAR NOT NULL,
+    file_sha256       VARCHAR NOT NULL,
+    rows_read         BIGINT  NOT NULL,
+    rows_loaded       BIGINT  NOT NULL,
+    rows_quarantined  BIGINT  NOT NULL,
+    loaded_at         TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE quality.load_audit IS 'Every load of every seed file, per run: rows_read = rows_loaded + rows_quarantined.';
+COMMENT ON COLUMN quality.load_audit.run_id IS 'Dagster run that loaded the file';
+COMMENT ON COLUMN quality.load_audit.seed IS 'Seed the file belongs to';
+COMMENT ON COLUMN quality.load_audit.source_file IS 'File, relative to the seeds folder';
+COMMENT ON COLUMN quality.load_audit.file_sha256 IS 'SHA-256 of the file bytes as read';
+COMMENT ON COLUMN quality.load_audit.rows_read IS 'Data rows in the file';
+COMMENT ON COLUMN quality.load_audit.rows_loaded IS 'Rows written to the seed''s table';
+COMMENT ON COLUMN quality.load_audit.rows_quarantined IS 'Rows kept aside in quality.quarantine (rows, not failures)';
+COMMENT ON COLUMN quality.load_audit.loaded_at IS 'When the run loaded the file';
