@@ -29,5 +29,5 @@ SEED = Seed(
     contract=Corridors,
     path="corridors.csv",
     description="Trade corridors between Iran and Russia: the three INSTC branches and the Suez baseline.",
-    row_check_columns=(("transit_days_min_le_max", "transit_days_max"),),
+    row_check_columns=(("transit_days_min_le_max", "transit_days_min"),),
 )

@@ -1,0 +1,72 @@
+"""Shared fixtures: copies of the shipped seeds, and real Dagster runs into real DuckDB files."""
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED_SEEDS = REPO / "seeds"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@dataclass
+class Build:
+    seeds: Path
+    warehouse: Path
+    result: dg.ExecuteInProcessResult
+
+    def query(self, sql: str, params=None, published: bool = True) -> list[tuple]:
+        path = self.warehouse if published else self.warehouse.with_name("detour.build.duckdb")
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def failure(self, step_key: str) -> str:
+        for event in self.result.all_events:
+            if event.event_type == dg.DagsterEventType.STEP_FAILURE and event.step_key == step_key:
+                data = event.step_failure_data
+                return data.user_failure_data.description if data.user_failure_data else data.error.message
+        raise AssertionError(f"step {step_key} did not fail")
+
+    def succeeded(self, step_key: str) -> bool:
+        return any(
+            e.event_type == dg.DagsterEventType.STEP_SUCCESS and e.step_key == step_key for e in self.result.all_events
+        )
+
+
+def materialize(seeds: Path, warehouse: Path, instance: dg.DagsterInstance | None = None) -> Build:
+    """One real Dagster run of every asset, in process, into `warehouse` (and its build file)."""
+    from pipeline.definitions import defs
+    from pipeline.resources import SeedsFolder
+    from pipeline.warehouse import Warehouse
+
+    assets = list(defs.assets)
+    result = dg.materialize(
+        assets,
+        resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    return Build(seeds=seeds, warehouse=warehouse, result=result)
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A private copy of the shipped seeds, free to edit."""
+    return Path(shutil.copytree(SHIPPED_SEEDS, tmp_path / "seeds"))
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory) -> Build:
+    """The shipped seeds built once for the session (read-only use)."""
+    return materialize(SHIPPED_SEEDS, tmp_path_factory.mktemp("shipped") / "detour.duckdb")
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent: the real public data files live beside the repository, not in it")
+    return SHARED_DATA

@@ -1,0 +1,96 @@
+"""SQL clients and the command line: a reader holding the published file open never blocks a
+refresh; `detour-run` builds from the seeds and warehouse it is pointed at and touches nothing else."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from pipeline.sample_flows import write as write_sample
+from tests.conftest import REPO, SHIPPED_SEEDS, materialize
+from tests.seededit import read_rows, write_rows
+
+READER = textwrap.dedent(
+    """
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    count = "SELECT count(*) FROM core.trade_flows"
+    print(con.execute(count).fetchone()[0], flush=True)
+    sys.stdin.readline()  # hold the file open until told
+    print(con.execute(count).fetchone()[0], flush=True)
+    con.close()
+    print(duckdb.connect(sys.argv[1], read_only=True).execute(count).fetchone()[0], flush=True)
+    """
+)
+
+
+def test_a_read_only_reader_does_not_block_a_refresh_and_keeps_its_snapshot(seeds, tmp_path):
+    warehouse = tmp_path / "detour.duckdb"
+    assert materialize(seeds, warehouse).result.success
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        before = int(reader.stdout.readline())
+        header, rows = read_rows(seeds / "trade_flows" / "2024-12.csv")
+        write_rows(seeds / "trade_flows" / "2024-12.csv", header, rows[:10])
+
+        refresh = materialize(seeds, warehouse)
+
+        assert refresh.result.success
+        out, _ = reader.communicate("\n", timeout=60)
+    finally:
+        reader.kill()
+    still_open, reconnected = map(int, out.split())
+    assert still_open == before
+    assert reconnected == before - (len(rows) - 10)
+
+
+def test_detour_run_builds_from_the_given_paths_and_prints_a_summary(seeds, tmp_path):
+    warehouse = tmp_path / "elsewhere" / "w.duckdb"
+    env = {
+        **os.environ,
+        "DETOUR_SEEDS_DIR": str(seeds),
+        "DETOUR_WAREHOUSE": str(warehouse),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    before = sorted(p.name for p in REPO.iterdir())
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "trade_flows" in done.stdout and "21648" in done.stdout and "quarantined" in done.stdout
+    assert f"tables in {warehouse}" in done.stdout
+    assert warehouse.exists()
+    assert sorted(p.name for p in REPO.iterdir()) == before
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["w.build.duckdb", "w.duckdb"]
+
+
+def test_detour_run_names_the_broken_file_and_exits_non_zero(seeds, tmp_path):
+    (seeds / "corridors.csv").write_text("corridor_id,name\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        "DETOUR_SEEDS_DIR": str(seeds),
+        "DETOUR_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    done = subprocess.run([sys.executable, "-m", "pipeline.run"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert f"{seeds / 'corridors.csv'}: missing column(s): branch" in done.stdout
+    assert "Traceback" not in done.stdout
+
+
+def test_the_shipped_sample_is_exactly_what_its_script_writes(tmp_path):
+    out = tmp_path / "flows"
+    write_sample(SHIPPED_SEEDS, out)
+    shipped = sorted((SHIPPED_SEEDS / "trade_flows").glob("*.csv"))
+    assert [p.name for p in shipped] == sorted(p.name for p in out.glob("*.csv"))
+    for path in shipped:
+        assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_the_sample_says_it_is_illustrative(shipped_build):
+    sources = {s for (s,) in shipped_build.query("SELECT DISTINCT source FROM core.trade_flows")}
+    assert sources and all("illustrative" in s for s in sources)
+    assert Path(SHIPPED_SEEDS / "trade_flows").is_dir()
