@@ -14,7 +14,11 @@ class CorridorLegs(pa.DataFrameModel):
     to_lat: float = pa.Field(ge=-90, le=90, description="Latitude of the end, degrees")
     to_lon: float = pa.Field(ge=-180, le=180, description="Longitude of the end, degrees")
     mode: str = pa.Field(isin=["rail", "road", "sea", "river", "pipeline", "air"], description="Transport mode of the leg")
-    country_iso3: str = pa.Field(nullable=True, description="Jurisdiction the leg crosses (ISO 3166 alpha-3); empty on the high seas")
+    country_iso3: str = pa.Field(
+        nullable=True,
+        description="Jurisdiction the leg crosses (ISO 3166 alpha-3); empty on the high seas",
+        metadata=references(Ref("jurisdictions", "country_iso3")),
+    )
     distance_km: float = pa.Field(gt=0, le=20000, description="Length of the leg in km")
     source: str = pa.Field(str_length={"min_value": 3}, description="Source or estimate behind the leg")
 

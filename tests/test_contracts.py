@@ -76,9 +76,8 @@ def test_a_bad_value_quarantines_its_row_and_keeps_the_rest(seeds, name, column,
     result = checked(seeds, name, file)
     bad = result.quarantine.filter(result.quarantine["row_number"] == row + 2)
     assert bad.height >= 1, result.quarantine
-    hit = bad.filter(bad["column_name"] == column)
+    hit = bad.filter(bad["column_name"] == column, bad["rule"].str.contains(rule, literal=True))
     assert hit.height == 1, bad
-    assert rule in hit["rule"][0]
     assert hit["source_file"][0] == file
     assert str(hit["bad_value"][0]).startswith(value.split("|")[0][:2]) or value == ""
     assert value in hit["raw_record"][0] or value == ""

@@ -68,7 +68,7 @@ def test_a_flow_takes_the_category_of_its_longest_hs_prefix(small_build):
 
 def test_value_usd_uses_the_rate_in_force_for_the_period(small_build):
     rows = {
-        fid: (usd, rate_type, str(date))
+        fid: (float(usd), rate_type, str(date))
         for fid, usd, rate_type, date in small_build.query(
             "SELECT flow_id, value_usd, fx_rate_type, fx_rate_date FROM core.trade_flows"
         )

@@ -14,8 +14,8 @@ from pipeline.assets.ingest import (
     read_and_check,
     record_load,
     seed_columns,
-    table_metadata,
 )
+from pipeline.assets.tables import table_metadata
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import SOURCE_FILE
 from pipeline.warehouse import Warehouse, read_sql
@@ -28,7 +28,7 @@ INSERT_SQL = read_sql(__file__, "core/insert_trade_flows.sql")
 CHECKS_SQL = read_sql(__file__, "core/checks_trade_flows.sql")
 DERIVED_COLUMNS = (
     ("category_id", "VARCHAR", "Goods category of the longest matching HS prefix in ref.hs_categories"),
-    ("value_usd", "DOUBLE", "value converted to US dollars at the rate in force for the period"),
+    ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
     ("fx_rate_type", "VARCHAR", "Rate type used: market where published, else official"),
     ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period)"),
@@ -72,7 +72,6 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         incoming = checked.good.join(hashes, on=SOURCE_FILE, how="left")  # noqa: F841 - scanned by DuckDB
         con.execute("BEGIN TRANSACTION")
         con.execute(CREATE_SQL)
-        con.execute("DELETE FROM core.trade_flows")
         con.execute(INSERT_SQL, {"run_id": context.run_id})
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
         record_load(con, TRADE_FLOWS, files, checked, context.run_id)
@@ -81,7 +80,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         without_usd, without_category, flows = con.execute(CHECKS_SQL).fetchone()
         yield dg.MaterializeResult(
             metadata={
-                **table_metadata(con, TABLE, COLUMNS),
+                **table_metadata(con, TABLE),
                 "rows_read": checked.rows_read,
                 "rows_quarantined": checked.rows_quarantined,
                 "files": len(files),

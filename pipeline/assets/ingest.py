@@ -11,6 +11,7 @@ import polars as pl
 from pipeline.contract import Checked, ContractError, check
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
+from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.warehouse import Warehouse, read_sql, sql_literal
 from schemas import REFERENCE_SEEDS
 from schemas.seed import Seed
@@ -22,7 +23,6 @@ PROVENANCE = (
     (ROW_NUMBER, "BIGINT", "Line of the row in its file (the header is line 1)"),
 )
 ACCOUNTING_SQL = read_sql(__file__, "accounting.sql")
-PREVIEW_ROWS = 5
 
 
 def ref_table(seed: Seed) -> str:
@@ -125,26 +125,6 @@ def accounting_check(con: duckdb.DuckDBPyConnection, seed: Seed, table: str, run
     )
 
 
-def markdown_table(df: pl.DataFrame) -> str:
-    if df.height == 0:
-        return "_none_"
-    cells = [[("" if v is None else str(v)).replace("|", "\\|")[:80] for v in row] for row in df.iter_rows()]
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * df.width]
-    lines += ["| " + " | ".join(row) + " |" for row in cells]
-    return "\n".join(lines)
-
-
-def table_metadata(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str, str]]) -> dict:
-    return {
-        "dagster/table_name": table,
-        "dagster/row_count": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0],
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name, type_, description=text) for name, type_, text in columns]
-        ),
-        "preview": dg.MetadataValue.md(markdown_table(con.sql(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}").pl())),
-    }
-
-
 def check_specs(key: dg.AssetKey, *extra: dg.AssetCheckSpec) -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec("contract", asset=key, description="Rows breaking the pandera contract (kept aside)"),
@@ -182,7 +162,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
             con.execute("COMMIT")
             yield dg.MaterializeResult(
                 metadata={
-                    **table_metadata(con, table, columns),
+                    **table_metadata(con, table),
                     "rows_read": checked.rows_read,
                     "rows_quarantined": checked.rows_quarantined,
                     "files": dg.MetadataValue.md("\n".join(f"- `{f.name}` sha256 `{f.sha256[:12]}`" for f in files)),

@@ -1,6 +1,6 @@
 -- core.trade_flows: one row per valid input flow. The seed columns' comments come from the
 -- trade_flows contract; the columns derived here are described below.
-CREATE TABLE IF NOT EXISTS core.trade_flows (
+CREATE OR REPLACE TABLE core.trade_flows (
     flow_id          VARCHAR NOT NULL PRIMARY KEY,
     period           DATE    NOT NULL,
     exporter_iso3    VARCHAR NOT NULL,
@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS core.trade_flows (
     source           VARCHAR NOT NULL,
     basis            VARCHAR NOT NULL,
     category_id      VARCHAR,
-    value_usd        DOUBLE,
+    value_usd        DECIMAL(18, 2),
     fx_usd_per_unit  DOUBLE,
     fx_rate_type     VARCHAR,
     fx_rate_date     DATE,

@@ -20,7 +20,7 @@ WITH flows AS (
 SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.value, f.currency, f.quantity_kg,
        f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis,
        coalesce(c6.category_id, c4.category_id, c2.category_id) AS category_id,
-       f.value * r.usd_per_unit AS value_usd,
+       CAST(f.value * r.usd_per_unit AS DECIMAL(18, 2)) AS value_usd,
        r.usd_per_unit,
        r.rate_type,
        r.date,

@@ -1,0 +1,78 @@
+-- Routing of every flow (into the temporary table `routed`): a flow with an observed channel or
+-- corridor keeps it (basis observed); one without is split by the most specific allocation rule
+-- valid for its month (basis allocated, with the rule id); with no rule it stays unallocated.
+-- The channel split and the corridor split multiply. Rules are resolved once per distinct
+-- (exporter, importer, category, month), then joined back to the flows on equal keys.
+CREATE OR REPLACE TEMP TABLE flow_keys AS
+SELECT DISTINCT exporter_iso3, importer_iso3, coalesce(category_id, '') AS category_id, period
+FROM core.trade_flows;
+
+CREATE OR REPLACE TEMP TABLE key_rules AS
+SELECT k.exporter_iso3, k.importer_iso3, k.category_id, k.period,
+       r.dimension, r.rule_id, r.target_id, r.share
+FROM flow_keys k
+JOIN ref.allocation_rules r
+  ON r.exporter_iso3 IN (k.exporter_iso3, '*')
+ AND r.importer_iso3 IN (k.importer_iso3, '*')
+ AND r.category_id IN (k.category_id, '*')
+ AND k.period >= r.valid_from
+ AND (r.valid_to IS NULL OR k.period < r.valid_to)
+-- the most specific key wins: exporter, then importer, then category; then the latest start
+QUALIFY dense_rank() OVER (
+    PARTITION BY k.exporter_iso3, k.importer_iso3, k.category_id, k.period, r.dimension
+    ORDER BY (r.exporter_iso3 <> '*')::INT + (r.importer_iso3 <> '*')::INT + (r.category_id <> '*')::INT DESC,
+             r.exporter_iso3 <> '*' DESC, r.importer_iso3 <> '*' DESC, r.valid_from DESC
+) = 1;
+
+CREATE OR REPLACE TEMP TABLE routed AS
+WITH flows AS (
+    SELECT *, coalesce(category_id, '') AS category_key FROM core.trade_flows
+), channel_split AS (
+    SELECT f.flow_id,
+           coalesce(f.channel_id, kr.target_id) AS channel_id,
+           CASE WHEN f.channel_id IS NOT NULL THEN 'observed'
+                WHEN kr.rule_id IS NOT NULL THEN 'allocated'
+                ELSE 'unallocated' END AS channel_basis,
+           CASE WHEN f.channel_id IS NULL THEN kr.rule_id END AS channel_rule_id,
+           CASE WHEN f.channel_id IS NULL THEN coalesce(kr.share, 1.0) ELSE 1.0 END AS channel_share
+    FROM flows f
+    LEFT JOIN key_rules kr
+      ON f.channel_id IS NULL AND kr.dimension = 'channel'
+     AND kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
+     AND kr.category_id = f.category_key AND kr.period = f.period
+), corridor_split AS (
+    SELECT f.flow_id,
+           coalesce(f.corridor_id, kr.target_id) AS corridor_id,
+           CASE WHEN f.corridor_id IS NOT NULL THEN 'observed'
+                WHEN kr.rule_id IS NOT NULL THEN 'allocated'
+                ELSE 'unallocated' END AS corridor_basis,
+           CASE WHEN f.corridor_id IS NULL THEN kr.rule_id END AS corridor_rule_id,
+           CASE WHEN f.corridor_id IS NULL THEN coalesce(kr.share, 1.0) ELSE 1.0 END AS corridor_share
+    FROM flows f
+    LEFT JOIN key_rules kr
+      ON f.corridor_id IS NULL AND kr.dimension = 'corridor'
+     AND kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
+     AND kr.category_id = f.category_key AND kr.period = f.period
+), split AS (
+    SELECT f.*, ch.channel_id AS routed_channel_id, ch.channel_basis, ch.channel_rule_id,
+           co.corridor_id AS routed_corridor_id, co.corridor_basis, co.corridor_rule_id,
+           ch.channel_share * co.corridor_share AS share,
+           CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2)) AS rounded_usd,
+           row_number() OVER (
+               PARTITION BY f.flow_id
+               ORDER BY ch.channel_share * co.corridor_share DESC, ch.channel_id, co.corridor_id
+           ) AS route_seq
+    FROM flows f
+    JOIN channel_split ch USING (flow_id)
+    JOIN corridor_split co USING (flow_id)
+)
+SELECT flow_id, route_seq, period, exporter_iso3, importer_iso3, hs_code, category_id, transit_iso3, basis,
+       routed_channel_id AS channel_id, channel_basis, channel_rule_id,
+       routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
+       share,
+       -- cents are rounded per row; the largest share takes the remainder so every flow adds up exactly
+       CASE WHEN route_seq = 1
+            THEN value_usd - (sum(rounded_usd) OVER (PARTITION BY flow_id) - rounded_usd)
+            ELSE rounded_usd END AS value_usd,
+       quantity_kg * share AS quantity_kg
+FROM split;

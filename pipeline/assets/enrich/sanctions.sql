@@ -1,0 +1,83 @@
+-- Point-in-time sanctions: every measure in force in a routed row's month that hits it, by HS code
+-- or HS prefix (equi-joins on the 2-, 4- and 6-digit prefixes), by channel, or by country
+-- (exporter, importer, transit country, or a country the corridor crosses).
+-- In force: the measure starts before the month ends and has not ended by the month's first day,
+-- so a measure effective 2022-03-12 flags March 2022 flows and never an earlier one.
+-- Goods and channel measures aimed at a country apply in their direction: an export ban (or a
+-- no-Russia clause) to flows into the target country, an import ban to flows out of it, anything
+-- else to flows to or from it.
+CREATE OR REPLACE TEMP TABLE hits AS
+WITH measures AS (
+    SELECT * FROM ref.sanctions_measures
+), goods_and_channels AS (
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_code' AS matched_on, left(r.hs_code, 6) AS matched_value, 'observed' AS basis
+    FROM routed r JOIN measures m ON m.target_type = 'hs_code' AND m.target = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+    UNION ALL
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target, 'observed'
+    FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 2)
+    UNION ALL
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target, 'observed'
+    FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 4) AND length(r.hs_code) >= 4
+    UNION ALL
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target, 'observed'
+    FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+    UNION ALL
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'channel', m.target, r.channel_basis
+    FROM routed r JOIN measures m ON m.target_type = 'channel' AND m.target = r.channel_id
+), countries AS (
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter' AS matched_on, m.target AS matched_value, 'observed' AS basis
+    FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.exporter_iso3
+    UNION ALL
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'importer', m.target, 'observed'
+    FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.importer_iso3
+    UNION ALL
+    SELECT r.flow_id, r.route_seq, m.measure_id, 'transit_country', m.target, 'observed'
+    FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.transit_iso3
+    UNION ALL
+    SELECT DISTINCT r.flow_id, r.route_seq, m.measure_id, 'corridor_transit', m.target, r.corridor_basis
+    FROM routed r
+    JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
+    JOIN measures m ON m.target_type = 'country' AND m.target = l.country_iso3
+)
+SELECT h.flow_id, h.route_seq, m.measure_id, m.authority, m.measure_type, h.matched_on, h.matched_value, h.basis
+FROM (
+    SELECT g.* FROM goods_and_channels g
+    JOIN measures m USING (measure_id)
+    JOIN routed r USING (flow_id, route_seq)
+    WHERE CASE WHEN m.measure_type IN ('export_ban', 'no_russia_clause') THEN r.importer_iso3 = m.target_country
+               WHEN m.measure_type = 'import_ban' THEN r.exporter_iso3 = m.target_country
+               ELSE m.target_country IN (r.exporter_iso3, r.importer_iso3) END
+    UNION ALL
+    SELECT * FROM countries
+) h
+JOIN measures m USING (measure_id)
+JOIN routed r USING (flow_id, route_seq)
+WHERE m.effective_from < r.period + INTERVAL 1 MONTH
+  AND (m.effective_to IS NULL OR m.effective_to > r.period);
+
+CREATE OR REPLACE TABLE core.flow_sanctions (
+    flow_id              VARCHAR NOT NULL,
+    measure_id           VARCHAR NOT NULL,
+    authority            VARCHAR NOT NULL,
+    measure_type         VARCHAR NOT NULL,
+    matched_on           VARCHAR NOT NULL,
+    matched_value        VARCHAR NOT NULL,
+    basis                VARCHAR NOT NULL,
+    value_usd_affected   DECIMAL(18, 2) NOT NULL
+);
+INSERT INTO core.flow_sanctions
+    (flow_id, measure_id, authority, measure_type, matched_on, matched_value, basis, value_usd_affected)
+SELECT h.flow_id, h.measure_id, h.authority, h.measure_type, h.matched_on, h.matched_value, h.basis,
+       sum(r.value_usd)
+FROM hits h JOIN routed r USING (flow_id, route_seq)
+GROUP BY ALL;
+
+COMMENT ON TABLE core.flow_sanctions IS 'Every sanctions measure in force in a flow''s month that hits the flow, and how it hits it';
+COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows)';
+COMMENT ON COLUMN core.flow_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
+COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure';
+COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of restriction';
+COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'What matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit';
+COMMENT ON COLUMN core.flow_sanctions.matched_value IS 'The code, channel or country that matched';
+COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when the match rests on an allocated channel or corridor';
+COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow''s routed rows the measure hits, USD';
