@@ -12,9 +12,8 @@ def test_file_level_faults_fail_only_their_seed_with_a_clear_message(seeds, tmp_
     (seeds / "jurisdictions.csv").write_text("")
     text = (seeds / "sanctions_measures.csv").read_text(encoding="utf-8").splitlines()
     (seeds / "sanctions_measures.csv").write_text("\n".join([text[0] + ",source", *text[1:]]) + "\n", encoding="utf-8")
-    header, rows = read_rows(seeds / "corridor_legs.csv")
-    write_rows(seeds / "corridor_legs.csv", [*header, "notes"], rows)
-    (seeds / "allocation_rules.csv").unlink()
+    header, rows = read_rows(seeds / "allocation_rules.csv")
+    write_rows(seeds / "allocation_rules.csv", [*header, "notes"], rows)
     (seeds / "trade_flows" / "2019-01.csv").write_text(
         (seeds / "trade_flows" / "2019-01.csv").read_text().splitlines()[0] + "\n"
     )
@@ -27,8 +26,7 @@ def test_file_level_faults_fail_only_their_seed_with_a_clear_message(seeds, tmp_
         "ref__claims": ("claims.csv", "not valid UTF-8 (line 18"),
         "ref__jurisdictions": ("jurisdictions.csv", "file is empty"),
         "ref__sanctions_measures": ("sanctions_measures.csv", "duplicate column(s) in header: source"),
-        "ref__corridor_legs": ("corridor_legs.csv", "unknown column(s): notes"),
-        "ref__allocation_rules": ("allocation_rules.csv", "file not found"),
+        "ref__allocation_rules": ("allocation_rules.csv", "unknown column(s): notes"),
         "core__trade_flows": ("trade_flows/2019-01.csv", "has a header but no data rows"),
     }
     for step, (file, problem) in expected.items():
@@ -41,3 +39,11 @@ def test_file_level_faults_fail_only_their_seed_with_a_clear_message(seeds, tmp_
     assert not build.warehouse.exists()
     loaded = build.query("SELECT count(*) FROM ref.goods_categories", published=False)
     assert loaded == [(19,)]
+
+
+def test_a_missing_seed_file_is_named(seeds, tmp_path):
+    (seeds / "claims.csv").unlink()
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    assert build.failure("ref__claims") == f"{seeds / 'claims.csv'}: file not found"
+    assert build.succeeded("core__trade_flows")
+    assert not build.warehouse.exists()
