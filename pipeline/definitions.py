@@ -5,6 +5,7 @@ import dagster as dg
 from pipeline import settings
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
+from pipeline.assets.marts import mart_assets
 from pipeline.assets.ingest import reference_assets
 from pipeline.assets.publish import published_warehouse
 from pipeline.resources import SeedsFolder
@@ -19,7 +20,7 @@ refresh = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*reference_assets, trade_flows, *enrich_assets, published_warehouse],
+    assets=[*reference_assets, trade_flows, *enrich_assets, *mart_assets, published_warehouse],
     jobs=[refresh],
     resources={
         "warehouse": Warehouse(path=str(settings.warehouse_path())),

@@ -29,7 +29,13 @@ def failures(result: dg.ExecuteInProcessResult) -> list[str]:
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             data = event.step_failure_data
-            text = data.user_failure_data.description if data.user_failure_data else data.error.message.strip()
+            if data.user_failure_data:
+                text = data.user_failure_data.description
+            else:  # an unexpected error: its innermost cause says what went wrong
+                error = data.error
+                while error.cause:
+                    error = error.cause
+                text = error.message.strip()
             messages.append(f"{event.step_key}: {text}")
     return messages
 

@@ -116,7 +116,7 @@ class Writer:
         return targets[self.rng.choice(len(targets), p=np.array([shares[t] for t in targets]))]
 
     def add(self, period: str, exporter: str, importer: str, category: str, value_usd: float, basis: str,
-            transit: str = "", allocate: bool = True) -> None:
+            transit: str = "", allocate: bool = True, hs: str = "") -> str:
         day = f"{period}-01"
         channels = shares_for(self.rules, "channel", exporter, importer, category, day)
         channel = self.pick(channels)
@@ -126,12 +126,13 @@ class Writer:
         currency = CHANNEL_CURRENCY[channel]
         value = value_usd / self.rates[(currency, day)] if currency != "USD" else value_usd
         kg = value_usd / USD_PER_KG[category] * self.rng.uniform(0.85, 1.15)
-        hs = HS_CODES[category][self.rng.integers(len(HS_CODES[category]))]
+        hs = hs or HS_CODES[category][self.rng.integers(len(HS_CODES[category]))]
         n = len(self.rows[period]) + 1
         self.rows[period].append([
             f"S{period.replace('-', '')}-{n:05d}", period, exporter, importer, hs, f"{value:.2f}", currency,
             f"{kg:.0f}", corridor if observed else "", channel if observed else "", transit, SOURCE, basis,
         ])
+        return hs
 
 
 def bilateral(w: Writer) -> None:
@@ -157,9 +158,9 @@ def third_country(w: Writer) -> None:
                 hub_usd = base * (HUB_SURGE[hub] if after else 1.0) * w.rng.uniform(0.8, 1.2)
                 for exporter, share in EU_EXPORTERS.items():
                     value = hub_usd * share
-                    w.add(period, exporter, hub, "chpl_electronics", value, "exporter_reported", allocate=False)
+                    hs = w.add(period, exporter, hub, "chpl_electronics", value, "exporter_reported", allocate=False)
                     w.add(period, exporter, hub, "chpl_electronics", value * MIRROR_REPORTED, "importer_reported",
-                          allocate=False)
+                          allocate=False, hs=hs)
                 if after:
                     reexport = (hub_usd - base) * HUB_REEXPORT_SHARE
                     w.add(period, hub, "RUS", "chpl_electronics", reexport, "exporter_reported", allocate=False)

@@ -19,6 +19,13 @@ def read_sql(module_file: str, name: str) -> str:
     return (Path(module_file).parent / name).read_text()
 
 
+def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> None:
+    """Run every statement of a .sql file, binding to each only the parameters it names."""
+    for statement in con.extract_statements(sql):
+        names = statement.named_parameters
+        con.execute(statement, {name: params[name] for name in names} if names else None)
+
+
 def sql_literal(text: str) -> str:
     """Quote text written by the code (comments); DDL cannot take bound parameters."""
     return "'" + text.replace("'", "''") + "'"

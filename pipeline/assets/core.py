@@ -18,7 +18,7 @@ from pipeline.assets.ingest import (
 from pipeline.assets.tables import table_metadata
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import SOURCE_FILE
-from pipeline.warehouse import Warehouse, read_sql
+from pipeline.warehouse import Warehouse, read_sql, run_sql
 from schemas import TRADE_FLOWS
 
 TABLE = "core.trade_flows"
@@ -69,10 +69,10 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
     with warehouse.connect() as con:
         files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con)
         hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in files], "file_sha256": [f.sha256 for f in files]})
-        incoming = checked.good.join(hashes, on=SOURCE_FILE, how="left")  # noqa: F841 - scanned by DuckDB
+        con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
         con.execute("BEGIN TRANSACTION")
-        con.execute(CREATE_SQL)
-        con.execute(INSERT_SQL, {"run_id": context.run_id})
+        run_sql(con, CREATE_SQL)
+        run_sql(con, INSERT_SQL, {"run_id": context.run_id})
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
         record_load(con, TRADE_FLOWS, files, checked, context.run_id)
         con.execute("COMMIT")

@@ -6,7 +6,7 @@ import dagster as dg
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.warehouse import Warehouse, read_sql
+from pipeline.warehouse import Warehouse, read_sql, run_sql
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
 ROUTING_SQL = read_sql(__file__, "enrich/routing.sql")
@@ -18,6 +18,7 @@ DATES_AUDIT_SQL = read_sql(__file__, "enrich/audit_measure_dates.sql")
 ROUTE_EXPOSURE = dg.AssetKey(["core", "route_exposure"])
 ROUTED_FLOWS = dg.AssetKey(["core", "routed_flows"])
 FLOW_SANCTIONS = dg.AssetKey(["core", "flow_sanctions"])
+ROUTE_SANCTIONS = dg.AssetKey(["core", "route_sanctions"])
 
 
 def ref(name: str) -> dg.AssetKey:
@@ -35,7 +36,7 @@ def ref(name: str) -> dg.AssetKey:
 def route_exposure(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        con.execute(ROUTE_EXPOSURE_SQL)
+        run_sql(con, ROUTE_EXPOSURE_SQL)
         con.execute("COMMIT")
         return dg.MaterializeResult(metadata=table_metadata(con, "core.route_exposure"))
 
@@ -77,6 +78,14 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
             owners=OWNERS,
             deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs")],
         ),
+        dg.AssetSpec(
+            ROUTE_SANCTIONS,
+            description="The measures hitting each routed row; an allocated channel or corridor is hit only where it is carried.",
+            group_name="core",
+            kinds={"duckdb"},
+            owners=OWNERS,
+            deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs")],
+        ),
     ],
     check_specs=[
         dg.AssetCheckSpec(
@@ -92,12 +101,13 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
 def routed_flows(warehouse: Warehouse):
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        con.execute(ROUTING_SQL)
-        con.execute(SANCTIONS_SQL)
-        con.execute(ROUTED_FLOWS_SQL)
+        run_sql(con, ROUTING_SQL)
+        run_sql(con, SANCTIONS_SQL)
+        run_sql(con, ROUTED_FLOWS_SQL)
         con.execute("COMMIT")
         yield dg.MaterializeResult(asset_key=ROUTED_FLOWS, metadata=table_metadata(con, "core.routed_flows"))
         yield dg.MaterializeResult(asset_key=FLOW_SANCTIONS, metadata=table_metadata(con, "core.flow_sanctions"))
+        yield dg.MaterializeResult(asset_key=ROUTE_SANCTIONS, metadata=table_metadata(con, "core.route_sanctions"))
         yield audit(con, TOTALS_AUDIT_SQL, "totals_preserved", ROUTED_FLOWS, "flows whose routed rows do not add up")
         yield audit(con, DATES_AUDIT_SQL, "no_measure_before_start", FLOW_SANCTIONS, "hits before the measure's start")
 

@@ -61,7 +61,7 @@ def record_load(
 ) -> None:
     """Replace the seed's quarantine rows and append one audit row per file (inside the caller's transaction)."""
     loaded_at = dt.datetime.now(dt.UTC)
-    quarantine = checked.quarantine  # noqa: F841 - scanned by DuckDB below
+    con.register("quarantine", checked.quarantine)
     con.execute("DELETE FROM quality.quarantine WHERE seed = ?", [seed.name])
     con.execute(
         """INSERT INTO quality.quarantine
@@ -72,7 +72,7 @@ def record_load(
     )
     loaded = checked.good.group_by(SOURCE_FILE).len("rows_loaded")
     kept_aside = checked.quarantine.group_by(SOURCE_FILE).agg(pl.col(ROW_NUMBER).n_unique().alias("rows_quarantined"))
-    audit = (  # noqa: F841 - scanned by DuckDB below
+    audit = (
         pl.DataFrame(
             {
                 SOURCE_FILE: [f.name for f in files],
@@ -84,6 +84,7 @@ def record_load(
         .join(kept_aside, on=SOURCE_FILE, how="left")
         .with_columns(pl.col("rows_loaded", "rows_quarantined").fill_null(0))
     )
+    con.register("audit", audit)
     con.execute(
         """INSERT INTO quality.load_audit
                (run_id, seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, loaded_at)
@@ -152,7 +153,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
     def _reference_asset(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
         with warehouse.connect() as con:
             files, checked = read_and_check(seed, seeds.folder, con)
-            good = checked.good  # noqa: F841 - scanned by DuckDB below
+            con.register("good", checked.good)
             column_list = ", ".join(name for name, _, _ in columns)
             con.execute("BEGIN TRANSACTION")
             con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t, _ in columns)})")

@@ -6,6 +6,7 @@ import duckdb
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
+from pipeline.assets.marts import mart_assets
 from pipeline.assets.ingest import OWNERS, reference_assets
 from pipeline.warehouse import Warehouse
 
@@ -21,7 +22,7 @@ TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER
     group_name="publish",
     kinds={"duckdb"},
     owners=OWNERS,
-    deps=[key for a in (*reference_assets, trade_flows, *enrich_assets) for key in a.keys],
+    deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets) for key in a.keys],
 )
 def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:
     path = warehouse.publish()

@@ -81,3 +81,21 @@ COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'What matched: hs_code, hs_p
 COMMENT ON COLUMN core.flow_sanctions.matched_value IS 'The code, channel or country that matched';
 COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when the match rests on an allocated channel or corridor';
 COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow''s routed rows the measure hits, USD';
+
+-- The same hits per routed row, for marts that split flows by channel and corridor.
+CREATE OR REPLACE TABLE core.route_sanctions (
+    flow_id       VARCHAR NOT NULL,
+    route_seq     BIGINT  NOT NULL,
+    measure_id    VARCHAR NOT NULL,
+    authority     VARCHAR NOT NULL,
+    measure_type  VARCHAR NOT NULL
+);
+INSERT INTO core.route_sanctions (flow_id, route_seq, measure_id, authority, measure_type)
+SELECT DISTINCT flow_id, route_seq, measure_id, authority, measure_type FROM hits;
+
+COMMENT ON TABLE core.route_sanctions IS 'Measures hitting each routed row (core.routed_flows); a hit on an allocated channel or corridor touches only the rows that carry it';
+COMMENT ON COLUMN core.route_sanctions.flow_id IS 'Flow';
+COMMENT ON COLUMN core.route_sanctions.route_seq IS 'Routed row of the flow (core.routed_flows.route_seq)';
+COMMENT ON COLUMN core.route_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
+COMMENT ON COLUMN core.route_sanctions.authority IS 'Authority of the measure';
+COMMENT ON COLUMN core.route_sanctions.measure_type IS 'Kind of restriction';

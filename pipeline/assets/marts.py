@@ -1,0 +1,87 @@
+"""Summary marts, one .sql file each (marts/<name>.sql), each answering one question in a sentence.
+Every table and column carries a COMMENT; the publish step exports each mart to Parquet."""
+
+import dagster as dg
+
+from pipeline.assets.core import trade_flows
+from pipeline.assets.enrich import FLOW_SANCTIONS, ROUTE_EXPOSURE, ROUTE_SANCTIONS, ROUTED_FLOWS
+from pipeline.assets.ingest import OWNERS
+from pipeline.assets.tables import table_metadata
+from pipeline.warehouse import Warehouse, read_sql, run_sql
+
+
+def ref(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["ref", name])
+
+
+class TransshipmentConfig(dg.Config):
+    """The pre-sanction baseline window growth is measured against."""
+
+    baseline_first_year: int = 2019
+    baseline_last_year: int = 2021
+
+
+MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
+    "channel_mix": ("How fast is this trade leaving the dollar?", [ROUTED_FLOWS, ref("payment_channels")]),
+    "corridor_flows": (
+        "Which routes carry the trade, and how much shorter than Suez are they?",
+        [ROUTED_FLOWS, ref("corridors"), ref("corridor_legs")],
+    ),
+    "sanctioned_exposure": (
+        "How much restricted trade slips past the restricting authority?",
+        [ROUTED_FLOWS, ROUTE_SANCTIONS, ROUTE_EXPOSURE, ref("payment_channels")],
+    ),
+    "route_risk": (
+        "Which routes most look like sanctions evasion?",
+        [ROUTED_FLOWS, ref("chpl"), ref("payment_channels"), ref("jurisdictions")],
+    ),
+    "transshipment_signals": (
+        "Where do third countries suddenly import what sanctioned economies may no longer buy?",
+        [trade_flows.key, ref("chpl"), ref("sanctions_measures"), ref("jurisdictions")],
+    ),
+    "bilateral_balance": (
+        "Which way does trade between sanctioned economies run, and is it growing?",
+        [trade_flows.key, ref("sanctions_measures")],
+    ),
+    "claims_check": (
+        "Where does the data disagree with what officials said?",
+        [trade_flows.key, ROUTED_FLOWS, FLOW_SANCTIONS, ref("claims"), ref("goods_categories"), ref("corridor_legs")],
+    ),
+}
+
+
+def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    sql = read_sql(__file__, f"marts/{name}.sql")
+    table = f"marts.{name}"
+
+    def materialize(warehouse: Warehouse, params: dict) -> dg.MaterializeResult:
+        with warehouse.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            run_sql(con, sql, params)
+            con.execute("COMMIT")
+            return dg.MaterializeResult(metadata={**table_metadata(con, table), "question": question})
+
+    spec = dict(
+        key=dg.AssetKey(["marts", name]),
+        description=f"{question}\n\nBuilt by `pipeline/assets/marts/{name}.sql` into `{table}`; exported to `parquet/{name}.parquet`.",
+        group_name="marts",
+        kinds={"duckdb", "parquet"},
+        owners=OWNERS,
+        deps=deps,
+    )
+    if name == "transshipment_signals":
+
+        @dg.asset(**spec)
+        def _configured_mart(warehouse: Warehouse, config: TransshipmentConfig) -> dg.MaterializeResult:
+            return materialize(warehouse, config.model_dump())
+
+        return _configured_mart
+
+    @dg.asset(**spec)
+    def _mart(warehouse: Warehouse) -> dg.MaterializeResult:
+        return materialize(warehouse, {})
+
+    return _mart
+
+
+mart_assets = [build_mart(name, question, deps) for name, (question, deps) in MARTS.items()]

@@ -1,0 +1,42 @@
+-- marts.bilateral_balance — Which way does trade between sanctioned economies run, and is it
+-- growing? Value by year, direction and category between countries that are the target of a
+-- sanctions measure (category '*' is the direction's total), with the change on the year before.
+CREATE OR REPLACE TABLE marts.bilateral_balance (
+    year             INTEGER NOT NULL,
+    exporter_iso3    VARCHAR NOT NULL,
+    importer_iso3    VARCHAR NOT NULL,
+    category_id      VARCHAR NOT NULL,
+    value_usd        DECIMAL(18, 2) NOT NULL,
+    tonnes           DOUBLE,
+    prev_value_usd   DECIMAL(18, 2),
+    yoy_change       DOUBLE,
+    PRIMARY KEY (year, exporter_iso3, importer_iso3, category_id)
+);
+INSERT INTO marts.bilateral_balance
+WITH targets AS (
+    SELECT DISTINCT target_country AS iso3 FROM ref.sanctions_measures
+), yearly AS (
+    SELECT year(period) AS year, exporter_iso3, importer_iso3,
+           coalesce(category_id, 'uncategorised') AS category_id, value_usd, quantity_kg
+    FROM core.trade_flows
+    WHERE exporter_iso3 IN (SELECT iso3 FROM targets) AND importer_iso3 IN (SELECT iso3 FROM targets)
+), totals AS (
+    SELECT year, exporter_iso3, importer_iso3, coalesce(category_id, '*') AS category_id,
+           sum(value_usd) AS value_usd, sum(quantity_kg) / 1000 AS tonnes
+    FROM yearly
+    GROUP BY GROUPING SETS ((year, exporter_iso3, importer_iso3, category_id), (year, exporter_iso3, importer_iso3))
+)
+SELECT t.*, p.value_usd, t.value_usd::DOUBLE / nullif(p.value_usd, 0) - 1
+FROM totals t
+LEFT JOIN totals p ON p.year = t.year - 1 AND p.exporter_iso3 = t.exporter_iso3
+ AND p.importer_iso3 = t.importer_iso3 AND p.category_id = t.category_id;
+
+COMMENT ON TABLE marts.bilateral_balance IS 'Which way does trade between sanctioned economies run? Value by year, direction and category, with year-on-year change';
+COMMENT ON COLUMN marts.bilateral_balance.year IS 'Calendar year';
+COMMENT ON COLUMN marts.bilateral_balance.exporter_iso3 IS 'Exporting country (a sanctions target)';
+COMMENT ON COLUMN marts.bilateral_balance.importer_iso3 IS 'Importing country (a sanctions target)';
+COMMENT ON COLUMN marts.bilateral_balance.category_id IS 'Goods category; * for the direction''s total';
+COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD';
+COMMENT ON COLUMN marts.bilateral_balance.tonnes IS 'Net weight, tonnes';
+COMMENT ON COLUMN marts.bilateral_balance.prev_value_usd IS 'Value the year before, USD';
+COMMENT ON COLUMN marts.bilateral_balance.yoy_change IS 'value_usd / prev_value_usd - 1';

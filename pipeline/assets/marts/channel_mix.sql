@@ -1,0 +1,41 @@
+-- marts.channel_mix — How fast is this trade leaving the dollar? Value by month, partner pair and
+-- payment channel, with each channel's share of the pair's month.
+CREATE OR REPLACE TABLE marts.channel_mix (
+    month            DATE    NOT NULL,
+    exporter_iso3    VARCHAR NOT NULL,
+    importer_iso3    VARCHAR NOT NULL,
+    channel_id       VARCHAR NOT NULL,
+    channel_kind     VARCHAR,
+    value_usd        DECIMAL(18, 2) NOT NULL,
+    share_of_month   DOUBLE,
+    dollar_clearing  BOOLEAN,
+    traceability     VARCHAR,
+    allocated_share  DOUBLE  NOT NULL,
+    PRIMARY KEY (month, exporter_iso3, importer_iso3, channel_id)
+);
+INSERT INTO marts.channel_mix
+SELECT r.period,
+       r.exporter_iso3,
+       r.importer_iso3,
+       coalesce(r.channel_id, 'unallocated'),
+       any_value(c.kind),
+       sum(r.value_usd),
+       sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period, r.exporter_iso3, r.importer_iso3), 0),
+       any_value(c.dollar_clearing),
+       any_value(c.traceability),
+       coalesce(sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0)
+FROM core.routed_flows r
+LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
+GROUP BY r.period, r.exporter_iso3, r.importer_iso3, coalesce(r.channel_id, 'unallocated');
+
+COMMENT ON TABLE marts.channel_mix IS 'How fast is this trade leaving the dollar? Value by month, partner pair and payment channel, with shares of the month';
+COMMENT ON COLUMN marts.channel_mix.month IS 'First day of the month';
+COMMENT ON COLUMN marts.channel_mix.exporter_iso3 IS 'Exporting country (ISO3)';
+COMMENT ON COLUMN marts.channel_mix.importer_iso3 IS 'Importing country (ISO3)';
+COMMENT ON COLUMN marts.channel_mix.channel_id IS 'Payment channel (ref.payment_channels), or unallocated';
+COMMENT ON COLUMN marts.channel_mix.channel_kind IS 'national_currency, third_country_currency, reserve_currency, commodity, in_kind or digital_asset';
+COMMENT ON COLUMN marts.channel_mix.value_usd IS 'Value settled through the channel, USD';
+COMMENT ON COLUMN marts.channel_mix.share_of_month IS 'Share of the pair''s value that month; shares of a month sum to 1';
+COMMENT ON COLUMN marts.channel_mix.dollar_clearing IS 'True when the channel clears through US dollar correspondent banks';
+COMMENT ON COLUMN marts.channel_mix.traceability IS 'How visible the channel is to Western regulators: low, medium, high';
+COMMENT ON COLUMN marts.channel_mix.allocated_share IS 'Share of the value whose channel was allocated by rule rather than observed';

@@ -1,0 +1,61 @@
+-- marts.corridor_flows — Which routes carry the trade? Value and tonnes by month and corridor,
+-- with km and days saved against the Suez baseline (claims conflict, so days are ranges) and the
+-- jurisdictions each corridor crosses.
+CREATE OR REPLACE TABLE marts.corridor_flows (
+    month                 DATE      NOT NULL,
+    corridor_id           VARCHAR   NOT NULL,
+    value_usd             DECIMAL(18, 2) NOT NULL,
+    tonnes                DOUBLE,
+    share_of_month        DOUBLE,
+    route_km              DOUBLE,
+    km_saved_vs_suez      DOUBLE,
+    days_min              INTEGER,
+    days_max              INTEGER,
+    days_saved_vs_suez_min INTEGER,
+    days_saved_vs_suez_max INTEGER,
+    jurisdictions_crossed VARCHAR[],
+    allocated_share       DOUBLE    NOT NULL,
+    PRIMARY KEY (month, corridor_id)
+);
+INSERT INTO marts.corridor_flows
+WITH routes AS (
+    SELECT c.corridor_id, c.branch, c.transit_days_min, c.transit_days_max,
+           sum(l.distance_km) AS route_km,
+           list(DISTINCT l.country_iso3 ORDER BY l.country_iso3) FILTER (WHERE l.country_iso3 IS NOT NULL) AS crossed
+    FROM ref.corridors c LEFT JOIN ref.corridor_legs l USING (corridor_id)
+    GROUP BY ALL
+), suez AS (
+    SELECT route_km, transit_days_min, transit_days_max FROM routes WHERE branch = 'suez'
+)
+SELECT r.period,
+       r.corridor_id,
+       sum(r.value_usd),
+       sum(r.quantity_kg) / 1000,
+       sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period), 0),
+       any_value(t.route_km),
+       any_value(s.route_km - t.route_km),
+       any_value(t.transit_days_min),
+       any_value(t.transit_days_max),
+       any_value(s.transit_days_min - t.transit_days_max),
+       any_value(s.transit_days_max - t.transit_days_min),
+       any_value(coalesce(t.crossed, [])),
+       coalesce(sum(r.value_usd) FILTER (WHERE r.corridor_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0)
+FROM core.routed_flows r
+JOIN routes t USING (corridor_id)
+LEFT JOIN suez s ON true
+GROUP BY r.period, r.corridor_id;
+
+COMMENT ON TABLE marts.corridor_flows IS 'Which routes carry the trade? Value and tonnes by month and corridor, with km and days saved against the Suez baseline';
+COMMENT ON COLUMN marts.corridor_flows.month IS 'First day of the month';
+COMMENT ON COLUMN marts.corridor_flows.corridor_id IS 'Corridor (ref.corridors); flows with no corridor are left out';
+COMMENT ON COLUMN marts.corridor_flows.value_usd IS 'Value moved along the corridor, USD';
+COMMENT ON COLUMN marts.corridor_flows.tonnes IS 'Net weight moved, tonnes';
+COMMENT ON COLUMN marts.corridor_flows.share_of_month IS 'Share of the month''s value with a corridor; shares of a month sum to 1';
+COMMENT ON COLUMN marts.corridor_flows.route_km IS 'Length of the corridor (sum of its legs), km';
+COMMENT ON COLUMN marts.corridor_flows.km_saved_vs_suez IS 'Suez baseline km minus the corridor''s km';
+COMMENT ON COLUMN marts.corridor_flows.days_min IS 'Fastest claimed transit time, days';
+COMMENT ON COLUMN marts.corridor_flows.days_max IS 'Slowest claimed transit time, days';
+COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_min IS 'Least days saved against Suez: Suez fastest minus corridor slowest';
+COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_max IS 'Most days saved against Suez: Suez slowest minus corridor fastest';
+COMMENT ON COLUMN marts.corridor_flows.jurisdictions_crossed IS 'Countries the corridor''s legs cross (ISO3)';
+COMMENT ON COLUMN marts.corridor_flows.allocated_share IS 'Share of the value whose corridor was allocated by rule rather than observed';

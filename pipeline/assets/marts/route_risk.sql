@@ -1,0 +1,77 @@
+-- marts.route_risk — Which routes most look like sanctions evasion? Every (category, corridor,
+-- channel, transit country) route with a transparent score: each component is a column in [0, 1]
+-- and the score is their weighted sum (weights in the comment of risk_score); ranked.
+CREATE OR REPLACE TABLE marts.route_risk (
+    category_id               VARCHAR NOT NULL,
+    corridor_id               VARCHAR NOT NULL,
+    channel_id                VARCHAR NOT NULL,
+    transit_iso3              VARCHAR NOT NULL,
+    value_usd                 DECIMAL(18, 2) NOT NULL,
+    flows                     BIGINT  NOT NULL,
+    restricted_goods_share    DOUBLE  NOT NULL,
+    best_chpl_tier            VARCHAR,
+    chpl_score                DOUBLE  NOT NULL,
+    traceability_score        DOUBLE  NOT NULL,
+    avoids_restricting_share  DOUBLE  NOT NULL,
+    hub_share                 DOUBLE  NOT NULL,
+    risk_score                DOUBLE  NOT NULL,
+    risk_rank                 BIGINT  NOT NULL,
+    PRIMARY KEY (category_id, corridor_id, channel_id, transit_iso3)
+);
+INSERT INTO marts.route_risk
+WITH tiers(tier, score) AS (
+    VALUES ('1', 1.0), ('2', 0.85), ('3.A', 0.7), ('3.B', 0.6), ('4.A', 0.5), ('4.B', 0.5)
+), goods_hits AS (  -- routed rows whose goods (HS code or prefix) a measure restricts on their date
+    SELECT DISTINCT s.flow_id, s.route_seq
+    FROM core.route_sanctions s JOIN ref.sanctions_measures m USING (measure_id)
+    WHERE m.target_type IN ('hs_code', 'hs_prefix')
+), rows AS (
+    SELECT r.*, g.flow_id IS NOT NULL AS restricted_goods,
+           t.tier, coalesce(t.score, 0.0) AS chpl_score,
+           CASE c.traceability WHEN 'low' THEN 1.0 WHEN 'medium' THEN 0.5 ELSE 0.0 END AS traceability_score,
+           coalesce(jt.transshipment_hub, false) OR coalesce(ji.transshipment_hub, false) AS via_hub
+    FROM core.routed_flows r
+    LEFT JOIN goods_hits g USING (flow_id, route_seq)
+    LEFT JOIN ref.chpl ch ON ch.hs6 = left(r.hs_code, 6)
+    LEFT JOIN tiers t ON t.tier = ch.tier
+    LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
+    LEFT JOIN ref.jurisdictions jt ON jt.country_iso3 = r.transit_iso3
+    LEFT JOIN ref.jurisdictions ji ON ji.country_iso3 = r.importer_iso3
+), routes AS (
+    SELECT coalesce(category_id, 'uncategorised') AS category_id,
+           coalesce(corridor_id, 'unallocated') AS corridor_id,
+           coalesce(channel_id, 'unallocated') AS channel_id,
+           coalesce(transit_iso3, 'none') AS transit_iso3,
+           sum(value_usd) AS value_usd,
+           count(DISTINCT flow_id) AS flows,
+           coalesce(sum(value_usd) FILTER (WHERE restricted_goods)::DOUBLE / nullif(sum(value_usd), 0), 0) AS restricted_goods_share,
+           min(tier) AS best_chpl_tier,
+           coalesce(sum(value_usd * chpl_score)::DOUBLE / nullif(sum(value_usd), 0), 0) AS chpl_score,
+           coalesce(sum(value_usd * traceability_score)::DOUBLE / nullif(sum(value_usd), 0), 0) AS traceability_score,
+           coalesce(sum(value_usd) FILTER (WHERE avoids_restricting)::DOUBLE / nullif(sum(value_usd), 0), 0) AS avoids_restricting_share,
+           coalesce(sum(value_usd) FILTER (WHERE via_hub)::DOUBLE / nullif(sum(value_usd), 0), 0) AS hub_share
+    FROM rows
+    GROUP BY ALL
+), scored AS (
+    SELECT *, 0.30 * restricted_goods_share + 0.25 * chpl_score + 0.20 * traceability_score
+              + 0.15 * avoids_restricting_share + 0.10 * hub_share AS risk_score
+    FROM routes
+)
+SELECT *, row_number() OVER (ORDER BY risk_score DESC, value_usd DESC, category_id, corridor_id, channel_id, transit_iso3)
+FROM scored;
+
+COMMENT ON TABLE marts.route_risk IS 'Which routes most look like sanctions evasion? Every (category, corridor, channel, transit) route with a transparent, ranked score';
+COMMENT ON COLUMN marts.route_risk.category_id IS 'Goods category';
+COMMENT ON COLUMN marts.route_risk.corridor_id IS 'Corridor, or unallocated';
+COMMENT ON COLUMN marts.route_risk.channel_id IS 'Payment channel, or unallocated';
+COMMENT ON COLUMN marts.route_risk.transit_iso3 IS 'Observed transit country, or none';
+COMMENT ON COLUMN marts.route_risk.value_usd IS 'Value moved along the route, USD';
+COMMENT ON COLUMN marts.route_risk.flows IS 'Distinct flows on the route';
+COMMENT ON COLUMN marts.route_risk.restricted_goods_share IS 'Component: share of value whose goods (HS code or prefix) a measure in force on its date restricts';
+COMMENT ON COLUMN marts.route_risk.best_chpl_tier IS 'Highest-concern CHPL tier among the route''s HS codes (1 highest)';
+COMMENT ON COLUMN marts.route_risk.chpl_score IS 'Component: value-weighted CHPL tier score (tier 1 = 1.0, 2 = 0.85, 3.A = 0.7, 3.B = 0.6, 4.A/4.B = 0.5, not listed = 0)';
+COMMENT ON COLUMN marts.route_risk.traceability_score IS 'Component: value-weighted channel opacity (low traceability = 1, medium = 0.5, high = 0)';
+COMMENT ON COLUMN marts.route_risk.avoids_restricting_share IS 'Component: share of value on corridors crossing no jurisdiction of the authorities restricting it';
+COMMENT ON COLUMN marts.route_risk.hub_share IS 'Component: share of value passing through or going to a FinCEN/BIS transshipment hub';
+COMMENT ON COLUMN marts.route_risk.risk_score IS 'Score = 0.30 restricted_goods_share + 0.25 chpl_score + 0.20 traceability_score + 0.15 avoids_restricting_share + 0.10 hub_share';
+COMMENT ON COLUMN marts.route_risk.risk_rank IS 'Rank by risk_score (1 = riskiest), ties broken by value';

@@ -1,0 +1,94 @@
+-- marts.transshipment_signals — Where do third countries suddenly import what sanctioned economies
+-- may no longer buy? For flows between two countries that are not sanctions targets, by
+-- intermediary (the importer), category and CHPL tier, per year: growth against a pre-sanction
+-- baseline window ($baseline_first_year..$baseline_last_year, monthly averages), the mirror gap
+-- where both the exporter and the intermediary report, and what the intermediary sends on to
+-- sanctions targets. CHPL tiers first: sort by chpl_rank.
+CREATE OR REPLACE TABLE marts.transshipment_signals (
+    intermediary_iso3          VARCHAR NOT NULL,
+    category_id                VARCHAR NOT NULL,
+    chpl_tier                  VARCHAR NOT NULL,
+    chpl_rank                  INTEGER NOT NULL,
+    year                       INTEGER NOT NULL,
+    transshipment_hub          BOOLEAN NOT NULL,
+    value_usd                  DECIMAL(18, 2) NOT NULL,
+    monthly_usd                DOUBLE  NOT NULL,
+    baseline_monthly_usd       DOUBLE,
+    growth_vs_baseline         DOUBLE,
+    exporter_reported_usd      DECIMAL(18, 2) NOT NULL,
+    importer_reported_usd      DECIMAL(18, 2) NOT NULL,
+    mirror_gap_usd             DECIMAL(18, 2),
+    mirror_gap_share           DOUBLE,
+    reexports_to_targets_usd   DECIMAL(18, 2) NOT NULL,
+    baseline_years             VARCHAR NOT NULL,
+    PRIMARY KEY (intermediary_iso3, category_id, chpl_tier, year)
+);
+INSERT INTO marts.transshipment_signals
+WITH targets AS (
+    SELECT DISTINCT target_country AS iso3 FROM ref.sanctions_measures
+), tiers(tier, rank) AS (
+    VALUES ('1', 1), ('2', 2), ('3.A', 3), ('3.B', 4), ('4.A', 5), ('4.B', 6)
+), flows AS (
+    SELECT f.*, year(f.period) AS year,
+           coalesce(f.category_id, 'uncategorised') AS category,
+           coalesce(c.tier, 'not listed') AS chpl_tier, coalesce(t.rank, 7) AS chpl_rank
+    FROM core.trade_flows f
+    LEFT JOIN ref.chpl c ON c.hs6 = left(f.hs_code, 6)
+    LEFT JOIN tiers t ON t.tier = c.tier
+), months AS (  -- months of data in each year, for monthly averages
+    SELECT year(period) AS year, count(DISTINCT period) AS n FROM core.trade_flows GROUP BY ALL
+), inbound AS (
+    SELECT importer_iso3 AS intermediary_iso3, category, chpl_tier, chpl_rank, year,
+           coalesce(sum(value_usd) FILTER (WHERE basis = 'exporter_reported'), 0) AS exporter_reported_usd,
+           coalesce(sum(value_usd) FILTER (WHERE basis = 'importer_reported'), 0) AS importer_reported_usd
+    FROM flows
+    WHERE exporter_iso3 NOT IN (SELECT iso3 FROM targets) AND importer_iso3 NOT IN (SELECT iso3 FROM targets)
+    GROUP BY ALL
+), onward AS (
+    SELECT exporter_iso3 AS intermediary_iso3, category, chpl_tier, year, sum(value_usd) AS reexports_usd
+    FROM flows
+    WHERE importer_iso3 IN (SELECT iso3 FROM targets) AND exporter_iso3 NOT IN (SELECT iso3 FROM targets)
+    GROUP BY ALL
+), valued AS (  -- the exporter's side where it reports, else the intermediary's
+    SELECT i.*, CASE WHEN exporter_reported_usd > 0 THEN exporter_reported_usd ELSE importer_reported_usd END AS value_usd,
+           (CASE WHEN exporter_reported_usd > 0 THEN exporter_reported_usd ELSE importer_reported_usd END)::DOUBLE / m.n AS monthly_usd
+    FROM inbound i JOIN months m USING (year)
+), baseline AS (
+    SELECT intermediary_iso3, category, chpl_tier, sum(value_usd)::DOUBLE / sum(m.n) AS baseline_monthly_usd
+    FROM valued v JOIN months m USING (year)
+    WHERE year BETWEEN $baseline_first_year AND $baseline_last_year
+    GROUP BY ALL
+)
+SELECT v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
+       coalesce(j.transshipment_hub, false),
+       v.value_usd, v.monthly_usd, b.baseline_monthly_usd,
+       v.monthly_usd / nullif(b.baseline_monthly_usd, 0) - 1,
+       v.exporter_reported_usd, v.importer_reported_usd,
+       CASE WHEN v.exporter_reported_usd > 0 AND v.importer_reported_usd > 0
+            THEN v.exporter_reported_usd - v.importer_reported_usd END,
+       CASE WHEN v.exporter_reported_usd > 0 AND v.importer_reported_usd > 0
+            THEN (v.exporter_reported_usd - v.importer_reported_usd)::DOUBLE / v.exporter_reported_usd END,
+       coalesce(o.reexports_usd, 0),
+       $baseline_first_year || '–' || $baseline_last_year
+FROM valued v
+LEFT JOIN baseline b USING (intermediary_iso3, category, chpl_tier)
+LEFT JOIN onward o USING (intermediary_iso3, category, chpl_tier, year)
+LEFT JOIN ref.jurisdictions j ON j.country_iso3 = v.intermediary_iso3;
+
+COMMENT ON TABLE marts.transshipment_signals IS 'Where do third countries suddenly import what sanctioned economies may no longer buy? Growth against a pre-sanction baseline, mirror gaps and onward flows; sort by chpl_rank';
+COMMENT ON COLUMN marts.transshipment_signals.intermediary_iso3 IS 'Third country importing the goods (ISO3)';
+COMMENT ON COLUMN marts.transshipment_signals.category_id IS 'Goods category';
+COMMENT ON COLUMN marts.transshipment_signals.chpl_tier IS 'CHPL tier of the HS6 codes, or not listed';
+COMMENT ON COLUMN marts.transshipment_signals.chpl_rank IS 'Sort key: CHPL tier 1 = 1 … 4.B = 6, not listed = 7';
+COMMENT ON COLUMN marts.transshipment_signals.year IS 'Calendar year';
+COMMENT ON COLUMN marts.transshipment_signals.transshipment_hub IS 'Intermediary is on the FinCEN/BIS transshipment-hub list';
+COMMENT ON COLUMN marts.transshipment_signals.value_usd IS 'Value into the intermediary: the exporters'' reports where they exist, else the intermediary''s, USD';
+COMMENT ON COLUMN marts.transshipment_signals.monthly_usd IS 'value_usd per month of data in the year';
+COMMENT ON COLUMN marts.transshipment_signals.baseline_monthly_usd IS 'Monthly value in the baseline window (baseline_years)';
+COMMENT ON COLUMN marts.transshipment_signals.growth_vs_baseline IS 'monthly_usd / baseline_monthly_usd - 1';
+COMMENT ON COLUMN marts.transshipment_signals.exporter_reported_usd IS 'Value as the exporting countries report it';
+COMMENT ON COLUMN marts.transshipment_signals.importer_reported_usd IS 'Value as the intermediary reports its imports';
+COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_usd IS 'Exporter-reported minus importer-reported value, where both exist';
+COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_share IS 'mirror_gap_usd / exporter_reported_usd';
+COMMENT ON COLUMN marts.transshipment_signals.reexports_to_targets_usd IS 'Same category and tier sent on by the intermediary to sanctions targets that year';
+COMMENT ON COLUMN marts.transshipment_signals.baseline_years IS 'Baseline window (first–last year) used for growth_vs_baseline';
