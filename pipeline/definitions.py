@@ -8,6 +8,7 @@ from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.ingest import reference_assets
 from pipeline.assets.publish import published_warehouse
+from pipeline.assets.quality import great_expectations_suites
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
 
@@ -21,6 +22,7 @@ refresh = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[*reference_assets, trade_flows, *enrich_assets, *mart_assets, published_warehouse],
+    asset_checks=[great_expectations_suites],
     jobs=[refresh],
     resources={
         "warehouse": Warehouse(path=str(settings.warehouse_path())),

@@ -40,6 +40,20 @@ def failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+def check_results(result: dg.ExecuteInProcessResult) -> tuple[int, list[str]]:
+    """How many asset checks passed, and a line for each that did not."""
+    passed, failed = 0, []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                passed += 1
+            else:
+                key = "/".join(evaluation.asset_key.path)
+                failed.append(f"{key} {evaluation.check_name}: {evaluation.description or ''}")
+    return passed, failed
+
+
 def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Path) -> None:
     database = warehouse if result.success else build
     if not database.exists():
@@ -55,6 +69,10 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Pat
         print("\nkept aside in quality.quarantine (first 10):")
         for seed, file, row, column, rule, value in examples:
             print(f"  {file} row {row}, column {column}: {rule} (value {value!r})")
+    passed, failed = check_results(result)
+    print(f"\nasset checks: {passed} passed, {len(failed)} failed")
+    for line in failed:
+        print(f"  {line}")
     print(f"\n{tables} tables in {database}")
 
 
@@ -76,8 +94,12 @@ def main() -> int:
         for message in problems:
             print(f"  {message}")
         return 1
+    folder = warehouse.published_path.parent
     print(
         f"\nOpen it read-only:  .venv/bin/duckdb -readonly {warehouse.path}\n"
+        f"Report:             {folder / 'report.html'} (charts in {folder / 'charts'})\n"
+        f"Marts as Parquet:   {folder / 'parquet'}\n"
+        f"Data Docs:          {folder / 'docs' / 'index.html'}\n"
         f"Dagster UI:         make ui  (http://127.0.0.1:{settings.ui_port()})"
     )
     return 0

@@ -64,5 +64,13 @@ class Seed:
     def upstream(self) -> list[str]:
         return sorted({ref.seed for refs in self.references.values() for ref in refs})
 
+    @property
+    def key_columns(self) -> list[list[str]]:
+        """Each key of the seed: a column declared unique, or the contract's compound unique key."""
+        keys = [[name] for name, col in self.schema.columns.items() if col.unique]
+        if self.schema.unique:
+            keys.append(list(self.schema.unique))
+        return keys
+
     def column_for_check(self, check: str) -> str | None:
         return dict(self.row_check_columns).get(check)

@@ -1,0 +1,259 @@
+"""Great Expectations suites on the reference tables, the marts and the sanctions hits, run as one
+Dagster multi-asset check (one GE context, one import) with a blocking check per table. GE runs on
+pandas frames of small tables or of audit queries (quality/*.sql), never on the big flow tables.
+An expectation that raised an exception counts as failed. Data Docs are rebuilt on every run and
+made readable offline."""
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from pipeline.assets.enrich import FLOW_SANCTIONS
+from pipeline.assets.marts import mart_assets
+from pipeline.assets.tables import markdown_table
+from pipeline.warehouse import Warehouse, read_sql
+from schemas import REFERENCE_SEEDS
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+SHARE_SLACK = 1e-9
+CENT = 0.01
+
+
+@dataclass
+class Suite:
+    table: str
+    asset_key: dg.AssetKey
+    query: str
+    expectations: list = field(default_factory=list)
+
+
+def unique(*columns: str):
+    import great_expectations.expectations as gxe
+
+    if len(columns) == 1:
+        return gxe.ExpectColumnValuesToBeUnique(column=columns[0])
+    return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(columns))
+
+
+def suites() -> list[Suite]:
+    import great_expectations.expectations as gxe
+
+    def between(column, low, high):
+        return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high)
+
+    def sums_to_one(column="month_share_total"):
+        return between(column, 1 - SHARE_SLACK, 1 + SHARE_SLACK)
+
+    def totals_match():
+        return gxe.ExpectColumnPairValuesToBeEqual(column_A="mart_total", column_B="core_total")
+
+    def audit(name):
+        return read_sql(__file__, f"quality/{name}.sql")
+
+    result = [
+        Suite(
+            f"ref.{seed.name}",
+            dg.AssetKey(["ref", seed.name]),
+            f"SELECT * FROM ref.{seed.name}",
+            [unique(*key) for key in seed.key_columns] + [gxe.ExpectTableRowCountToBeBetween(min_value=1)],
+        )
+        for seed in REFERENCE_SEEDS
+    ]
+    mart = lambda name: dg.AssetKey(["marts", name])  # noqa: E731
+    result += [
+        Suite(
+            "marts.channel_mix",
+            mart("channel_mix"),
+            audit("channel_mix"),
+            [
+                unique("month", "exporter_iso3", "importer_iso3", "channel_id"),
+                between("share_of_month", 0, 1),
+                sums_to_one(),
+                between("value_usd", 0, None),
+                totals_match(),
+            ],
+        ),
+        Suite(
+            "marts.corridor_flows",
+            mart("corridor_flows"),
+            audit("corridor_flows"),
+            [unique("month", "corridor_id"), between("share_of_month", 0, 1), sums_to_one(), between("value_usd", 0, None), totals_match()],
+        ),
+        Suite(
+            "marts.sanctioned_exposure",
+            mart("sanctioned_exposure"),
+            "SELECT * FROM marts.sanctioned_exposure",
+            [
+                unique("month", "authority", "measure_type", "category_id", "corridor_id", "channel_id"),
+                between("restricted_value_usd", 0, None),
+                between("share_non_dollar", 0, 1),
+                between("share_low_traceability", 0, 1),
+                between("share_avoiding_authority", 0, 1),
+            ],
+        ),
+        Suite(
+            "marts.route_risk",
+            mart("route_risk"),
+            audit("route_risk"),
+            [unique("category_id", "corridor_id", "channel_id", "transit_iso3"), unique("risk_rank")]
+            + [between(c, 0, 1) for c in ("restricted_goods_share", "chpl_score", "traceability_score",
+                                          "avoids_restricting_share", "hub_share", "risk_score")]
+            + [between("value_usd", 0, None), totals_match()],
+        ),
+        Suite(
+            "marts.transshipment_signals",
+            mart("transshipment_signals"),
+            "SELECT * FROM marts.transshipment_signals",
+            [unique("intermediary_iso3", "category_id", "chpl_tier", "year"), between("value_usd", 0, None)],
+        ),
+        Suite(
+            "marts.bilateral_balance",
+            mart("bilateral_balance"),
+            audit("bilateral_balance"),
+            [unique("year", "exporter_iso3", "importer_iso3", "category_id"), between("value_usd", 0, None), totals_match()],
+        ),
+        Suite(
+            "marts.claims_check",
+            mart("claims_check"),
+            "SELECT * FROM marts.claims_check",
+            [unique("claim_id"), gxe.ExpectColumnValuesToNotBeNull(column="data_value", mostly=0.5)],
+        ),
+        Suite(
+            "core.flow_sanctions",
+            FLOW_SANCTIONS,
+            audit("flow_sanctions"),
+            [
+                unique("measure_id"),
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="first_month_flagged", column_B="effective_month", or_equal=True
+                ),
+            ],
+        ),
+    ]
+    return result
+
+
+CHECK_NAME = "great_expectations"
+CHECKED_KEYS = [
+    *(dg.AssetKey(["ref", s.name]) for s in REFERENCE_SEEDS),
+    *(a.key for a in mart_assets),
+    FLOW_SANCTIONS,
+]
+
+
+def raised(exception_info) -> bool:
+    """GE nests exception info by metric; any raised exception anywhere means the engine failed."""
+    if isinstance(exception_info, dict):
+        if exception_info.get("raised_exception"):
+            return True
+        return any(raised(v) for v in exception_info.values() if isinstance(v, dict))
+    return bool(getattr(exception_info, "raised_exception", False))
+
+
+def docs_folder(warehouse: Warehouse) -> Path:
+    return warehouse.published_path.parent / "docs"
+
+
+def make_offline(site: Path) -> None:
+    """GE's pages load Bootstrap, jQuery, Vega and fonts from CDNs and a logo from S3. Drop those
+    tags, point the logo at the local copy and add a small local stylesheet, so the pages render
+    without a network (and tell nobody that they were opened)."""
+    css = site / "static" / "styles" / "detour_offline.css"
+    css.write_text(OFFLINE_CSS, encoding="utf-8")
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        html = re.sub(r'<link[^>]+href="https?://[^"]+"[^>]*>', "", html)
+        html = re.sub(r'<script[^>]+src="https?://[^"]+"[^>]*>\s*</script>', "", html)
+        depth = len(page.relative_to(site).parts) - 1
+        static = "../" * depth + "static"
+        html = re.sub(r'src="https?://great-expectations-web-assets[^"]+"', f'src="{static}/images/logo-long.png"', html)
+        html = html.replace("</head>", f'<link rel="stylesheet" href="{static}/styles/detour_offline.css"></head>', 1)
+        page.write_text(html, encoding="utf-8")
+
+
+OFFLINE_CSS = """
+body { font-family: system-ui, sans-serif; margin: 0 1.5rem; color: #222; }
+table { border-collapse: collapse; margin: .5rem 0 1.5rem; width: 100%; }
+th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f1f3f5; }
+.card { border: 1px solid #ddd; border-radius: 4px; margin: 1rem 0; padding: .5rem 1rem; }
+.text-danger, .fa-times { color: #b02a37; } .text-success, .fa-check { color: #146c43; }
+.navbar, .ge-footer, .modal, .sticky { position: static; }
+img { max-height: 40px; }
+.collapse:not(.show) { display: block; }
+"""
+
+
+# Blocking on the marts, so a failed suite stops the publish. On the reference tables and the
+# sanctions hits a blocking check would make every downstream asset wait for this one step, which
+# itself waits for the marts: they are checked (and guarded by their contracts and SQL audits) but
+# do not block.
+BLOCKING_KEYS = {a.key for a in mart_assets}
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=key,
+            blocking=key in BLOCKING_KEYS,
+            description="Great Expectations suite (Data Docs in docs/ beside the warehouse)",
+        )
+        for key in CHECKED_KEYS
+    ],
+    description="Great Expectations suites on reference tables, marts and sanctions hits; Data Docs rebuilt offline.",
+)
+def great_expectations_suites(warehouse: Warehouse):
+    import great_expectations as gx
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = {"globally": False}
+    staging = Path(tempfile.mkdtemp(prefix="docs.", dir=warehouse.published_path.parent))
+    ctx.add_data_docs_site(
+        "detour",
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(staging)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    datasource = ctx.data_sources.add_pandas("warehouse")
+    results = []
+    with warehouse.connect() as con:
+        for suite in suites():
+            batch = datasource.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("all")
+            gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite.table, expectations=suite.expectations))
+            definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite))
+            frame = con.sql(suite.query).df()
+            results.append((suite, definition.run(batch_parameters={"dataframe": frame}), len(frame)))
+    ctx.build_data_docs(site_names=["detour"])
+    make_offline(staging)
+    docs = docs_folder(warehouse)
+    shutil.rmtree(docs, ignore_errors=True)
+    os.replace(staging, docs)
+
+    for suite, validation, rows in results:
+        failed = [
+            (r.expectation_config.type, str(r.expectation_config.kwargs.get("column") or r.expectation_config.kwargs.get("column_list") or ""),
+             "exception" if raised(r.exception_info) else str(r.result.get("unexpected_count", "")))
+            for r in validation.results
+            if not r.success or raised(r.exception_info)
+        ]
+        yield dg.AssetCheckResult(
+            asset_key=suite.asset_key,
+            check_name=CHECK_NAME,
+            passed=not failed,
+            description=f"{len(validation.results) - len(failed)} of {len(validation.results)} expectations met on {rows} rows",
+            metadata={
+                "failed_expectations": dg.MetadataValue.md(
+                    markdown_table(pl.DataFrame(failed, schema=["expectation", "column", "unexpected"], orient="row"))
+                ),
+                "data_docs": dg.MetadataValue.path(str(docs / "index.html")),
+            },
+        )
