@@ -43,7 +43,7 @@ def materialize(seeds: Path, warehouse: Path, instance: dg.DagsterInstance | Non
     from pipeline.resources import SeedsFolder
     from pipeline.warehouse import Warehouse
 
-    assets = list(defs.assets)
+    assets = [*defs.assets, *defs.asset_checks]
     result = dg.materialize(
         assets,
         resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},

@@ -4,6 +4,7 @@ pandas frames of small tables or of audit queries (quality/*.sql), never on the 
 An expectation that raised an exception counts as failed. Data Docs are rebuilt on every run and
 made readable offline."""
 
+import html
 import os
 import re
 import shutil
@@ -139,6 +140,14 @@ def suites() -> list[Suite]:
     return result
 
 
+@dataclass
+class SuiteResult:
+    suite: Suite
+    evaluated: int
+    failed: list[tuple[str, str, str]]  # (expectation, column, unexpected count or "exception")
+    rows: int
+
+
 CHECK_NAME = "great_expectations"
 CHECKED_KEYS = [
     *(dg.AssetKey(["ref", s.name]) for s in REFERENCE_SEEDS),
@@ -197,6 +206,77 @@ img { max-height: 40px; }
 BLOCKING_KEYS = {a.key for a in mart_assets}
 
 
+def run_suites(con, site: Path) -> list[SuiteResult]:
+    """Validate every suite on frames read through `con`; write Data Docs (offline) into `site`."""
+    import great_expectations as gx
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = {"globally": False}
+    ctx.add_data_docs_site(
+        "detour",
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    datasource = ctx.data_sources.add_pandas("warehouse")
+    results = []
+    for suite in suites():
+        batch = datasource.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("all")
+        gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite.table, expectations=suite.expectations))
+        definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite))
+        frame = con.sql(suite.query).df()
+        validation = definition.run(batch_parameters={"dataframe": frame})
+        failed = [
+            (
+                r.expectation_config.type,
+                str(r.expectation_config.kwargs.get("column") or r.expectation_config.kwargs.get("column_list") or ""),
+                "exception" if raised(r.exception_info) else str(r.result.get("unexpected_count", "")),
+            )
+            for r in validation.results
+            if not r.success or raised(r.exception_info)
+        ]
+        results.append(SuiteResult(suite, len(validation.results), failed, len(frame)))
+    ctx.build_data_docs(site_names=["detour"])
+    make_offline(site)
+    write_index(site, results)
+    return results
+
+
+def write_index(site: Path, results: list[SuiteResult]) -> None:
+    """GE's index page lists results with JavaScript from a CDN; offline it is blank. Keep it as
+    ge_index.html and put a plain index in its place."""
+    (site / "index.html").replace(site / "ge_index.html")
+    rows = []
+    for result in results:
+        parts = result.suite.table.split(".")
+        validation = next((site / "validations").joinpath(*parts).rglob("*.html"), None)
+        suite_page = (site / "expectations").joinpath(*parts[:-1], parts[-1] + ".html")
+        status = "passed" if not result.failed else f"failed: {', '.join(f'{t} {c}' for t, c, _ in result.failed)}"
+        rows.append(
+            f'<tr class="{"ok" if not result.failed else "bad"}"><td>{html.escape(result.suite.table)}</td>'
+            f"<td>{html.escape(status)}</td><td>{result.evaluated - len(result.failed)} / {result.evaluated}</td>"
+            f"<td>{result.rows}</td>"
+            f'<td><a href="{validation.relative_to(site) if validation else ""}">validation</a> · '
+            f'<a href="{suite_page.relative_to(site)}">suite</a></td></tr>'
+        )
+    (site / "index.html").write_text(INDEX.format(rows="\n".join(rows)), encoding="utf-8")
+
+
+INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Detour · Data Docs</title>
+<link rel="stylesheet" href="static/styles/detour_offline.css">
+<style>tr.ok td:nth-child(2) {{ color: #146c43; }} tr.bad td:nth-child(2) {{ color: #b02a37; }}</style>
+</head><body><h1>Detour · Great Expectations Data Docs</h1>
+<p>One suite per reference table and mart, validated on the last build. GE's own index page,
+<a href="ge_index.html">ge_index.html</a>, fills its tables with CDN scripts and so stays blank offline.</p>
+<table><thead><tr><th>table</th><th>result</th><th>expectations met</th><th>rows</th><th>pages</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table></body></html>
+"""
+
+
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
@@ -210,49 +290,21 @@ BLOCKING_KEYS = {a.key for a in mart_assets}
     description="Great Expectations suites on reference tables, marts and sanctions hits; Data Docs rebuilt offline.",
 )
 def great_expectations_suites(warehouse: Warehouse):
-    import great_expectations as gx
-
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = {"globally": False}
     staging = Path(tempfile.mkdtemp(prefix="docs.", dir=warehouse.published_path.parent))
-    ctx.add_data_docs_site(
-        "detour",
-        {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(staging)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    datasource = ctx.data_sources.add_pandas("warehouse")
-    results = []
     with warehouse.connect() as con:
-        for suite in suites():
-            batch = datasource.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("all")
-            gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite.table, expectations=suite.expectations))
-            definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite))
-            frame = con.sql(suite.query).df()
-            results.append((suite, definition.run(batch_parameters={"dataframe": frame}), len(frame)))
-    ctx.build_data_docs(site_names=["detour"])
-    make_offline(staging)
+        results = run_suites(con, staging)
     docs = docs_folder(warehouse)
     shutil.rmtree(docs, ignore_errors=True)
     os.replace(staging, docs)
-
-    for suite, validation, rows in results:
-        failed = [
-            (r.expectation_config.type, str(r.expectation_config.kwargs.get("column") or r.expectation_config.kwargs.get("column_list") or ""),
-             "exception" if raised(r.exception_info) else str(r.result.get("unexpected_count", "")))
-            for r in validation.results
-            if not r.success or raised(r.exception_info)
-        ]
+    for result in results:
         yield dg.AssetCheckResult(
-            asset_key=suite.asset_key,
+            asset_key=result.suite.asset_key,
             check_name=CHECK_NAME,
-            passed=not failed,
-            description=f"{len(validation.results) - len(failed)} of {len(validation.results)} expectations met on {rows} rows",
+            passed=not result.failed,
+            description=f"{result.evaluated - len(result.failed)} of {result.evaluated} expectations met on {result.rows} rows",
             metadata={
                 "failed_expectations": dg.MetadataValue.md(
-                    markdown_table(pl.DataFrame(failed, schema=["expectation", "column", "unexpected"], orient="row"))
+                    markdown_table(pl.DataFrame(result.failed, schema=["expectation", "column", "unexpected"], orient="row"))
                 ),
                 "data_docs": dg.MetadataValue.path(str(docs / "index.html")),
             },

@@ -1,0 +1,183 @@
+"""Sanctions-aware marts: routing preserves totals, sanctions apply from their date, routes that
+cross a restricting jurisdiction do not count as avoiding it, shares add up, claims are checked."""
+
+import shutil
+
+import duckdb
+import pytest
+
+from pipeline.assets.marts import MARTS
+from pipeline.assets.quality import run_suites
+from pipeline.warehouse import read_sql, run_sql
+from schemas import SEEDS
+from tests.conftest import materialize
+from tests.seededit import read_rows, write_rows
+
+CALIBRATED_METRICS = ("bilateral_trade_usd", "bilateral_trade_yoy", "agri_share", "national_currency_share")
+
+
+def test_every_mart_is_built_non_empty_and_commented(shipped_build):
+    for name in MARTS:
+        ((rows,),) = shipped_build.query(f"SELECT count(*) FROM marts.{name}")
+        assert rows > 0, name
+    uncommented = shipped_build.query(
+        """SELECT table_name || '.' || column_name FROM duckdb_columns()
+           WHERE schema_name IN ('marts', 'core') AND coalesce(comment, '') = ''"""
+    )
+    assert uncommented == []
+    tables = shipped_build.query("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' AND comment IS NULL")
+    assert tables == []
+
+
+def test_every_mart_has_a_parquet_twin_that_matches_row_for_row(shipped_build):
+    folder = shipped_build.warehouse.parent / "parquet"
+    for name in MARTS:
+        path = folder / f"{name}.parquet"
+        assert path.exists(), name
+        ((only_in_mart, only_in_parquet, rows),) = shipped_build.query(
+            f"""SELECT (SELECT count(*) FROM (SELECT * FROM marts.{name} EXCEPT ALL SELECT * FROM read_parquet(?))),
+                       (SELECT count(*) FROM (SELECT * FROM read_parquet(?) EXCEPT ALL SELECT * FROM marts.{name})),
+                       (SELECT count(*) FROM read_parquet(?))""",
+            [str(path)] * 3,
+        )
+        assert (only_in_mart, only_in_parquet) == (0, 0), name
+        assert rows > 0
+
+
+def test_routing_preserves_every_flows_value_exactly(shipped_build):
+    ((mismatched, flows, allocated),) = shipped_build.query(
+        """SELECT count(*) FILTER (WHERE f.value_usd <> r.total), count(*), sum(r.allocated)
+           FROM core.trade_flows f
+           JOIN (SELECT flow_id, sum(value_usd) AS total, bool_or(channel_basis = 'allocated')::INT AS allocated
+                 FROM core.routed_flows GROUP BY ALL) r USING (flow_id)"""
+    )
+    assert mismatched == 0
+    assert flows == shipped_build.query("SELECT count(*) FROM core.trade_flows")[0][0]
+    assert allocated > 1000  # the shipped sample leaves most channels to the allocation rules
+    assert shipped_build.query(
+        "SELECT count(*) FROM core.routed_flows WHERE channel_basis = 'allocated' AND channel_rule_id IS NULL"
+    ) == [(0,)]
+
+
+def test_shares_sum_to_1_per_month(shipped_build):
+    for sql in (
+        "SELECT max(abs(s - 1)) FROM (SELECT sum(share_of_month) s FROM marts.channel_mix GROUP BY month, exporter_iso3, importer_iso3)",
+        "SELECT max(abs(s - 1)) FROM (SELECT sum(share_of_month) s FROM marts.corridor_flows GROUP BY month)",
+    ):
+        ((worst,),) = shipped_build.query(sql)
+        assert worst < 1e-9
+
+
+def test_the_national_currency_share_rises_above_95_percent_in_2024(shipped_build):
+    shares = dict(
+        shipped_build.query(
+            """SELECT year(month), sum(value_usd) FILTER (WHERE channel_kind = 'national_currency') / sum(value_usd)
+               FROM marts.channel_mix WHERE exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')
+               GROUP BY 1"""
+        )
+    )
+    assert shares[2019] < 0.3 < shares[2022] < shares[2023] < 0.95 < shares[2024]
+
+
+def test_the_calibrated_sample_agrees_with_its_claims(shipped_build):
+    rows = shipped_build.query("SELECT claim_id, agrees, metric FROM marts.claims_check")
+    calibrated = {claim: agrees for claim, agrees, metric in rows if metric in CALIBRATED_METRICS}
+    assert len(calibrated) == 12
+    assert all(calibrated.values()), calibrated
+
+
+def test_an_altered_claim_shows_as_a_mismatch(shipped_build, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(shipped_build.warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("UPDATE ref.claims SET value = 3e9 WHERE claim_id = 'trade_2019_morgulov'")
+        run_sql(con, read_sql("pipeline/assets/marts.py", "marts/claims_check.sql"))
+        agrees, difference = con.execute(
+            "SELECT agrees, relative_difference FROM marts.claims_check WHERE claim_id = 'trade_2019_morgulov'"
+        ).fetchone()
+    assert agrees is False
+    assert difference == pytest.approx(-1 / 3, abs=0.01)
+
+
+def test_transshipment_signals_show_the_post_2022_jump_and_the_mirror_gap(shipped_build):
+    growth, gap = shipped_build.query(
+        """SELECT growth_vs_baseline, mirror_gap_share FROM marts.transshipment_signals
+           WHERE intermediary_iso3 = 'KGZ' AND year = 2023 AND chpl_tier = '1'"""
+    )[0]
+    assert growth > 5  # Kyrgyzstan's CHPL imports from the EU many times their 2019–2021 level
+    assert gap == pytest.approx(0.3, abs=0.01)
+    assert shipped_build.query(
+        "SELECT min(chpl_rank), max(chpl_rank) FROM marts.transshipment_signals WHERE chpl_tier = '1'"
+    ) == [(1, 1)]
+
+
+@pytest.fixture(scope="module")
+def dated_build(tmp_path_factory):
+    """Shipped seeds plus a measure effective mid-March 2022 and two EU-restricted flows, one by sea
+    through the Danish straits (EU waters), one across the Caspian."""
+    from tests.conftest import SHIPPED_SEEDS
+
+    seeds = shutil.copytree(SHIPPED_SEEDS, tmp_path_factory.mktemp("dated") / "seeds")
+    header, rows = read_rows(seeds / "sanctions_measures.csv")
+    rows.append({**rows[0], "measure_id": "test_wheat_ban", "authority": "UK", "target_country": "IRN",
+                 "target_type": "hs_code", "target": "100199", "measure_type": "export_ban",
+                 "effective_from": "2022-03-15", "effective_to": ""})
+    write_rows(seeds / "sanctions_measures.csv", header, rows)
+    header = SEEDS["trade_flows"].columns
+    flow = dict(zip(header, ("", "2024-01", "RUS", "IRN", "880622", "1000000", "USD", "", "", "usd", "", "test", "importer_reported"), strict=True))
+    write_rows(seeds / "trade_flows" / "test.csv", header, [
+        {**flow, "flow_id": "T-SUEZ", "corridor_id": "suez"},
+        {**flow, "flow_id": "T-CASPIAN", "corridor_id": "instc_caspian"},
+    ])
+    build = materialize(seeds, tmp_path_factory.mktemp("dated") / "detour.duckdb")
+    assert build.result.success
+    return build
+
+
+def test_a_measure_effective_in_march_2022_flags_march_flows_and_never_february_ones(dated_build):
+    flagged = dict(
+        dated_build.query(
+            """SELECT strftime(f.period, '%Y-%m'), count(s.flow_id) FROM core.trade_flows f
+               LEFT JOIN core.flow_sanctions s ON s.flow_id = f.flow_id AND s.measure_id = 'test_wheat_ban'
+               WHERE f.hs_code = '100199' AND f.importer_iso3 = 'IRN' AND f.period IN ('2022-02-01', '2022-03-01')
+               GROUP BY 1"""
+        )
+    )
+    ((march_flows,),) = dated_build.query(
+        "SELECT count(*) FROM core.trade_flows WHERE hs_code = '100199' AND importer_iso3 = 'IRN' AND period = '2022-03-01'"
+    )
+    assert flagged["2022-02"] == 0
+    assert flagged["2022-03"] == march_flows > 0
+
+
+def test_a_route_through_eu_waters_does_not_avoid_the_eu(dated_build):
+    assert dated_build.query("SELECT crosses, via_countries FROM core.route_exposure WHERE corridor_id = 'suez' AND authority = 'EU'") == [(True, ["DNK"])]
+    avoids = dict(dated_build.query(
+        "SELECT flow_id, avoids_restricting FROM core.routed_flows WHERE flow_id IN ('T-SUEZ', 'T-CASPIAN')"
+    ))
+    restricted_by = dated_build.query("SELECT DISTINCT authority FROM core.flow_sanctions WHERE flow_id = 'T-SUEZ' ORDER BY 1")
+    assert ("EU",) in restricted_by
+    assert avoids == {"T-SUEZ": False, "T-CASPIAN": True}
+
+
+def test_the_ge_suites_fail_on_a_broken_mart_and_on_an_engine_error(shipped_build, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(shipped_build.warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        passing = {r.suite.table: r.failed for r in run_suites(con, tmp_path / "docs_ok")}
+        assert all(not failed for failed in passing.values()), passing
+        con.execute("UPDATE marts.channel_mix SET share_of_month = 1.5 WHERE channel_id = 'rub'")
+        con.execute("ALTER TABLE marts.claims_check DROP COLUMN data_value")
+        broken = {r.suite.table: r.failed for r in run_suites(con, tmp_path / "docs_broken")}
+    failed_types = {t for t, _, _ in broken["marts.channel_mix"]}
+    assert {"expect_column_values_to_be_between"} <= failed_types
+    assert broken["marts.claims_check"], "an expectation on a missing column must fail, never pass"
+
+
+def test_data_docs_are_written_and_need_no_network(shipped_build):
+    docs = shipped_build.warehouse.parent / "docs"
+    pages = list(docs.rglob("*.html"))
+    assert (docs / "index.html") in pages and len(pages) > 10
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert 'src="http' not in text and '<link rel="stylesheet" href="http' not in text, page
