@@ -64,7 +64,9 @@ def test_detour_run_builds_from_the_given_paths_and_prints_a_summary(seeds, tmp_
     assert f"tables in {warehouse}" in done.stdout
     assert warehouse.exists()
     assert sorted(p.name for p in REPO.iterdir()) == before
-    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["w.build.duckdb", "w.duckdb"]
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == [
+        "charts", "docs", "parquet", "report.html", "w.build.duckdb", "w.duckdb"
+    ]
 
 
 def test_detour_run_names_the_broken_file_and_exits_non_zero(seeds, tmp_path):
