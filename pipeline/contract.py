@@ -115,8 +115,12 @@ def reference_failures(typed: pl.DataFrame, seed: Seed, lookup: Lookup) -> pl.Da
     return pl.concat([pl.DataFrame(schema=FAILURE_COLUMNS), *failures])
 
 
-def check(raw: pl.DataFrame, seed: Seed, lookup: Lookup) -> Checked:
-    """Cast, validate and reference-check `raw` (text columns + provenance); split good from bad."""
+RowRule = Callable[[pl.DataFrame], pl.DataFrame]  # typed rows (with _idx) -> FAILURE_COLUMNS rows
+
+
+def check(raw: pl.DataFrame, seed: Seed, lookup: Lookup, extra_rule: RowRule | None = None) -> Checked:
+    """Cast, validate and reference-check `raw` (text columns + provenance); split good from bad.
+    `extra_rule` adds failures only the caller can judge (e.g. a row's month against its file's)."""
     raw = raw.with_row_index(IDX).with_columns(pl.col(IDX).cast(pl.Int64))
     typed, cast_failed = cast(raw, seed)
     # A value that did not parse is null now: its not-null failure would only repeat the cast failure.
@@ -126,6 +130,7 @@ def check(raw: pl.DataFrame, seed: Seed, lookup: Lookup) -> Checked:
             cast_failed,
             pandera_failures(typed, seed).join(failed_cells, on=[IDX, "column_name"], how="anti", nulls_equal=True),
             reference_failures(typed, seed, lookup),
+            *([extra_rule(typed)] if extra_rule else []),
         ]
     )
     bad_idx = failures.get_column(IDX).unique()

@@ -18,3 +18,23 @@ def warehouse_path() -> Path:
 
 def ui_port() -> int:
     return int(os.environ.get("DETOUR_UI_PORT") or DEFAULT_UI_PORT)
+
+
+def first_month() -> str:
+    """First monthly partition of the trade flows, YYYY-MM-01."""
+    return os.environ.get("DETOUR_FIRST_MONTH") or "2019-01-01"
+
+
+def refresh_cron() -> str:
+    """When the schedule refreshes the whole graph (cron, UTC)."""
+    return os.environ.get("DETOUR_REFRESH_CRON") or "0 6 * * *"
+
+
+def sensor_interval() -> int:
+    """Seconds between two looks of the seeds_changed sensor at the seeds folder."""
+    return int(os.environ.get("DETOUR_SENSOR_INTERVAL") or 30)
+
+
+def freshness_hours() -> int:
+    """Marts are stale when no refresh succeeded within this many hours."""
+    return int(os.environ.get("DETOUR_FRESHNESS_HOURS") or 48)

@@ -26,6 +26,12 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None
         con.execute(statement, {name: params[name] for name in names} if names else None)
 
 
+def drop_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """Drop tables a full rebuild recreates, so a changed layout takes effect (names from code)."""
+    for table in tables:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def sql_literal(text: str) -> str:
     """Quote text written by the code (comments); DDL cannot take bound parameters."""
     return "'" + text.replace("'", "''") + "'"

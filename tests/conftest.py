@@ -37,9 +37,13 @@ class Build:
         )
 
 
-def materialize(seeds: Path, warehouse: Path, instance: dg.DagsterInstance | None = None) -> Build:
-    """One real Dagster run of every asset, in process, into `warehouse` (and its build file)."""
+def materialize(
+    seeds: Path, warehouse: Path, instance: dg.DagsterInstance | None = None, month: str | None = None
+) -> Build:
+    """One real Dagster run of every asset, in process, into `warehouse` (and its build file):
+    every month, or only `month` (YYYY-MM) of the partitioned assets."""
     from pipeline.definitions import defs
+    from pipeline.partitions import all_months_tags, month_tags
     from pipeline.resources import SeedsFolder
     from pipeline.warehouse import Warehouse
 
@@ -49,6 +53,7 @@ def materialize(seeds: Path, warehouse: Path, instance: dg.DagsterInstance | Non
         resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
+        tags=month_tags(month, month) if month else all_months_tags(),
     )
     return Build(seeds=seeds, warehouse=warehouse, result=result)
 

@@ -45,7 +45,8 @@ def small_build(seeds, tmp_path):
         dict(zip(header, (fid, period, "RUS", "IRN", hs, value, cur, "", "", "", "", "test flow", "importer_reported"), strict=True))
         for fid, period, hs, value, cur in FLOWS
     ]
-    write_rows(seeds / "trade_flows" / "test.csv", header, rows)
+    for period in {r["period"] for r in rows}:
+        write_rows(seeds / "trade_flows" / f"{period}.csv", header, [r for r in rows if r["period"] == period])
     build = materialize(seeds, tmp_path / "detour.duckdb")
     assert build.result.success
     return build
@@ -79,10 +80,12 @@ def test_value_usd_uses_the_rate_in_force_for_the_period(small_build):
     assert rows["F9"] == (pytest.approx(10.8), "official", "2023-01-01")
 
 
-def test_a_flow_dated_before_any_rate_fails_the_blocking_usd_check(seeds, tmp_path):
+def test_a_flow_dated_before_its_currencys_first_rate_fails_the_blocking_usd_check(seeds, tmp_path):
     header, rows = read_rows(seeds / "trade_flows" / "2019-01.csv")
-    rows[0].update(period="2018-12", currency="RUB")
+    rows[0].update(period="2019-01", currency="XAU", value="10")
     write_rows(seeds / "trade_flows" / "2019-01.csv", header, rows)
+    header, rates = read_rows(seeds / "fx_rates.csv")
+    write_rows(seeds / "fx_rates.csv", header, [r for r in rates if not (r["currency"] == "XAU" and r["date"] == "2019-01-01")])
     build = materialize(seeds, tmp_path / "detour.duckdb")
     (evaluation,) = [
         e.event_specific_data
@@ -98,7 +101,7 @@ def test_the_accounting_check_fails_when_a_table_lost_rows(shipped_build, tmp_pa
     copy.write_bytes(shipped_build.warehouse.read_bytes())
     with duckdb.connect(str(copy)) as con:
         ((run_id,),) = con.execute("SELECT run_id FROM quality.load_audit WHERE seed = 'chpl'").fetchall()
-        assert accounting_check(con, SEEDS["chpl"], "ref.chpl", run_id).passed
+        assert accounting_check(con, SEEDS["chpl"], "ref.chpl", run_id, 1).passed
         con.execute("DELETE FROM ref.chpl WHERE tier = '1'")
-        result = accounting_check(con, SEEDS["chpl"], "ref.chpl", run_id)
+        result = accounting_check(con, SEEDS["chpl"], "ref.chpl", run_id, 1)
     assert not result.passed

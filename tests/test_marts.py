@@ -125,7 +125,7 @@ def dated_build(tmp_path_factory):
     write_rows(seeds / "sanctions_measures.csv", header, rows)
     header = SEEDS["trade_flows"].columns
     flow = dict(zip(header, ("", "2024-01", "RUS", "IRN", "880622", "1000000", "USD", "", "", "usd", "", "test", "importer_reported"), strict=True))
-    write_rows(seeds / "trade_flows" / "test.csv", header, [
+    write_rows(seeds / "trade_flows" / "2024-01-test.csv", header, [
         {**flow, "flow_id": "T-SUEZ", "corridor_id": "suez"},
         {**flow, "flow_id": "T-CASPIAN", "corridor_id": "instc_caspian"},
     ])

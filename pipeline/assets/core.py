@@ -1,5 +1,9 @@
 """Trade-flow files → read & cast → validate → core.trade_flows, typed, categorised by longest HS
-prefix and converted to USD with an ASOF join on the monthly FX rates."""
+prefix and converted to USD with an ASOF join on the monthly FX rates. Partitioned by month: files
+are named by their month (YYYY-MM*.csv), a run reads the files of its window's months and rewrites
+those months only."""
+
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -16,8 +20,10 @@ from pipeline.assets.ingest import (
     seed_columns,
 )
 from pipeline.assets.tables import table_metadata
+from pipeline.contract import FAILURE_COLUMNS, IDX
+from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
-from pipeline.seedfile import SOURCE_FILE
+from pipeline.seedfile import SOURCE_FILE, SeedFileError, seed_files
 from pipeline.warehouse import Warehouse, read_sql, run_sql
 from schemas import TRADE_FLOWS
 
@@ -48,6 +54,35 @@ COLUMNS = [
 ]
 
 
+PERIOD_RULE = "period is the month in the file's name"
+
+
+def files_of(seeds_dir: Path, win: Window) -> list[Path]:
+    """The trade-flow files of the window's months. A full window also vets every file's name."""
+    paths = []
+    for path in seed_files(seeds_dir, TRADE_FLOWS.path):
+        month = file_month(path.name)
+        if month is None:
+            raise SeedFileError(f"{path}: name trade-flow files by their month, YYYY-MM*.csv (e.g. 2023-05.csv)")
+        if win.full and month not in win.months:
+            raise SeedFileError(
+                f"{path}: month {month} is outside the monthly partitions {win.months[0]}..{win.months[-1]} "
+                "(set DETOUR_FIRST_MONTH to an earlier month)"
+            )
+        if month in win.months:
+            paths.append(path)
+    return paths
+
+
+def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
+    """A flow's period must be the month its file is named after, so a month's refresh is complete."""
+    month_of_file = pl.col(SOURCE_FILE).str.extract(r"(\d{4}-\d{2})[^/]*$", 1)
+    return typed.filter(pl.col("period").is_not_null(), pl.col("period") != month_of_file).select(
+        pl.col(IDX), pl.lit("period").alias("column_name"), pl.lit(PERIOD_RULE).alias("rule"),
+        pl.col("period").alias("bad_value"),
+    ).cast(FAILURE_COLUMNS)
+
+
 @dg.asset(
     key=KEY,
     description=(
@@ -58,6 +93,9 @@ COLUMNS = [
     group_name="core",
     kinds={"polars", "pandera", "duckdb"},
     owners=OWNERS,
+    pool="warehouse",
+    partitions_def=MONTHS,
+    backfill_policy=SINGLE_RUN,
     deps=[dg.AssetKey(["ref", name]) for name in (*TRADE_FLOWS.upstream, "hs_categories")],
     check_specs=check_specs(
         KEY,
@@ -66,15 +104,25 @@ COLUMNS = [
     ),
 )
 def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
+    win = window(context)
     with warehouse.connect() as con:
-        files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con)
-        hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in files], "file_sha256": [f.sha256 for f in files]})
+        try:
+            paths = files_of(seeds.folder, win)
+        except SeedFileError as err:
+            raise dg.Failure(description=str(err), allow_retries=False) from None
+        files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, paths, period_matches_file)
+        hashes = pl.DataFrame(
+            {SOURCE_FILE: [f.name for f in files], "file_sha256": [f.sha256 for f in files]},
+            schema={SOURCE_FILE: pl.String, "file_sha256": pl.String},
+        )
         con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
         con.execute("BEGIN TRANSACTION")
-        run_sql(con, CREATE_SQL)
+        if win.full:  # rebuild from scratch, so a changed table layout takes effect
+            con.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        run_sql(con, CREATE_SQL, win.params)
         run_sql(con, INSERT_SQL, {"run_id": context.run_id})
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
-        record_load(con, TRADE_FLOWS, files, checked, context.run_id)
+        record_load(con, TRADE_FLOWS, files, checked, context.run_id, months=None if win.full else win.months)
         con.execute("COMMIT")
 
         without_usd, without_category, flows = con.execute(CHECKS_SQL).fetchone()
@@ -84,10 +132,11 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
                 "rows_read": checked.rows_read,
                 "rows_quarantined": checked.rows_quarantined,
                 "files": len(files),
+                "months": f"{win.months[0]}..{win.months[-1]}",
             }
         )
         yield contract_check(TRADE_FLOWS, checked)
-        yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id)
+        yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id, len(files))
         yield dg.AssetCheckResult(
             check_name="converted_to_usd",
             passed=without_usd == 0,

@@ -6,7 +6,8 @@ import dagster as dg
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.warehouse import Warehouse, read_sql, run_sql
+from pipeline.partitions import MONTHS, SINGLE_RUN, window
+from pipeline.warehouse import Warehouse, drop_tables, read_sql, run_sql
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
 ROUTING_SQL = read_sql(__file__, "enrich/routing.sql")
@@ -32,6 +33,7 @@ def ref(name: str) -> dg.AssetKey:
     kinds={"duckdb"},
     owners=OWNERS,
     deps=[ref("corridors"), ref("corridor_legs"), ref("jurisdictions"), ref("sanctions_measures")],
+    pool="warehouse",
 )
 def route_exposure(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
@@ -87,6 +89,9 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
             deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs")],
         ),
     ],
+    partitions_def=MONTHS,
+    backfill_policy=SINGLE_RUN,
+    pool="warehouse",
     check_specs=[
         dg.AssetCheckSpec(
             "totals_preserved", asset=ROUTED_FLOWS, blocking=True,
@@ -98,12 +103,15 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
         ),
     ],
 )
-def routed_flows(warehouse: Warehouse):
+def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    win = window(context)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        run_sql(con, ROUTING_SQL)
-        run_sql(con, SANCTIONS_SQL)
-        run_sql(con, ROUTED_FLOWS_SQL)
+        if win.full:
+            drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions"])
+        run_sql(con, ROUTING_SQL, win.params)
+        run_sql(con, SANCTIONS_SQL, win.params)
+        run_sql(con, ROUTED_FLOWS_SQL, win.params)
         con.execute("COMMIT")
         yield dg.MaterializeResult(asset_key=ROUTED_FLOWS, metadata=table_metadata(con, "core.routed_flows"))
         yield dg.MaterializeResult(asset_key=FLOW_SANCTIONS, metadata=table_metadata(con, "core.flow_sanctions"))

@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipeline.contract import Checked, ContractError, check
+from pipeline.contract import Checked, ContractError, RowRule, check
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
@@ -42,27 +42,49 @@ def comment_sql(table: str, description: str, columns: list[tuple[str, str, str]
     return "\n".join(lines)
 
 
-def read_and_check(seed: Seed, seeds_dir: Path, con: duckdb.DuckDBPyConnection) -> tuple[list[RawFile], Checked]:
-    """Read every file of the seed, then check all rows against the contract and the ref tables."""
+def read_and_check(
+    seed: Seed,
+    seeds_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path] | None = None,
+    extra_rule: RowRule | None = None,
+) -> tuple[list[RawFile], Checked]:
+    """Read the seed's files (all of them, or `paths`), then check every row against the contract
+    and the ref tables. A file-level fault fails the asset with the fault's message."""
     try:
-        files = [read_seed_file(path, seed.columns, seeds_dir) for path in seed_files(seeds_dir, seed.path)]
-        raw = pl.concat([f.rows for f in files])
+        paths = seed_files(seeds_dir, seed.path) if paths is None else paths
+        files = [read_seed_file(path, seed.columns, seeds_dir) for path in paths]
+        empty = pl.DataFrame(schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64})
+        raw = pl.concat([empty, *(f.rows for f in files)])
 
         def lookup(ref_seed: str, column: str) -> list:
             return [v for (v,) in con.execute(f"SELECT DISTINCT {column} FROM ref.{ref_seed}").fetchall()]
 
-        return files, check(raw, seed, lookup)
+        return files, check(raw, seed, lookup, extra_rule)
     except (SeedFileError, ContractError) as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
 
 
 def record_load(
-    con: duckdb.DuckDBPyConnection, seed: Seed, files: list[RawFile], checked: Checked, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    seed: Seed,
+    files: list[RawFile],
+    checked: Checked,
+    run_id: str,
+    months: list[str] | None = None,
 ) -> None:
-    """Replace the seed's quarantine rows and append one audit row per file (inside the caller's transaction)."""
+    """Replace the seed's quarantine rows (of its files for `months` only, when given) and append one
+    audit row per file, inside the caller's transaction."""
     loaded_at = dt.datetime.now(dt.UTC)
     con.register("quarantine", checked.quarantine)
-    con.execute("DELETE FROM quality.quarantine WHERE seed = ?", [seed.name])
+    if months is None:
+        con.execute("DELETE FROM quality.quarantine WHERE seed = ?", [seed.name])
+    else:  # trade-flow files are named by their month: YYYY-MM*.csv
+        con.execute(
+            """DELETE FROM quality.quarantine
+               WHERE seed = ? AND regexp_extract(source_file, '(\\d{4}-\\d{2})[^/]*$', 1) IN (SELECT unnest(?::VARCHAR[]))""",
+            [seed.name, months],
+        )
     con.execute(
         """INSERT INTO quality.quarantine
                (seed, source_file, row_number, column_name, rule, bad_value, raw_record, run_id, loaded_at)
@@ -111,12 +133,14 @@ def contract_check(seed: Seed, checked: Checked) -> dg.AssetCheckResult:
     )
 
 
-def accounting_check(con: duckdb.DuckDBPyConnection, seed: Seed, table: str, run_id: str) -> dg.AssetCheckResult:
+def accounting_check(
+    con: duckdb.DuckDBPyConnection, seed: Seed, table: str, run_id: str, files: int
+) -> dg.AssetCheckResult:
     rows = con.execute(ACCOUNTING_SQL.format(table=table), {"seed": seed.name, "run_id": run_id}).pl()
     unbalanced = rows.filter(~pl.col("balanced"))
     return dg.AssetCheckResult(
         check_name="accounting",
-        passed=rows.height > 0 and unbalanced.height == 0,
+        passed=rows.height == files and unbalanced.height == 0,
         description="rows_read = rows_loaded + rows_quarantined for every file, and both match the tables",
         metadata={
             "files": rows.height,
@@ -149,6 +173,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
         owners=OWNERS,
         deps=[dg.AssetKey(["ref", upstream]) for upstream in seed.upstream],
         check_specs=check_specs(key),
+        pool="warehouse",
     )
     def _reference_asset(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
         with warehouse.connect() as con:
@@ -170,7 +195,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
                 }
             )
             yield contract_check(seed, checked)
-            yield accounting_check(con, seed, table, context.run_id)
+            yield accounting_check(con, seed, table, context.run_id, len(files))
 
     return _reference_asset
 

@@ -1,17 +1,28 @@
 """Summary marts, one .sql file each (marts/<name>.sql), each answering one question in a sentence.
 Every table and column carries a COMMENT; the publish step exports each mart to Parquet."""
 
+import datetime as dt
+
 import dagster as dg
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import FLOW_SANCTIONS, ROUTE_EXPOSURE, ROUTE_SANCTIONS, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS
 from pipeline.assets.tables import table_metadata
-from pipeline.warehouse import Warehouse, read_sql, run_sql
+from pipeline import settings
+from pipeline.partitions import MONTHS, SINGLE_RUN, window
+from pipeline.warehouse import Warehouse, drop_tables, read_sql, run_sql
 
 
 def ref(name: str) -> dg.AssetKey:
     return dg.AssetKey(["ref", name])
+
+
+# Stale when no refresh succeeded in the window (DETOUR_FRESHNESS_HOURS); warned at half of it.
+FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=dt.timedelta(hours=settings.freshness_hours()),
+    warn_window=dt.timedelta(hours=settings.freshness_hours() / 2),
+)
 
 
 class TransshipmentConfig(dg.Config):
@@ -21,6 +32,8 @@ class TransshipmentConfig(dg.Config):
     baseline_last_year: int = 2021
 
 
+# Marts built month by month are partitioned like the flows; the others aggregate across months.
+PARTITIONED = {"channel_mix", "corridor_flows", "sanctioned_exposure"}
 MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
     "channel_mix": ("How fast is this trade leaving the dollar?", [ROUTED_FLOWS, ref("payment_channels")]),
     "corridor_flows": (
@@ -53,10 +66,16 @@ MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
 def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     sql = read_sql(__file__, f"marts/{name}.sql")
     table = f"marts.{name}"
+    partitioned = name in PARTITIONED
 
-    def materialize(warehouse: Warehouse, params: dict) -> dg.MaterializeResult:
+    def materialize(context: dg.AssetExecutionContext, warehouse: Warehouse, params: dict) -> dg.MaterializeResult:
+        if partitioned:
+            win = window(context)
+            params = {**params, **win.params}
         with warehouse.connect() as con:
             con.execute("BEGIN TRANSACTION")
+            if not partitioned or win.full:
+                drop_tables(con, [table])
             run_sql(con, sql, params)
             con.execute("COMMIT")
             return dg.MaterializeResult(metadata={**table_metadata(con, table), "question": question})
@@ -68,18 +87,23 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
         kinds={"duckdb", "parquet"},
         owners=OWNERS,
         deps=deps,
+        pool="warehouse",
+        freshness_policy=FRESHNESS,
+        **({"partitions_def": MONTHS, "backfill_policy": SINGLE_RUN} if partitioned else {}),
     )
     if name == "transshipment_signals":
 
         @dg.asset(**spec)
-        def _configured_mart(warehouse: Warehouse, config: TransshipmentConfig) -> dg.MaterializeResult:
-            return materialize(warehouse, config.model_dump())
+        def _configured_mart(
+            context: dg.AssetExecutionContext, warehouse: Warehouse, config: TransshipmentConfig
+        ) -> dg.MaterializeResult:
+            return materialize(context, warehouse, config.model_dump())
 
         return _configured_mart
 
     @dg.asset(**spec)
-    def _mart(warehouse: Warehouse) -> dg.MaterializeResult:
-        return materialize(warehouse, {})
+    def _mart(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        return materialize(context, warehouse, {})
 
     return _mart
 

@@ -40,6 +40,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> list:
     group_name="publish",
     kinds={"duckdb", "parquet", "html"},
     owners=OWNERS,
+    pool="warehouse",
     deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets) for key in a.keys],
 )
 def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:

@@ -288,6 +288,7 @@ INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Det
         for key in CHECKED_KEYS
     ],
     description="Great Expectations suites on reference tables, marts and sanctions hits; Data Docs rebuilt offline.",
+    pool="warehouse",
 )
 def great_expectations_suites(warehouse: Warehouse):
     staging = Path(tempfile.mkdtemp(prefix="docs.", dir=warehouse.published_path.parent))

@@ -1,6 +1,6 @@
 -- core.trade_flows: one row per valid input flow. The seed columns' comments come from the
--- trade_flows contract; the columns derived here are described below.
-CREATE OR REPLACE TABLE core.trade_flows (
+-- trade_flows contract; the columns derived here are described in core.py.
+CREATE TABLE IF NOT EXISTS core.trade_flows (
     flow_id          VARCHAR NOT NULL PRIMARY KEY,
     period           DATE    NOT NULL,
     exporter_iso3    VARCHAR NOT NULL,
@@ -24,3 +24,5 @@ CREATE OR REPLACE TABLE core.trade_flows (
     file_sha256      VARCHAR NOT NULL,
     run_id           VARCHAR NOT NULL
 );
+-- A run rewrites the months of its window only.
+DELETE FROM core.trade_flows WHERE period >= $window_start AND period < $window_end;

@@ -1,7 +1,7 @@
 -- core.routed_flows: the routed rows with their sanctions flags. restricted_by lists the
 -- authorities whose measures hit the row; avoids_restricting says whether its corridor crosses
 -- none of them (NULL when the row is unrestricted or has no corridor).
-CREATE OR REPLACE TABLE core.routed_flows (
+CREATE TABLE IF NOT EXISTS core.routed_flows (
     flow_id             VARCHAR NOT NULL,
     route_seq           BIGINT  NOT NULL,
     period              DATE    NOT NULL,
@@ -25,6 +25,7 @@ CREATE OR REPLACE TABLE core.routed_flows (
     avoids_restricting  BOOLEAN,
     PRIMARY KEY (flow_id, route_seq)
 );
+DELETE FROM core.routed_flows WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.routed_flows
 WITH restrictions AS (
     SELECT flow_id, route_seq, list(DISTINCT authority ORDER BY authority) AS restricted_by

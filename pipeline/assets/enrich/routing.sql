@@ -1,11 +1,14 @@
--- Routing of every flow (into the temporary table `routed`): a flow with an observed channel or
+-- Routing of every flow of the run's months (into the temporary table `routed`): a flow with an observed channel or
 -- corridor keeps it (basis observed); one without is split by the most specific allocation rule
 -- valid for its month (basis allocated, with the rule id); with no rule it stays unallocated.
 -- The channel split and the corridor split multiply. Rules are resolved once per distinct
 -- (exporter, importer, category, month), then joined back to the flows on equal keys.
+CREATE OR REPLACE TEMP TABLE window_flows AS
+SELECT * FROM core.trade_flows WHERE period >= $window_start AND period < $window_end;
+
 CREATE OR REPLACE TEMP TABLE flow_keys AS
 SELECT DISTINCT exporter_iso3, importer_iso3, coalesce(category_id, '') AS category_id, period
-FROM core.trade_flows;
+FROM window_flows;
 
 CREATE OR REPLACE TEMP TABLE key_rules AS
 SELECT k.exporter_iso3, k.importer_iso3, k.category_id, k.period,
@@ -26,7 +29,7 @@ QUALIFY dense_rank() OVER (
 
 CREATE OR REPLACE TEMP TABLE routed AS
 WITH flows AS (
-    SELECT *, coalesce(category_id, '') AS category_key FROM core.trade_flows
+    SELECT *, coalesce(category_id, '') AS category_key FROM window_flows
 ), channel_split AS (
     SELECT f.flow_id,
            coalesce(f.channel_id, kr.target_id) AS channel_id,

@@ -39,7 +39,7 @@ WITH measures AS (
     JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
     JOIN measures m ON m.target_type = 'country' AND m.target = l.country_iso3
 )
-SELECT h.flow_id, h.route_seq, m.measure_id, m.authority, m.measure_type, h.matched_on, h.matched_value, h.basis
+SELECT h.flow_id, h.route_seq, r.period, m.measure_id, m.authority, m.measure_type, h.matched_on, h.matched_value, h.basis
 FROM (
     SELECT g.* FROM goods_and_channels g
     JOIN measures m USING (measure_id)
@@ -55,8 +55,9 @@ JOIN routed r USING (flow_id, route_seq)
 WHERE m.effective_from < r.period + INTERVAL 1 MONTH
   AND (m.effective_to IS NULL OR m.effective_to > r.period);
 
-CREATE OR REPLACE TABLE core.flow_sanctions (
+CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     flow_id              VARCHAR NOT NULL,
+    period               DATE    NOT NULL,
     measure_id           VARCHAR NOT NULL,
     authority            VARCHAR NOT NULL,
     measure_type         VARCHAR NOT NULL,
@@ -65,15 +66,17 @@ CREATE OR REPLACE TABLE core.flow_sanctions (
     basis                VARCHAR NOT NULL,
     value_usd_affected   DECIMAL(18, 2) NOT NULL
 );
+DELETE FROM core.flow_sanctions WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.flow_sanctions
-    (flow_id, measure_id, authority, measure_type, matched_on, matched_value, basis, value_usd_affected)
-SELECT h.flow_id, h.measure_id, h.authority, h.measure_type, h.matched_on, h.matched_value, h.basis,
+    (flow_id, period, measure_id, authority, measure_type, matched_on, matched_value, basis, value_usd_affected)
+SELECT h.flow_id, h.period, h.measure_id, h.authority, h.measure_type, h.matched_on, h.matched_value, h.basis,
        sum(r.value_usd)
 FROM hits h JOIN routed r USING (flow_id, route_seq)
 GROUP BY ALL;
 
 COMMENT ON TABLE core.flow_sanctions IS 'Every sanctions measure in force in a flow''s month that hits the flow, and how it hits it';
 COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows)';
+COMMENT ON COLUMN core.flow_sanctions.period IS 'First day of the flow''s month';
 COMMENT ON COLUMN core.flow_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
 COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure';
 COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of restriction';
@@ -83,19 +86,22 @@ COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when the 
 COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow''s routed rows the measure hits, USD';
 
 -- The same hits per routed row, for marts that split flows by channel and corridor.
-CREATE OR REPLACE TABLE core.route_sanctions (
+CREATE TABLE IF NOT EXISTS core.route_sanctions (
     flow_id       VARCHAR NOT NULL,
     route_seq     BIGINT  NOT NULL,
+    period        DATE    NOT NULL,
     measure_id    VARCHAR NOT NULL,
     authority     VARCHAR NOT NULL,
     measure_type  VARCHAR NOT NULL
 );
-INSERT INTO core.route_sanctions (flow_id, route_seq, measure_id, authority, measure_type)
-SELECT DISTINCT flow_id, route_seq, measure_id, authority, measure_type FROM hits;
+DELETE FROM core.route_sanctions WHERE period >= $window_start AND period < $window_end;
+INSERT INTO core.route_sanctions (flow_id, route_seq, period, measure_id, authority, measure_type)
+SELECT DISTINCT flow_id, route_seq, period, measure_id, authority, measure_type FROM hits;
 
 COMMENT ON TABLE core.route_sanctions IS 'Measures hitting each routed row (core.routed_flows); a hit on an allocated channel or corridor touches only the rows that carry it';
 COMMENT ON COLUMN core.route_sanctions.flow_id IS 'Flow';
 COMMENT ON COLUMN core.route_sanctions.route_seq IS 'Routed row of the flow (core.routed_flows.route_seq)';
+COMMENT ON COLUMN core.route_sanctions.period IS 'First day of the flow''s month';
 COMMENT ON COLUMN core.route_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
 COMMENT ON COLUMN core.route_sanctions.authority IS 'Authority of the measure';
 COMMENT ON COLUMN core.route_sanctions.measure_type IS 'Kind of restriction';

@@ -1,6 +1,6 @@
 -- marts.channel_mix — How fast is this trade leaving the dollar? Value by month, partner pair and
 -- payment channel, with each channel's share of the pair's month.
-CREATE OR REPLACE TABLE marts.channel_mix (
+CREATE TABLE IF NOT EXISTS marts.channel_mix (
     month            DATE    NOT NULL,
     exporter_iso3    VARCHAR NOT NULL,
     importer_iso3    VARCHAR NOT NULL,
@@ -13,6 +13,7 @@ CREATE OR REPLACE TABLE marts.channel_mix (
     allocated_share  DOUBLE  NOT NULL,
     PRIMARY KEY (month, exporter_iso3, importer_iso3, channel_id)
 );
+DELETE FROM marts.channel_mix WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.channel_mix
 SELECT r.period,
        r.exporter_iso3,
@@ -26,6 +27,7 @@ SELECT r.period,
        coalesce(sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0)
 FROM core.routed_flows r
 LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
+WHERE r.period >= $window_start AND r.period < $window_end
 GROUP BY r.period, r.exporter_iso3, r.importer_iso3, coalesce(r.channel_id, 'unallocated');
 
 COMMENT ON TABLE marts.channel_mix IS 'How fast is this trade leaving the dollar? Value by month, partner pair and payment channel, with shares of the month';

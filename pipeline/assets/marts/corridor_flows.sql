@@ -1,7 +1,7 @@
 -- marts.corridor_flows — Which routes carry the trade? Value and tonnes by month and corridor,
 -- with km and days saved against the Suez baseline (claims conflict, so days are ranges) and the
 -- jurisdictions each corridor crosses.
-CREATE OR REPLACE TABLE marts.corridor_flows (
+CREATE TABLE IF NOT EXISTS marts.corridor_flows (
     month                 DATE      NOT NULL,
     corridor_id           VARCHAR   NOT NULL,
     value_usd             DECIMAL(18, 2) NOT NULL,
@@ -17,6 +17,7 @@ CREATE OR REPLACE TABLE marts.corridor_flows (
     allocated_share       DOUBLE    NOT NULL,
     PRIMARY KEY (month, corridor_id)
 );
+DELETE FROM marts.corridor_flows WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.corridor_flows
 WITH routes AS (
     SELECT c.corridor_id, c.branch, c.transit_days_min, c.transit_days_max,
@@ -43,6 +44,7 @@ SELECT r.period,
 FROM core.routed_flows r
 JOIN routes t USING (corridor_id)
 LEFT JOIN suez s ON true
+WHERE r.period >= $window_start AND r.period < $window_end
 GROUP BY r.period, r.corridor_id;
 
 COMMENT ON TABLE marts.corridor_flows IS 'Which routes carry the trade? Value and tonnes by month and corridor, with km and days saved against the Suez baseline';

@@ -2,7 +2,7 @@
 -- Value of routed rows hit on their date by a measure, by month, authority, measure type,
 -- category, corridor and channel, and how much of it moved through non-dollar channels,
 -- low-traceability channels, and routes that cross no jurisdiction of that authority.
-CREATE OR REPLACE TABLE marts.sanctioned_exposure (
+CREATE TABLE IF NOT EXISTS marts.sanctioned_exposure (
     month                         DATE    NOT NULL,
     authority                     VARCHAR NOT NULL,
     measure_type                  VARCHAR NOT NULL,
@@ -19,9 +19,11 @@ CREATE OR REPLACE TABLE marts.sanctioned_exposure (
     flows                         BIGINT  NOT NULL,
     PRIMARY KEY (month, authority, measure_type, category_id, corridor_id, channel_id)
 );
+DELETE FROM marts.sanctioned_exposure WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.sanctioned_exposure
 WITH hit_rows AS (  -- a routed row counts once per authority and measure type, however many measures hit it
     SELECT DISTINCT authority, measure_type, flow_id, route_seq FROM core.route_sanctions
+    WHERE period >= $window_start AND period < $window_end
 ), rows AS (
     SELECT h.authority, h.measure_type, r.*,
            coalesce(NOT c.dollar_clearing, false) AS non_dollar,

@@ -1,0 +1,64 @@
+"""Monthly partitions of the trade flows and everything built from them, row by row.
+A run covers a window of months; a run over every month is a full rebuild."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import dagster as dg
+
+from pipeline import settings
+
+# end_offset=1: the current month is a partition too, so its file can load before the month ends.
+MONTHS = dg.MonthlyPartitionsDefinition(start_date=settings.first_month(), end_offset=1)
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+MONTH_OF_FILE = re.compile(r"^(\d{4}-(0[1-9]|1[0-2]))")
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date  # first day of the first month
+    end: dt.date  # first day after the last month
+    full: bool  # the window covers every partition: rebuild tables from scratch
+
+    @property
+    def months(self) -> list[str]:
+        months, day = [], self.start
+        while day < self.end:
+            months.append(day.strftime("%Y-%m"))
+            day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return months
+
+    @property
+    def params(self) -> dict:
+        return {"window_start": self.start, "window_end": self.end}
+
+
+def window(context: dg.AssetExecutionContext) -> Window:
+    time_window = context.partition_time_window
+    keys = MONTHS.get_partition_keys(dynamic_partitions_store=context.instance)
+    key_range = context.partition_key_range
+    return Window(
+        start=time_window.start.date(),
+        end=time_window.end.date(),
+        full=(key_range.start, key_range.end) == (keys[0], keys[-1]),
+    )
+
+
+def all_months_tags(now: dt.datetime | None = None) -> dict[str, str]:
+    """Run tags that make one run cover every monthly partition."""
+    keys = MONTHS.get_partition_keys(current_time=now)
+    return {RANGE_START: keys[0], RANGE_END: keys[-1]}
+
+
+def month_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags for the months first..last (YYYY-MM)."""
+    return {RANGE_START: f"{first}-01", RANGE_END: f"{last}-01"}
+
+
+def file_month(name: str) -> str | None:
+    """YYYY-MM from a trade-flow file name such as 2023-05.csv or 2023-05_customs.csv."""
+    match = MONTH_OF_FILE.match(name)
+    return match.group(1) if match else None
