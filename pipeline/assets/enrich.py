@@ -18,8 +18,6 @@ DATES_AUDIT_SQL = read_sql(__file__, "enrich/audit_measure_dates.sql")
 
 ROUTE_EXPOSURE = dg.AssetKey(["core", "route_exposure"])
 ROUTED_FLOWS = dg.AssetKey(["core", "routed_flows"])
-FLOW_SANCTIONS = dg.AssetKey(["core", "flow_sanctions"])
-ROUTE_SANCTIONS = dg.AssetKey(["core", "route_sanctions"])
 
 
 def ref(name: str) -> dg.AssetKey:
@@ -55,40 +53,20 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
     )
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ROUTED_FLOWS,
-            description=(
-                "Every flow split over payment channels and corridors: observed where known, else by the most "
-                "specific allocation rule; with its sanctions flags and whether its route avoids the restricting "
-                "authorities. Per flow the rows add up to its value_usd exactly."
-            ),
-            group_name="core",
-            kinds={"duckdb"},
-            owners=OWNERS,
-            deps=[trade_flows.key, ref("allocation_rules"), ROUTE_EXPOSURE],
-        ),
-        dg.AssetSpec(
-            FLOW_SANCTIONS,
-            description=(
-                "Every sanctions measure in force in a flow's month that hits it: by HS code or prefix, channel, "
-                "exporter, importer, transit country or a country its corridor crosses."
-            ),
-            group_name="core",
-            kinds={"duckdb"},
-            owners=OWNERS,
-            deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs")],
-        ),
-        dg.AssetSpec(
-            ROUTE_SANCTIONS,
-            description="The measures hitting each routed row; an allocated channel or corridor is hit only where it is carried.",
-            group_name="core",
-            kinds={"duckdb"},
-            owners=OWNERS,
-            deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs")],
-        ),
-    ],
+@dg.asset(
+    key=ROUTED_FLOWS,
+    description=(
+        "Every flow split over payment channels and corridors: observed where known, else by the most "
+        "specific allocation rule; with its sanctions flags and whether its route avoids the restricting "
+        "authorities. Per flow the rows add up to its value_usd exactly.\n\n"
+        "Writes beside it `core.flow_sanctions` (every measure in force in a flow's month that hits it: by "
+        "HS code or prefix, channel, exporter, importer, transit country or a country its corridor crosses) "
+        "and `core.route_sanctions` (the same hits per routed row)."
+    ),
+    group_name="core",
+    kinds={"duckdb"},
+    owners=OWNERS,
+    deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs"), ROUTE_EXPOSURE],
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
     pool="warehouse",
@@ -98,8 +76,8 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
             description="Per flow, routed value_usd sums to core.trade_flows.value_usd exactly",
         ),
         dg.AssetCheckSpec(
-            "no_measure_before_start", asset=FLOW_SANCTIONS, blocking=True,
-            description="No measure flags a flow from a month before the measure took effect",
+            "no_measure_before_start", asset=ROUTED_FLOWS, blocking=True,
+            description="core.flow_sanctions: no measure flags a flow from a month before the measure took effect",
         ),
     ],
 )
@@ -113,11 +91,15 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         run_sql(con, SANCTIONS_SQL, win.params)
         run_sql(con, ROUTED_FLOWS_SQL, win.params)
         con.execute("COMMIT")
-        yield dg.MaterializeResult(asset_key=ROUTED_FLOWS, metadata=table_metadata(con, "core.routed_flows"))
-        yield dg.MaterializeResult(asset_key=FLOW_SANCTIONS, metadata=table_metadata(con, "core.flow_sanctions"))
-        yield dg.MaterializeResult(asset_key=ROUTE_SANCTIONS, metadata=table_metadata(con, "core.route_sanctions"))
+        ((hits, flagged),) = con.execute(
+            "SELECT count(*), count(DISTINCT flow_id) FROM core.flow_sanctions WHERE period >= $window_start AND period < $window_end",
+            win.params,
+        ).fetchall()
+        yield dg.MaterializeResult(
+            metadata={**table_metadata(con, "core.routed_flows"), "sanction_hits": hits, "flows_hit": flagged}
+        )
         yield audit(con, TOTALS_AUDIT_SQL, "totals_preserved", ROUTED_FLOWS, "flows whose routed rows do not add up")
-        yield audit(con, DATES_AUDIT_SQL, "no_measure_before_start", FLOW_SANCTIONS, "hits before the measure's start")
+        yield audit(con, DATES_AUDIT_SQL, "no_measure_before_start", ROUTED_FLOWS, "hits before the measure's start")
 
 
 enrich_assets = [route_exposure, routed_flows]

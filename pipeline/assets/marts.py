@@ -6,7 +6,7 @@ import datetime as dt
 import dagster as dg
 
 from pipeline.assets.core import trade_flows
-from pipeline.assets.enrich import FLOW_SANCTIONS, ROUTE_EXPOSURE, ROUTE_SANCTIONS, ROUTED_FLOWS
+from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS
 from pipeline.assets.tables import table_metadata
 from pipeline import settings
@@ -42,7 +42,7 @@ MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
     ),
     "sanctioned_exposure": (
         "How much restricted trade slips past the restricting authority?",
-        [ROUTED_FLOWS, ROUTE_SANCTIONS, ROUTE_EXPOSURE, ref("payment_channels")],
+        [ROUTED_FLOWS, ROUTE_EXPOSURE, ref("payment_channels")],
     ),
     "route_risk": (
         "Which routes most look like sanctions evasion?",
@@ -58,7 +58,7 @@ MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
     ),
     "claims_check": (
         "Where does the data disagree with what officials said?",
-        [trade_flows.key, ROUTED_FLOWS, FLOW_SANCTIONS, ref("claims"), ref("goods_categories"), ref("corridor_legs")],
+        [trade_flows.key, ROUTED_FLOWS, ref("claims"), ref("goods_categories"), ref("corridor_legs")],
     ),
 }
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipeline.assets.enrich import FLOW_SANCTIONS
+from pipeline.assets.enrich import ROUTED_FLOWS
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.tables import markdown_table
 from pipeline.warehouse import Warehouse, read_sql
@@ -127,7 +127,7 @@ def suites() -> list[Suite]:
         ),
         Suite(
             "core.flow_sanctions",
-            FLOW_SANCTIONS,
+            ROUTED_FLOWS,
             audit("flow_sanctions"),
             [
                 unique("measure_id"),
@@ -152,7 +152,7 @@ CHECK_NAME = "great_expectations"
 CHECKED_KEYS = [
     *(dg.AssetKey(["ref", s.name]) for s in REFERENCE_SEEDS),
     *(a.key for a in mart_assets),
-    FLOW_SANCTIONS,
+    ROUTED_FLOWS,
 ]
 
 
