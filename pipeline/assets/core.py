@@ -17,6 +17,7 @@ from pipeline.assets.ingest import (
     contract_check,
     read_and_check,
     record_load,
+    seed_file_key,
     seed_columns,
 )
 from pipeline.assets.tables import table_metadata
@@ -96,7 +97,7 @@ def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
     pool="warehouse",
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
-    deps=[dg.AssetKey(["ref", name]) for name in (*TRADE_FLOWS.upstream, "hs_categories")],
+    deps=[seed_file_key(TRADE_FLOWS), *(dg.AssetKey(["ref", name]) for name in (*TRADE_FLOWS.upstream, "hs_categories"))],
     check_specs=check_specs(
         KEY,
         dg.AssetCheckSpec("converted_to_usd", asset=KEY, blocking=True, description="Every flow has a value in USD"),

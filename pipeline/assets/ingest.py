@@ -13,7 +13,7 @@ from pipeline.resources import SeedsFolder
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.warehouse import Warehouse, read_sql, sql_literal
-from schemas import REFERENCE_SEEDS
+from schemas import REFERENCE_SEEDS, SEEDS
 from schemas.seed import Seed
 
 OWNERS = ["team:detour"]
@@ -160,6 +160,23 @@ def check_specs(key: dg.AssetKey, *extra: dg.AssetCheckSpec) -> list[dg.AssetChe
     ]
 
 
+def seed_file_key(seed: Seed) -> dg.AssetKey:
+    return dg.AssetKey(["seeds", seed.name])
+
+
+# The seed files themselves, so the graph shows file → table; the seeds_changed sensor watches them.
+seed_file_specs = [
+    dg.AssetSpec(
+        seed_file_key(seed),
+        description=f"Seed file(s) `{seed.path}` in DETOUR_SEEDS_DIR. {seed.description}",
+        group_name="seeds",
+        kinds={"csv"},
+        owners=OWNERS,
+    )
+    for seed in SEEDS.values()
+]
+
+
 def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
     key = dg.AssetKey(["ref", seed.name])
     table = ref_table(seed)
@@ -171,7 +188,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
         group_name="reference",
         kinds={"polars", "pandera", "duckdb"},
         owners=OWNERS,
-        deps=[dg.AssetKey(["ref", upstream]) for upstream in seed.upstream],
+        deps=[seed_file_key(seed), *(dg.AssetKey(["ref", upstream]) for upstream in seed.upstream)],
         check_specs=check_specs(key),
         pool="warehouse",
     )

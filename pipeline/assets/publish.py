@@ -11,6 +11,7 @@ from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.ingest import OWNERS, reference_assets
 from pipeline.assets.marts import MARTS, mart_assets
+from pipeline.assets.quality_tables import quality_tables
 from pipeline.report import write_report
 from pipeline.warehouse import Warehouse, sql_literal
 
@@ -41,7 +42,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> list:
     kinds={"duckdb", "parquet", "html"},
     owners=OWNERS,
     pool="warehouse",
-    deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets) for key in a.keys],
+    deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets, quality_tables) for key in a.keys],
 )
 def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:
     path = warehouse.publish()

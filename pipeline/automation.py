@@ -1,0 +1,103 @@
+"""Scheduled and file-triggered refreshes. Both are on by default when the Dagster daemon runs
+(`make ui` starts it). Only one run writes the warehouse at a time: every asset is in the
+`warehouse` pool, limited to 1 in dagster.yaml, so a second trigger queues."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipeline import settings
+from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
+from pipeline.partitions import all_months_tags, file_month, month_tags
+from pipeline.resources import SeedsFolder
+from pipeline.warehouse import Warehouse
+from schemas import REFERENCE_SEEDS, TRADE_FLOWS
+
+REFRESH_JOB = "refresh"
+refresh = dg.define_asset_job(
+    REFRESH_JOB,
+    selection=dg.AssetSelection.all(),
+    description="Rebuild the tables of the run's months from the seeds, check them and publish the warehouse.",
+)
+LOADED_HASHES_SQL = "SELECT source_file, arg_max(file_sha256, loaded_at) FROM quality.load_audit GROUP BY source_file"
+
+
+@dg.schedule(
+    name="refresh_all",
+    job=refresh,
+    cron_schedule=settings.refresh_cron(),
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Refresh the whole graph, every month, in one run (cron: DETOUR_REFRESH_CRON, UTC).",
+)
+def refresh_all(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    return dg.RunRequest(tags=all_months_tags(context.scheduled_execution_time))
+
+
+def seed_key(relative: str) -> dg.AssetKey | None:
+    """The asset a seed file feeds, by its path relative to the seeds folder."""
+    if relative.startswith(f"{TRADE_FLOWS.path}/"):
+        return TRADE_FLOWS_KEY
+    return next((dg.AssetKey(["ref", s.name]) for s in REFERENCE_SEEDS if s.path == relative), None)
+
+
+def fingerprints(folder: Path, known: dict) -> dict[str, list]:
+    """{relative path: [size, mtime_ns, sha256]} of every seed file; a file whose size and mtime are
+    unchanged keeps its known hash, so big folders are not re-read on every tick."""
+    current = {}
+    for path in sorted(folder.rglob("*.csv")):
+        relative = str(path.relative_to(folder))
+        if seed_key(relative) is None:
+            continue
+        stat = path.stat()
+        previous = known.get(relative)
+        if previous and previous[:2] == [stat.st_size, stat.st_mtime_ns]:
+            current[relative] = previous
+        else:
+            current[relative] = [stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()]
+    return current
+
+
+def loaded_hashes(warehouse: Warehouse) -> dict[str, str]:
+    """What the published warehouse last loaded from each file (empty before the first build)."""
+    if not warehouse.published_path.exists():
+        return {}
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        return dict(con.execute(LOADED_HASHES_SQL).fetchall())
+
+
+@dg.sensor(
+    name="seeds_changed",
+    job=refresh,
+    minimum_interval_seconds=settings.sensor_interval(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+    "Watches DETOUR_SEEDS_DIR. A new, changed or removed seed file (by content hash, not mtime) "
+    "starts one refresh of the assets it feeds: a trade-flow file its month, a reference seed "
+    "every month. All changes seen in one look start one run."
+    ),
+)
+def seeds_changed(context: dg.SensorEvaluationContext, seeds: SeedsFolder, warehouse: Warehouse):
+    known = json.loads(context.cursor) if context.cursor else None
+    current = fingerprints(seeds.folder, known or {})
+    hashes = {path: f[2] for path, f in current.items()}
+    previous = {path: f[2] for path, f in known.items()} if known is not None else loaded_hashes(warehouse)
+    changed = sorted(p for p in hashes.keys() | previous.keys() if hashes.get(p) != previous.get(p))
+    if not changed:
+        return dg.SensorResult(skip_reason="no seed file changed", cursor=json.dumps(current))
+    roots = {seed_key(p) for p in changed} - {None}
+    months = sorted({file_month(Path(p).name) for p in changed if seed_key(p) == TRADE_FLOWS_KEY} - {None})
+    only_flows = roots == {TRADE_FLOWS_KEY} and months
+    tags = month_tags(months[0], months[-1]) if only_flows else all_months_tags()
+    selection = dg.AssetSelection.assets(*roots).downstream().resolve(context.repository_def.asset_graph)
+    run_key = hashlib.sha256(json.dumps([(p, hashes.get(p)) for p in changed]).encode()).hexdigest()[:16]
+    context.log.info(f"changed: {', '.join(changed)}")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=run_key, asset_selection=sorted(selection), tags={**tags, "detour/changed": ",".join(changed)[:200]})
+        ],
+        cursor=json.dumps(current),
+    )
+
