@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 import textwrap
+
+import duckdb
 from pathlib import Path
 
 from pipeline.sample_flows import write as write_sample
@@ -14,37 +16,48 @@ from tests.seededit import read_rows, write_rows
 READER = textwrap.dedent(
     """
     import sys, duckdb
-    con = duckdb.connect(sys.argv[1], read_only=True)
-    count = "SELECT count(*) FROM core.trade_flows"
-    print(con.execute(count).fetchone()[0], flush=True)
-    sys.stdin.readline()  # hold the file open until told
-    print(con.execute(count).fetchone()[0], flush=True)
-    con.close()
-    print(duckdb.connect(sys.argv[1], read_only=True).execute(count).fetchone()[0], flush=True)
+    TOTALS = "SELECT (SELECT sum(value_usd) FROM core.trade_flows)::VARCHAR || '/' || (SELECT sum(value_usd) FROM marts.channel_mix)::VARCHAR"
+    held = duckdb.connect(sys.argv[1], read_only=True)  # held open across every refresh
+    for _ in sys.stdin:
+        print(held.execute(TOTALS).fetchone()[0], flush=True)
+    held.close()
+    print(duckdb.connect(sys.argv[1], read_only=True).execute(TOTALS).fetchone()[0], flush=True)  # reconnected
     """
 )
+TOTALS = READER.split('TOTALS = ')[1].split('\n')[0].strip().strip('"')
 
 
-def test_a_read_only_reader_does_not_block_a_refresh_and_keeps_its_snapshot(seeds, tmp_path):
+def complete_build_totals(warehouse) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(TOTALS).fetchone()[0]
+
+
+def test_a_reader_holding_the_warehouse_open_never_blocks_three_refreshes(seeds, tmp_path):
     warehouse = tmp_path / "detour.duckdb"
     assert materialize(seeds, warehouse).result.success
+    first = complete_build_totals(warehouse)
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    builds = []
     try:
-        before = int(reader.stdout.readline())
-        header, rows = read_rows(seeds / "trade_flows" / "2024-12.csv")
-        write_rows(seeds / "trade_flows" / "2024-12.csv", header, rows[:10])
+        for month in ("2024-10", "2024-11", "2024-12"):
+            reader.stdin.write("query\n")
+            reader.stdin.flush()
+            assert reader.stdout.readline().strip() == first  # its snapshot: the complete build it opened
+            header, rows = read_rows(seeds / "trade_flows" / f"{month}.csv")
+            write_rows(seeds / "trade_flows" / f"{month}.csv", header, rows[:10])
 
-        refresh = materialize(seeds, warehouse)
+            refresh = materialize(seeds, warehouse, month=month)
 
-        assert refresh.result.success
-        out, _ = reader.communicate("\n", timeout=60)
+            assert refresh.result.success, month
+            builds.append(complete_build_totals(warehouse))  # what a new connection sees now
+        out, _ = reader.communicate("query\n", timeout=60)
     finally:
         reader.kill()
-    still_open, reconnected = map(int, out.split())
-    assert still_open == before
-    assert reconnected == before - (len(rows) - 10)
+    held, reconnected = out.split()
+    assert held == first
+    assert reconnected == builds[-1] and len(set([first, *builds])) == 4  # every refresh published a new build
 
 
 def test_detour_run_builds_from_the_given_paths_and_prints_a_summary(seeds, tmp_path):
