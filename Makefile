@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DETOUR_UI_PORT ?= 3000
 
-.PHONY: install run test ui sample clean
+.PHONY: install run test ui sample bench clean
 
 install: $(VENV)/.installed
 
@@ -35,3 +35,8 @@ sample: install
 
 clean:
 	rm -rf warehouse .dagster/storage .dagster/history .dagster/schedules .dagster/logs
+
+# Benchmark against a DuckDB-only floor on synthetic flows (ROWS=1000000 make bench for a quick one).
+ROWS ?= 10000000
+bench: install
+	$(VENV)/bin/detour-bench --rows $(ROWS)

@@ -4,6 +4,7 @@ happened.
 Uses the Dagster instance in DAGSTER_HOME (the Makefile points it at .dagster/, beside the
 repository's dagster.yaml), so the run shows up in the UI's history."""
 
+import argparse
 import os
 import sys
 import warnings
@@ -13,7 +14,7 @@ import dagster as dg
 import duckdb
 
 from pipeline import settings
-from pipeline.partitions import all_months_tags
+from pipeline.partitions import all_months_tags, month_tags
 
 SUMMARY_SQL = """
 SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS loaded,
@@ -79,7 +80,23 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Pat
     print(f"\n{tables} tables in {database}")
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Build the Detour warehouse from the seeds in one Dagster run.")
+    parser.add_argument(
+        "--months",
+        metavar="YYYY-MM[..YYYY-MM]",
+        help="refresh only these months of the partitioned assets (default: every month)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.months:
+        first, _, last = args.months.partition("..")
+        tags = month_tags(first, last or first)
+    else:
+        tags = all_months_tags()
     for category in (dg.BetaWarning, dg.PreviewWarning):  # beta markers of APIs we pin; not the user's concern
         warnings.filterwarnings("ignore", category=category)
     os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve()))
@@ -90,7 +107,7 @@ def main() -> int:
     print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.path}")
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET, tags=all_months_tags()
+            instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
         )
     print_summary(result, warehouse.published_path, warehouse.build_path)
     problems = failures(result)

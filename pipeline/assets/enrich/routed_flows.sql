@@ -22,8 +22,7 @@ CREATE TABLE IF NOT EXISTS core.routed_flows (
     quantity_kg         DOUBLE,
     restricted_any      BOOLEAN NOT NULL,
     restricted_by       VARCHAR[] NOT NULL,
-    avoids_restricting  BOOLEAN,
-    PRIMARY KEY (flow_id, route_seq)
+    avoids_restricting  BOOLEAN
 );
 DELETE FROM core.routed_flows WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.routed_flows

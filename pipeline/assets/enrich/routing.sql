@@ -30,31 +30,31 @@ QUALIFY dense_rank() OVER (
 CREATE OR REPLACE TEMP TABLE routed AS
 WITH flows AS (
     SELECT *, coalesce(category_id, '') AS category_key FROM window_flows
+), channel_rules AS (
+    SELECT * FROM key_rules WHERE dimension = 'channel'
+), corridor_rules AS (
+    SELECT * FROM key_rules WHERE dimension = 'corridor'
 ), channel_split AS (
-    SELECT f.flow_id,
-           coalesce(f.channel_id, kr.target_id) AS channel_id,
-           CASE WHEN f.channel_id IS NOT NULL THEN 'observed'
-                WHEN kr.rule_id IS NOT NULL THEN 'allocated'
-                ELSE 'unallocated' END AS channel_basis,
-           CASE WHEN f.channel_id IS NULL THEN kr.rule_id END AS channel_rule_id,
-           CASE WHEN f.channel_id IS NULL THEN coalesce(kr.share, 1.0) ELSE 1.0 END AS channel_share
-    FROM flows f
-    LEFT JOIN key_rules kr
-      ON f.channel_id IS NULL AND kr.dimension = 'channel'
-     AND kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
+    SELECT flow_id, channel_id, 'observed' AS channel_basis, NULL AS channel_rule_id, 1.0 AS channel_share
+    FROM flows WHERE channel_id IS NOT NULL
+    UNION ALL
+    SELECT f.flow_id, kr.target_id,
+           CASE WHEN kr.rule_id IS NULL THEN 'unallocated' ELSE 'allocated' END,
+           kr.rule_id, coalesce(kr.share, 1.0)
+    FROM (SELECT * FROM flows WHERE channel_id IS NULL) f
+    LEFT JOIN channel_rules kr
+      ON kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
      AND kr.category_id = f.category_key AND kr.period = f.period
 ), corridor_split AS (
-    SELECT f.flow_id,
-           coalesce(f.corridor_id, kr.target_id) AS corridor_id,
-           CASE WHEN f.corridor_id IS NOT NULL THEN 'observed'
-                WHEN kr.rule_id IS NOT NULL THEN 'allocated'
-                ELSE 'unallocated' END AS corridor_basis,
-           CASE WHEN f.corridor_id IS NULL THEN kr.rule_id END AS corridor_rule_id,
-           CASE WHEN f.corridor_id IS NULL THEN coalesce(kr.share, 1.0) ELSE 1.0 END AS corridor_share
-    FROM flows f
-    LEFT JOIN key_rules kr
-      ON f.corridor_id IS NULL AND kr.dimension = 'corridor'
-     AND kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
+    SELECT flow_id, corridor_id, 'observed' AS corridor_basis, NULL AS corridor_rule_id, 1.0 AS corridor_share
+    FROM flows WHERE corridor_id IS NOT NULL
+    UNION ALL
+    SELECT f.flow_id, kr.target_id,
+           CASE WHEN kr.rule_id IS NULL THEN 'unallocated' ELSE 'allocated' END,
+           kr.rule_id, coalesce(kr.share, 1.0)
+    FROM (SELECT * FROM flows WHERE corridor_id IS NULL) f
+    LEFT JOIN corridor_rules kr
+      ON kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
      AND kr.category_id = f.category_key AND kr.period = f.period
 ), split AS (
     SELECT f.*, ch.channel_id AS routed_channel_id, ch.channel_basis, ch.channel_rule_id,

@@ -10,8 +10,7 @@ CREATE TABLE IF NOT EXISTS marts.channel_mix (
     share_of_month   DOUBLE,
     dollar_clearing  BOOLEAN,
     traceability     VARCHAR,
-    allocated_share  DOUBLE  NOT NULL,
-    PRIMARY KEY (month, exporter_iso3, importer_iso3, channel_id)
+    allocated_share  DOUBLE  NOT NULL
 );
 DELETE FROM marts.channel_mix WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.channel_mix

@@ -14,8 +14,7 @@ CREATE TABLE IF NOT EXISTS marts.corridor_flows (
     days_saved_vs_suez_min INTEGER,
     days_saved_vs_suez_max INTEGER,
     jurisdictions_crossed VARCHAR[],
-    allocated_share       DOUBLE    NOT NULL,
-    PRIMARY KEY (month, corridor_id)
+    allocated_share       DOUBLE    NOT NULL
 );
 DELETE FROM marts.corridor_flows WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.corridor_flows

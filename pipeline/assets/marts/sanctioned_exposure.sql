@@ -16,8 +16,7 @@ CREATE TABLE IF NOT EXISTS marts.sanctioned_exposure (
     share_non_dollar              DOUBLE,
     share_low_traceability        DOUBLE,
     share_avoiding_authority      DOUBLE,
-    flows                         BIGINT  NOT NULL,
-    PRIMARY KEY (month, authority, measure_type, category_id, corridor_id, channel_id)
+    flows                         BIGINT  NOT NULL
 );
 DELETE FROM marts.sanctioned_exposure WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.sanctioned_exposure
