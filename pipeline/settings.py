@@ -38,3 +38,8 @@ def sensor_interval() -> int:
 def freshness_hours() -> int:
     """Marts are stale when no refresh succeeded within this many hours."""
     return int(os.environ.get("DETOUR_FRESHNESS_HOURS") or 48)
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for pipeline connections; beyond it DuckDB spills to disk."""
+    return os.environ.get("DETOUR_DUCKDB_MEMORY") or "2GB"

@@ -11,6 +11,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipeline import settings
+
 SETUP_SQL = (Path(__file__).parent / "warehouse.sql").read_text()
 
 
@@ -59,7 +61,11 @@ class Warehouse(dg.ConfigurableResource):
             build.parent.mkdir(parents=True, exist_ok=True)
             if self.published_path.exists():
                 shutil.copyfile(self.published_path, build)
-        con = duckdb.connect(str(build))
+        # Bounded memory: past the limit DuckDB spills to a folder beside the build file.
+        con = duckdb.connect(
+            str(build),
+            config={"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(build) + ".tmp"},
+        )
         try:
             con.execute(SETUP_SQL)
             yield con

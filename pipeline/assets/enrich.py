@@ -84,10 +84,10 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
 def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
     win = window(context)
     with warehouse.connect() as con:
+        run_sql(con, ROUTING_SQL, win.params)  # temporary tables: outside the transaction, which is faster
         con.execute("BEGIN TRANSACTION")
         if win.full:
             drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions"])
-        run_sql(con, ROUTING_SQL, win.params)
         run_sql(con, SANCTIONS_SQL, win.params)
         run_sql(con, ROUTED_FLOWS_SQL, win.params)
         con.execute("COMMIT")

@@ -1,12 +1,19 @@
--- marts.channel_mix with audit columns: the total of shares per month and pair, and the month's
--- total in the mart beside the same total in core.trade_flows.
-WITH core_months AS (
-    SELECT period AS month, exporter_iso3, importer_iso3, sum(value_usd) AS core_total
-    FROM core.trade_flows GROUP BY ALL
+-- marts.channel_mix audited per month (a mart of millions of rows becomes one row per month, so
+-- GE checks aggregates, never a huge frame): duplicate keys, the extremes of the shares, how far
+-- the shares of a partner pair stray from 1, the smallest value, and the month's total in the mart
+-- beside the same total in core.trade_flows.
+WITH pairs AS (
+    SELECT month, exporter_iso3, importer_iso3, sum(share_of_month) AS share_total
+    FROM marts.channel_mix GROUP BY ALL
+), keys AS (
+    SELECT month, count(*) - count(DISTINCT (exporter_iso3, importer_iso3, channel_id)) AS duplicate_keys,
+           min(share_of_month) AS min_share, max(share_of_month) AS max_share, min(value_usd) AS min_value_usd,
+           sum(value_usd)::DOUBLE AS mart_total
+    FROM marts.channel_mix GROUP BY ALL
+), core_months AS (
+    SELECT period AS month, sum(value_usd)::DOUBLE AS core_total FROM core.trade_flows GROUP BY ALL
 )
-SELECT m.*,
-       sum(m.share_of_month) OVER (PARTITION BY m.month, m.exporter_iso3, m.importer_iso3) AS month_share_total,
-       sum(m.value_usd) OVER (PARTITION BY m.month, m.exporter_iso3, m.importer_iso3)::DOUBLE AS mart_total,
-       c.core_total::DOUBLE AS core_total
-FROM marts.channel_mix m
-LEFT JOIN core_months c USING (month, exporter_iso3, importer_iso3)
+SELECT k.*, p.worst_share_total_error, c.core_total
+FROM keys k
+JOIN (SELECT month, max(abs(share_total - 1)) AS worst_share_total_error FROM pairs GROUP BY ALL) p USING (month)
+LEFT JOIN core_months c USING (month)
