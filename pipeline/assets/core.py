@@ -16,12 +16,13 @@ from pipeline.assets.ingest import (
     comment_sql,
     contract_check,
     read_and_check,
+    clear_quarantine,
     record_load,
     seed_file_key,
     seed_columns,
 )
 from pipeline.assets.tables import table_metadata
-from pipeline.contract import FAILURE_COLUMNS, IDX
+from pipeline.contract import FAILURE_COLUMNS, IDX, QUARANTINE_COLUMNS
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import SOURCE_FILE, SeedFileError, seed_files
@@ -56,6 +57,7 @@ COLUMNS = [
 
 
 PERIOD_RULE = "period is the month in the file's name"
+BATCH_BYTES = 64 * 1024 * 1024  # files are read, checked and loaded about this much at a time
 
 
 def files_of(seeds_dir: Path, win: Window) -> list[Path]:
@@ -101,47 +103,56 @@ def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
     check_specs=check_specs(
         KEY,
         dg.AssetCheckSpec("converted_to_usd", asset=KEY, blocking=True, description="Every flow has a value in USD"),
+        dg.AssetCheckSpec("unique_flow_ids", asset=KEY, blocking=True, description="No flow_id appears twice"),
         dg.AssetCheckSpec("categorised", asset=KEY, description="Every flow's HS code maps to a goods category"),
     ),
 )
 def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
     win = window(context)
+    try:
+        paths = files_of(seeds.folder, win)
+    except SeedFileError as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
     with warehouse.connect() as con:
-        try:
-            paths = files_of(seeds.folder, win)
-        except SeedFileError as err:
-            raise dg.Failure(description=str(err), allow_retries=False) from None
-        files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, paths, period_matches_file)
-        hashes = pl.DataFrame(
-            {SOURCE_FILE: [f.name for f in files], "file_sha256": [f.sha256 for f in files]},
-            schema={SOURCE_FILE: pl.String, "file_sha256": pl.String},
-        )
-        con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
         con.execute("BEGIN TRANSACTION")
         if win.full:  # rebuild from scratch, so a changed table layout takes effect
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")
         run_sql(con, CREATE_SQL, win.params)
-        run_sql(con, INSERT_SQL, {"run_id": context.run_id})
+        clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
+        rows_read, kept_aside = 0, []
+        for batch in batches(paths):  # bounded memory: a batch of files at a time
+            files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, period_matches_file)
+            hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in files], "file_sha256": [f.sha256 for f in files]})
+            con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
+            run_sql(con, INSERT_SQL, {"run_id": context.run_id})
+            record_load(con, TRADE_FLOWS, files, checked, context.run_id)
+            rows_read += checked.rows_read
+            kept_aside.append(checked.quarantine)
+        con.unregister("incoming")
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
-        record_load(con, TRADE_FLOWS, files, checked, context.run_id, months=None if win.full else win.months)
         con.execute("COMMIT")
 
-        without_usd, without_category, flows = con.execute(CHECKS_SQL).fetchone()
+        without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()
+        quarantine = pl.concat(kept_aside) if kept_aside else pl.DataFrame(schema={c: pl.String for c in QUARANTINE_COLUMNS})
         yield dg.MaterializeResult(
             metadata={
                 **table_metadata(con, TABLE),
-                "rows_read": checked.rows_read,
-                "rows_quarantined": checked.rows_quarantined,
-                "files": len(files),
+                "rows_read": rows_read,
+                "files": len(paths),
                 "months": f"{win.months[0]}..{win.months[-1]}",
             }
         )
-        yield contract_check(TRADE_FLOWS, checked)
-        yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id, len(files))
+        yield contract_check(TRADE_FLOWS, rows_read, quarantine)
+        yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id, len(paths))
         yield dg.AssetCheckResult(
             check_name="converted_to_usd",
             passed=without_usd == 0,
             description=f"{without_usd} of {flows} flows have no FX rate on or before their period",
+        )
+        yield dg.AssetCheckResult(
+            check_name="unique_flow_ids",
+            passed=duplicates == 0,
+            description=f"{duplicates} flow_ids appear more than once (across files; within a file the contract catches them)",
         )
         yield dg.AssetCheckResult(
             check_name="categorised",
@@ -149,3 +160,16 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             severity=dg.AssetCheckSeverity.WARN,
             description=f"{without_category} of {flows} flows have an HS code no prefix in ref.hs_categories covers",
         )
+
+
+def batches(paths: list[Path]) -> list[list[Path]]:
+    """Consecutive files grouped into batches of about BATCH_BYTES."""
+    groups: list[list[Path]] = [[]]
+    size = 0
+    for path in paths:
+        if groups[-1] and size >= BATCH_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(path)
+        size += path.stat().st_size
+    return groups if groups[0] else []

@@ -65,18 +65,8 @@ def read_and_check(
         raise dg.Failure(description=str(err), allow_retries=False) from None
 
 
-def record_load(
-    con: duckdb.DuckDBPyConnection,
-    seed: Seed,
-    files: list[RawFile],
-    checked: Checked,
-    run_id: str,
-    months: list[str] | None = None,
-) -> None:
-    """Replace the seed's quarantine rows (of its files for `months` only, when given) and append one
-    audit row per file, inside the caller's transaction."""
-    loaded_at = dt.datetime.now(dt.UTC)
-    con.register("quarantine", checked.quarantine)
+def clear_quarantine(con: duckdb.DuckDBPyConnection, seed: Seed, months: list[str] | None = None) -> None:
+    """Drop the seed's quarantine rows before a reload: all of them, or those of the files of `months`."""
     if months is None:
         con.execute("DELETE FROM quality.quarantine WHERE seed = ?", [seed.name])
     else:  # trade-flow files are named by their month: YYYY-MM*.csv
@@ -85,6 +75,14 @@ def record_load(
                WHERE seed = ? AND regexp_extract(source_file, '(\\d{4}-\\d{2})[^/]*$', 1) IN (SELECT unnest(?::VARCHAR[]))""",
             [seed.name, months],
         )
+
+
+def record_load(
+    con: duckdb.DuckDBPyConnection, seed: Seed, files: list[RawFile], checked: Checked, run_id: str
+) -> None:
+    """Append the rows kept aside and one audit row per file, inside the caller's transaction."""
+    loaded_at = dt.datetime.now(dt.UTC)
+    con.register("quarantine", checked.quarantine)
     con.execute(
         """INSERT INTO quality.quarantine
                (seed, source_file, row_number, column_name, rule, bad_value, raw_record, run_id, loaded_at)
@@ -116,17 +114,18 @@ def record_load(
     )
 
 
-def contract_check(seed: Seed, checked: Checked) -> dg.AssetCheckResult:
-    by_rule = checked.quarantine.group_by("column_name", "rule").len().sort("len", descending=True)
-    examples = checked.quarantine.head(10).select(SOURCE_FILE, ROW_NUMBER, "column_name", "rule", "bad_value")
+def contract_check(seed: Seed, rows_read: int, quarantine: pl.DataFrame) -> dg.AssetCheckResult:
+    rows_quarantined = quarantine.select(SOURCE_FILE, ROW_NUMBER).n_unique() if quarantine.height else 0
+    by_rule = quarantine.group_by("column_name", "rule").len().sort("len", descending=True)
+    examples = quarantine.head(10).select(SOURCE_FILE, ROW_NUMBER, "column_name", "rule", "bad_value")
     return dg.AssetCheckResult(
         check_name="contract",
-        passed=checked.rows_quarantined == 0,
+        passed=rows_quarantined == 0,
         severity=dg.AssetCheckSeverity.WARN,
-        description=f"{checked.rows_quarantined} of {checked.rows_read} rows broke the {seed.name} contract",
+        description=f"{rows_quarantined} of {rows_read} rows broke the {seed.name} contract",
         metadata={
-            "rows_read": checked.rows_read,
-            "rows_quarantined": checked.rows_quarantined,
+            "rows_read": rows_read,
+            "rows_quarantined": rows_quarantined,
             "failures_by_rule": dg.MetadataValue.md(markdown_table(by_rule)),
             "examples": dg.MetadataValue.md(markdown_table(examples)),
         },
@@ -201,6 +200,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
             con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t, _ in columns)})")
             con.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM good")
             con.execute(comment_sql(table, seed.description, columns))
+            clear_quarantine(con, seed)
             record_load(con, seed, files, checked, context.run_id)
             con.execute("COMMIT")
             yield dg.MaterializeResult(
@@ -211,7 +211,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
                     "files": dg.MetadataValue.md("\n".join(f"- `{f.name}` sha256 `{f.sha256[:12]}`" for f in files)),
                 }
             )
-            yield contract_check(seed, checked)
+            yield contract_check(seed, checked.rows_read, checked.quarantine)
             yield accounting_check(con, seed, table, context.run_id, len(files))
 
     return _reference_asset
