@@ -57,7 +57,7 @@ COLUMNS = [
 
 
 PERIOD_RULE = "period is the month in the file's name"
-BATCH_BYTES = 64 * 1024 * 1024  # files are read, checked and loaded about this much at a time
+BATCH_BYTES = 32 * 1024 * 1024  # files are read, checked and loaded about this much at a time
 
 
 def files_of(seeds_dir: Path, win: Window) -> list[Path]:
@@ -119,17 +119,23 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")
         run_sql(con, CREATE_SQL, win.params)
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
+        con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
         rows_read, kept_aside = 0, []
-        for batch in batches(paths):  # bounded memory: a batch of files at a time
+        # Bounded memory: a batch of files at a time, each committed (the first together with the
+        # window's delete, so a one-month refresh is one transaction). Readers only ever see the
+        # published file, swapped in after every step succeeded.
+        for batch in batches(paths):
             files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, period_matches_file)
             hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in files], "file_sha256": [f.sha256 for f in files]})
             con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
             run_sql(con, INSERT_SQL, {"run_id": context.run_id})
             record_load(con, TRADE_FLOWS, files, checked, context.run_id)
+            con.unregister("incoming")
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
             rows_read += checked.rows_read
             kept_aside.append(checked.quarantine)
-        con.unregister("incoming")
-        con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
+            del files, checked
         con.execute("COMMIT")
 
         without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()

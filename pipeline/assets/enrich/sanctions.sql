@@ -8,52 +8,62 @@
 -- else to flows to or from it.
 CREATE OR REPLACE TEMP TABLE hits AS
 WITH measures AS (
-    SELECT * FROM ref.sanctions_measures
-), goods_and_channels AS (
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_code' AS matched_on, left(r.hs_code, 6) AS matched_value, 'observed' AS basis
+    SELECT *,
+           -- in force in a month: starts before the month ends, has not ended by its first day
+           date_trunc('month', effective_from) AS first_month
+    FROM ref.sanctions_measures
+), goods_and_channels AS (  -- each branch carries what the filters below need: no join back to `routed`
+    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
+           m.measure_type, m.target_country, m.first_month, m.effective_to,
+           'hs_code' AS matched_on, left(r.hs_code, 6) AS matched_value, 'observed' AS basis
     FROM routed r JOIN measures m ON m.target_type = 'hs_code' AND m.target = left(r.hs_code, 6) AND length(r.hs_code) >= 6
     UNION ALL
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target, 'observed'
+    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
+           m.measure_type, m.target_country, m.first_month, m.effective_to, 'hs_prefix', m.target, 'observed'
     FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 2)
     UNION ALL
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target, 'observed'
+    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
+           m.measure_type, m.target_country, m.first_month, m.effective_to, 'hs_prefix', m.target, 'observed'
     FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 4) AND length(r.hs_code) >= 4
     UNION ALL
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target, 'observed'
+    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
+           m.measure_type, m.target_country, m.first_month, m.effective_to, 'hs_prefix', m.target, 'observed'
     FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 6) AND length(r.hs_code) >= 6
     UNION ALL
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'channel', m.target, r.channel_basis
+    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
+           m.measure_type, m.target_country, m.first_month, m.effective_to, 'channel', m.target, r.channel_basis
     FROM routed r JOIN measures m ON m.target_type = 'channel' AND m.target = r.channel_id
 ), countries AS (
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter' AS matched_on, m.target AS matched_value, 'observed' AS basis
+    SELECT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month, m.effective_to,
+           'exporter' AS matched_on, m.target AS matched_value, 'observed' AS basis
     FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.exporter_iso3
     UNION ALL
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'importer', m.target, 'observed'
+    SELECT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month, m.effective_to,
+           'importer', m.target, 'observed'
     FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.importer_iso3
     UNION ALL
-    SELECT r.flow_id, r.route_seq, m.measure_id, 'transit_country', m.target, 'observed'
+    SELECT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month, m.effective_to,
+           'transit_country', m.target, 'observed'
     FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.transit_iso3
     UNION ALL
-    SELECT DISTINCT r.flow_id, r.route_seq, m.measure_id, 'corridor_transit', m.target, r.corridor_basis
+    SELECT DISTINCT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month,
+           m.effective_to, 'corridor_transit', m.target, r.corridor_basis
     FROM routed r
     JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
     JOIN measures m ON m.target_type = 'country' AND m.target = l.country_iso3
-)
-SELECT h.flow_id, h.route_seq, r.period, m.measure_id, m.authority, m.measure_type, h.matched_on, h.matched_value, h.basis
-FROM (
-    SELECT g.* FROM goods_and_channels g
-    JOIN measures m USING (measure_id)
-    JOIN routed r USING (flow_id, route_seq)
-    WHERE CASE WHEN m.measure_type IN ('export_ban', 'no_russia_clause') THEN r.importer_iso3 = m.target_country
-               WHEN m.measure_type = 'import_ban' THEN r.exporter_iso3 = m.target_country
-               ELSE m.target_country IN (r.exporter_iso3, r.importer_iso3) END
+), directed AS (
+    SELECT flow_id, route_seq, period, measure_id, authority, measure_type, first_month, effective_to,
+           matched_on, matched_value, basis
+    FROM goods_and_channels
+    WHERE CASE WHEN measure_type IN ('export_ban', 'no_russia_clause') THEN importer_iso3 = target_country
+               WHEN measure_type = 'import_ban' THEN exporter_iso3 = target_country
+               ELSE target_country IN (exporter_iso3, importer_iso3) END
     UNION ALL
     SELECT * FROM countries
-) h
-JOIN measures m USING (measure_id)
-JOIN routed r USING (flow_id, route_seq)
-WHERE m.effective_from < r.period + INTERVAL 1 MONTH
-  AND (m.effective_to IS NULL OR m.effective_to > r.period);
+)
+SELECT flow_id, route_seq, period, measure_id, authority, measure_type, matched_on, matched_value, basis
+FROM directed
+WHERE first_month <= period AND (effective_to IS NULL OR effective_to > period);
 
 CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     flow_id              VARCHAR NOT NULL,
