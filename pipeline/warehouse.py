@@ -14,6 +14,7 @@ import duckdb
 from pipeline import settings
 
 SETUP_SQL = (Path(__file__).parent / "warehouse.sql").read_text()
+POOL = "warehouse"  # every asset that writes the build file; dagster.yaml limits it to one run
 
 
 def read_sql(module_file: str, name: str) -> str:

@@ -26,7 +26,7 @@ from pipeline.contract import FAILURE_COLUMNS, IDX, QUARANTINE_COLUMNS
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import SOURCE_FILE, SeedFileError, seed_files
-from pipeline.warehouse import Warehouse, read_sql, run_sql
+from pipeline.warehouse import POOL, Warehouse, read_sql, run_sql
 from schemas import TRADE_FLOWS
 
 TABLE = "core.trade_flows"
@@ -96,7 +96,7 @@ def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
     group_name="core",
     kinds={"polars", "pandera", "duckdb"},
     owners=OWNERS,
-    pool="warehouse",
+    pool=POOL,
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
     deps=[seed_file_key(TRADE_FLOWS), *(dg.AssetKey(["ref", name]) for name in (*TRADE_FLOWS.upstream, "hs_categories"))],

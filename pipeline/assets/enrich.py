@@ -7,7 +7,7 @@ from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS
 from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
-from pipeline.warehouse import Warehouse, drop_tables, read_sql, run_sql
+from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
 ROUTING_SQL = read_sql(__file__, "enrich/routing.sql")
@@ -31,7 +31,7 @@ def ref(name: str) -> dg.AssetKey:
     kinds={"duckdb"},
     owners=OWNERS,
     deps=[ref("corridors"), ref("corridor_legs"), ref("jurisdictions"), ref("sanctions_measures")],
-    pool="warehouse",
+    pool=POOL,
 )
 def route_exposure(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
@@ -69,7 +69,7 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
     deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs"), ROUTE_EXPOSURE],
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
-    pool="warehouse",
+    pool=POOL,
     check_specs=[
         dg.AssetCheckSpec(
             "totals_preserved", asset=ROUTED_FLOWS, blocking=True,

@@ -12,7 +12,7 @@ from pipeline.contract import Checked, ContractError, RowRule, check
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.warehouse import Warehouse, read_sql, sql_literal
+from pipeline.warehouse import POOL, Warehouse, read_sql, sql_literal
 from schemas import REFERENCE_SEEDS, SEEDS
 from schemas.seed import Seed
 
@@ -189,7 +189,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
         owners=OWNERS,
         deps=[seed_file_key(seed), *(dg.AssetKey(["ref", upstream]) for upstream in seed.upstream)],
         check_specs=check_specs(key),
-        pool="warehouse",
+        pool=POOL,
     )
     def _reference_asset(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
         with warehouse.connect() as con:

@@ -11,7 +11,7 @@ from pipeline.assets.ingest import OWNERS
 from pipeline.assets.tables import table_metadata
 from pipeline import settings
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
-from pipeline.warehouse import Warehouse, drop_tables, read_sql, run_sql
+from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
 
 
 def ref(name: str) -> dg.AssetKey:
@@ -87,7 +87,7 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
         kinds={"duckdb", "parquet"},
         owners=OWNERS,
         deps=deps,
-        pool="warehouse",
+        pool=POOL,
         freshness_policy=FRESHNESS,
         **({"partitions_def": MONTHS, "backfill_policy": SINGLE_RUN} if partitioned else {}),
     )

@@ -13,7 +13,7 @@ from pipeline.assets.ingest import OWNERS, reference_assets
 from pipeline.assets.marts import MARTS, mart_assets
 from pipeline.assets.quality_tables import quality_tables
 from pipeline.report import write_report
-from pipeline.warehouse import Warehouse, sql_literal
+from pipeline.warehouse import POOL, Warehouse, sql_literal
 
 TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY ALL"
 
@@ -41,7 +41,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> list:
     group_name="publish",
     kinds={"duckdb", "parquet", "html"},
     owners=OWNERS,
-    pool="warehouse",
+    pool=POOL,
     deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets, quality_tables) for key in a.keys],
 )
 def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:

@@ -19,7 +19,7 @@ import polars as pl
 from pipeline.assets.enrich import ROUTED_FLOWS
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.tables import markdown_table
-from pipeline.warehouse import Warehouse, read_sql
+from pipeline.warehouse import POOL, Warehouse, read_sql
 from schemas import REFERENCE_SEEDS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -291,7 +291,7 @@ INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Det
         for key in CHECKED_KEYS
     ],
     description="Great Expectations suites on reference tables, marts and sanctions hits; Data Docs rebuilt offline.",
-    pool="warehouse",
+    pool=POOL,
     can_subset=True,
 )
 def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):

@@ -6,7 +6,7 @@ import dagster as dg
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS, reference_assets
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse import POOL, Warehouse
 
 QUARANTINE = dg.AssetKey(["quality", "quarantine"])
 LOAD_AUDIT = dg.AssetKey(["quality", "load_audit"])
@@ -41,7 +41,7 @@ FROM latest GROUP BY seed ORDER BY seed
             deps=[*(a.key for a in reference_assets), trade_flows.key],
         ),
     ],
-    pool="warehouse",
+    pool=POOL,
 )
 def quality_tables(warehouse: Warehouse):
     with warehouse.connect() as con:
