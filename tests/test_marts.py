@@ -181,3 +181,14 @@ def test_data_docs_are_written_and_need_no_network(shipped_build):
     for page in pages:
         text = page.read_text(encoding="utf-8")
         assert 'src="http' not in text and '<link rel="stylesheet" href="http' not in text, page
+
+
+def test_route_risk_counts_each_flow_once_per_route(shipped_build):
+    assert shipped_build.query(
+        """SELECT count(*) FROM marts.route_risk m
+           JOIN (SELECT coalesce(category_id, 'uncategorised') AS category_id, coalesce(corridor_id, 'unallocated') AS corridor_id,
+                        coalesce(channel_id, 'unallocated') AS channel_id, coalesce(transit_iso3, 'none') AS transit_iso3,
+                        count(DISTINCT flow_id) AS flows
+                 FROM core.routed_flows GROUP BY ALL) r USING (category_id, corridor_id, channel_id, transit_iso3)
+           WHERE m.flows <> r.flows"""
+    ) == [(0,)]

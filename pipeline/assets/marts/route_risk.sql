@@ -21,12 +21,14 @@ CREATE OR REPLACE TABLE marts.route_risk (
 INSERT INTO marts.route_risk
 WITH tiers(tier, score) AS (
     VALUES ('1', 1.0), ('2', 0.85), ('3.A', 0.7), ('3.B', 0.6), ('4.A', 0.5), ('4.B', 0.5)
+), goods_measures AS (
+    SELECT measure_id FROM ref.sanctions_measures WHERE target_type IN ('hs_code', 'hs_prefix')
 ), goods_hits AS (  -- routed rows whose goods (HS code or prefix) a measure restricts on their date
-    SELECT DISTINCT s.flow_id, s.route_seq
-    FROM core.route_sanctions s JOIN ref.sanctions_measures m USING (measure_id)
-    WHERE m.target_type IN ('hs_code', 'hs_prefix')
+    SELECT DISTINCT flow_id, route_seq
+    FROM core.route_sanctions WHERE measure_id IN (SELECT measure_id FROM goods_measures)
 ), rows AS (
-    SELECT r.*, g.flow_id IS NOT NULL AS restricted_goods,
+    SELECT r.flow_id, r.route_seq, r.category_id, r.corridor_id, r.channel_id, r.transit_iso3, r.value_usd,
+           r.avoids_restricting, g.flow_id IS NOT NULL AS restricted_goods,
            t.tier, coalesce(t.score, 0.0) AS chpl_score,
            CASE c.traceability WHEN 'low' THEN 1.0 WHEN 'medium' THEN 0.5 ELSE 0.0 END AS traceability_score,
            coalesce(jt.transshipment_hub, false) OR coalesce(ji.transshipment_hub, false) AS via_hub
@@ -43,7 +45,7 @@ WITH tiers(tier, score) AS (
            coalesce(channel_id, 'unallocated') AS channel_id,
            coalesce(transit_iso3, 'none') AS transit_iso3,
            sum(value_usd) AS value_usd,
-           count(DISTINCT flow_id) AS flows,
+           count(*) AS flows,  -- a flow's routed rows differ in channel or corridor: one per route
            coalesce(sum(value_usd) FILTER (WHERE restricted_goods)::DOUBLE / nullif(sum(value_usd), 0), 0) AS restricted_goods_share,
            min(tier) AS best_chpl_tier,
            coalesce(sum(value_usd * chpl_score)::DOUBLE / nullif(sum(value_usd), 0), 0) AS chpl_score,

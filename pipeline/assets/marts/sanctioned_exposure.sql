@@ -24,7 +24,7 @@ WITH hit_rows AS (  -- a routed row counts once per authority and measure type, 
     SELECT DISTINCT authority, measure_type, flow_id, route_seq FROM core.route_sanctions
     WHERE period >= $window_start AND period < $window_end
 ), rows AS (
-    SELECT h.authority, h.measure_type, r.*,
+    SELECT h.authority, h.measure_type, r.flow_id, r.period, r.category_id, r.corridor_id, r.channel_id, r.value_usd,
            coalesce(NOT c.dollar_clearing, false) AS non_dollar,
            coalesce(c.traceability = 'low', false) AS low_traceability,
            coalesce(NOT e.crosses, false) AS avoids
@@ -42,7 +42,7 @@ SELECT period, authority, measure_type,
        coalesce(sum(value_usd) FILTER (WHERE non_dollar), 0)::DOUBLE / nullif(sum(value_usd), 0),
        coalesce(sum(value_usd) FILTER (WHERE low_traceability), 0)::DOUBLE / nullif(sum(value_usd), 0),
        coalesce(sum(value_usd) FILTER (WHERE avoids), 0)::DOUBLE / nullif(sum(value_usd), 0),
-       count(DISTINCT flow_id)
+       count(*)  -- a flow's routed rows differ in channel or corridor: at most one per group
 FROM rows
 GROUP BY ALL;
 
