@@ -11,6 +11,7 @@ import duckdb
 
 from pipeline import settings
 from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
+from pipeline.assets.ingest import ref_key
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
@@ -40,7 +41,7 @@ def seed_key(relative: str) -> dg.AssetKey | None:
     """The asset a seed file feeds, by its path relative to the seeds folder."""
     if relative.startswith(f"{TRADE_FLOWS.path}/"):
         return TRADE_FLOWS_KEY
-    return next((dg.AssetKey(["ref", s.name]) for s in REFERENCE_SEEDS if s.path == relative), None)
+    return next((ref_key(s.name) for s in REFERENCE_SEEDS if s.path == relative), None)
 
 
 def fingerprints(folder: Path, known: dict) -> dict[str, list]:

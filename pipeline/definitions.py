@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline import settings
-from pipeline.automation import REFRESH_JOB, refresh, refresh_all, seeds_changed
+from pipeline.automation import refresh, refresh_all, seeds_changed
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.marts import mart_assets

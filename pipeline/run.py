@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         warnings.filterwarnings("ignore", category=category)
     os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve()))
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    from pipeline.definitions import REFRESH_JOB, defs
+    from pipeline.automation import REFRESH_JOB
+    from pipeline.definitions import defs
 
     warehouse = defs.resources["warehouse"]
     print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.path}")

@@ -18,6 +18,7 @@ from pipeline.assets.ingest import (
     read_and_check,
     clear_quarantine,
     record_load,
+    ref_key,
     seed_file_key,
     seed_columns,
 )
@@ -99,7 +100,7 @@ def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
     pool=POOL,
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
-    deps=[seed_file_key(TRADE_FLOWS), *(dg.AssetKey(["ref", name]) for name in (*TRADE_FLOWS.upstream, "hs_categories"))],
+    deps=[seed_file_key(TRADE_FLOWS), *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories"))],
     check_specs=check_specs(
         KEY,
         dg.AssetCheckSpec("converted_to_usd", asset=KEY, blocking=True, description="Every flow has a value in USD"),

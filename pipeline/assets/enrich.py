@@ -4,7 +4,7 @@ point-in-time sanctions, and which sanctioning jurisdictions each corridor cross
 import dagster as dg
 
 from pipeline.assets.core import trade_flows
-from pipeline.assets.ingest import OWNERS
+from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
 from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
@@ -20,17 +20,13 @@ ROUTE_EXPOSURE = dg.AssetKey(["core", "route_exposure"])
 ROUTED_FLOWS = dg.AssetKey(["core", "routed_flows"])
 
 
-def ref(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["ref", name])
-
-
 @dg.asset(
     key=ROUTE_EXPOSURE,
     description="For every corridor and sanctions authority: does a leg cross a jurisdiction enforcing it?",
     group_name="core",
     kinds={"duckdb"},
     owners=OWNERS,
-    deps=[ref("corridors"), ref("corridor_legs"), ref("jurisdictions"), ref("sanctions_measures")],
+    deps=[ref_key("corridors"), ref_key("corridor_legs"), ref_key("jurisdictions"), ref_key("sanctions_measures")],
     pool=POOL,
 )
 def route_exposure(warehouse: Warehouse) -> dg.MaterializeResult:
@@ -66,7 +62,7 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
     group_name="core",
     kinds={"duckdb"},
     owners=OWNERS,
-    deps=[trade_flows.key, ref("allocation_rules"), ref("sanctions_measures"), ref("corridor_legs"), ROUTE_EXPOSURE],
+    deps=[trade_flows.key, ref_key("allocation_rules"), ref_key("sanctions_measures"), ref_key("corridor_legs"), ROUTE_EXPOSURE],
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
     pool=POOL,

@@ -29,6 +29,11 @@ def ref_table(seed: Seed) -> str:
     return f"ref.{seed.name}"
 
 
+def ref_key(name: str) -> dg.AssetKey:
+    """The asset key of a reference seed's table, ref/<name>."""
+    return dg.AssetKey(["ref", name])
+
+
 def seed_columns(seed: Seed) -> list[tuple[str, str, str]]:
     """(name, DuckDB type, description) of the seed's columns, from its contract."""
     return [
@@ -177,7 +182,7 @@ seed_file_specs = [
 
 
 def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["ref", seed.name])
+    key = ref_key(seed.name)
     table = ref_table(seed)
     columns = [*seed_columns(seed), *PROVENANCE]
 
@@ -187,7 +192,7 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
         group_name="reference",
         kinds={"polars", "pandera", "duckdb"},
         owners=OWNERS,
-        deps=[seed_file_key(seed), *(dg.AssetKey(["ref", upstream]) for upstream in seed.upstream)],
+        deps=[seed_file_key(seed), *(ref_key(upstream) for upstream in seed.upstream)],
         check_specs=check_specs(key),
         pool=POOL,
     )

@@ -7,15 +7,11 @@ import dagster as dg
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
-from pipeline.assets.ingest import OWNERS
+from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import table_metadata
 from pipeline import settings
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
 from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
-
-
-def ref(name: str) -> dg.AssetKey:
-    return dg.AssetKey(["ref", name])
 
 
 # Stale when no refresh succeeded in the window (DETOUR_FRESHNESS_HOURS); warned at half of it.
@@ -35,30 +31,30 @@ class TransshipmentConfig(dg.Config):
 # Marts built month by month are partitioned like the flows; the others aggregate across months.
 PARTITIONED = {"channel_mix", "corridor_flows", "sanctioned_exposure"}
 MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
-    "channel_mix": ("How fast is this trade leaving the dollar?", [ROUTED_FLOWS, ref("payment_channels")]),
+    "channel_mix": ("How fast is this trade leaving the dollar?", [ROUTED_FLOWS, ref_key("payment_channels")]),
     "corridor_flows": (
         "Which routes carry the trade, and how much shorter than Suez are they?",
-        [ROUTED_FLOWS, ref("corridors"), ref("corridor_legs")],
+        [ROUTED_FLOWS, ref_key("corridors"), ref_key("corridor_legs")],
     ),
     "sanctioned_exposure": (
         "How much restricted trade slips past the restricting authority?",
-        [ROUTED_FLOWS, ROUTE_EXPOSURE, ref("payment_channels")],
+        [ROUTED_FLOWS, ROUTE_EXPOSURE, ref_key("payment_channels")],
     ),
     "route_risk": (
         "Which routes most look like sanctions evasion?",
-        [ROUTED_FLOWS, ref("chpl"), ref("payment_channels"), ref("jurisdictions")],
+        [ROUTED_FLOWS, ref_key("chpl"), ref_key("payment_channels"), ref_key("jurisdictions")],
     ),
     "transshipment_signals": (
         "Where do third countries suddenly import what sanctioned economies may no longer buy?",
-        [trade_flows.key, ref("chpl"), ref("sanctions_measures"), ref("jurisdictions")],
+        [trade_flows.key, ref_key("chpl"), ref_key("sanctions_measures"), ref_key("jurisdictions")],
     ),
     "bilateral_balance": (
         "Which way does trade between sanctioned economies run, and is it growing?",
-        [trade_flows.key, ref("sanctions_measures")],
+        [trade_flows.key, ref_key("sanctions_measures")],
     ),
     "claims_check": (
         "Where does the data disagree with what officials said?",
-        [trade_flows.key, ROUTED_FLOWS, ref("claims"), ref("goods_categories"), ref("corridor_legs")],
+        [trade_flows.key, ROUTED_FLOWS, ref_key("claims"), ref_key("goods_categories"), ref_key("corridor_legs")],
     ),
 }
 

@@ -17,6 +17,7 @@ import dagster as dg
 import polars as pl
 
 from pipeline.assets.enrich import ROUTED_FLOWS
+from pipeline.assets.ingest import ref_key
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.tables import markdown_table
 from pipeline.warehouse import POOL, Warehouse, read_sql
@@ -61,7 +62,7 @@ def suites() -> list[Suite]:
     result = [
         Suite(
             f"ref.{seed.name}",
-            dg.AssetKey(["ref", seed.name]),
+            ref_key(seed.name),
             f"SELECT * FROM ref.{seed.name}",
             [unique(*key) for key in seed.key_columns] + [gxe.ExpectTableRowCountToBeBetween(min_value=1)],
         )
@@ -153,7 +154,7 @@ class SuiteResult:
 
 CHECK_NAME = "great_expectations"
 CHECKED_KEYS = [
-    *(dg.AssetKey(["ref", s.name]) for s in REFERENCE_SEEDS),
+    *(ref_key(s.name) for s in REFERENCE_SEEDS),
     *(a.key for a in mart_assets),
     ROUTED_FLOWS,
 ]
