@@ -38,7 +38,8 @@ def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
     return [path]
 
 
-def read_seed_file(path: Path, columns: list[str], seeds_dir: Path) -> RawFile:
+def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
+    """`optional` columns may be left out of a file; they are then read as empty."""
     data = path.read_bytes()
     name = str(path.relative_to(seeds_dir)) if path.is_relative_to(seeds_dir) else str(path)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -60,7 +61,7 @@ def read_seed_file(path: Path, columns: list[str], seeds_dir: Path) -> RawFile:
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
         raise SeedFileError(f"{path}: duplicate column(s) in header: {', '.join(duplicates)}")
-    missing = [c for c in columns if c not in header]
+    missing = [c for c in columns if c not in header and c not in optional]
     unknown = [h for h in header if h not in columns]
     if missing or unknown:
         problems = []
@@ -78,7 +79,8 @@ def read_seed_file(path: Path, columns: list[str], seeds_dir: Path) -> RawFile:
     if rows.height == 0:
         raise SeedFileError(f"{path}: has a header but no data rows")
 
-    rows = rows.select(columns).with_columns(
+    absent = [pl.lit(None, dtype=pl.String).alias(c) for c in columns if c not in header]
+    rows = rows.with_columns(absent).select(columns).with_columns(
         pl.lit(name).alias(SOURCE_FILE),
         (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(ROW_NUMBER),
     )

@@ -1,6 +1,6 @@
 import pandera.polars as pa
 
-from schemas.columns import SLUG
+from schemas.columns import AUTHORITIES, SLUG
 from schemas.seed import Ref, Seed, references
 
 CHANNEL_KINDS = [
@@ -24,6 +24,12 @@ class PaymentChannels(pa.DataFrameModel):
     )
     rail: str = pa.Field(description="Messaging or settlement rail: SWIFT, SPFS–SEPAM link, Mir–Shetab, CIPS, none …")
     dollar_clearing: bool = pa.Field(description="True when payments clear through US dollar correspondent banks")
+    clearing_authority: str = pa.Field(
+        nullable=True,
+        isin=list(AUTHORITIES),
+        description="Authority whose jurisdiction the settlement passes through (USD clearing → US, euro clearing → EU); "
+        "a measure of that authority reaches flows settled this way",
+    )
     traceability: str = pa.Field(isin=["low", "medium", "high"], description="How visible payments are to Western regulators")
     description: str = pa.Field(description="How the channel works")
     source: str = pa.Field(str_length={"min_value": 3}, description="Where the channel's use is reported")

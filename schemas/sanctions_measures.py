@@ -6,17 +6,27 @@ import polars as pl
 from schemas.columns import AUTHORITIES, HS6, HS_PREFIX, ISO3_COUNTRIES, SLUG, iso3_country
 from schemas.seed import Ref, Seed, references
 
+LIST_SEPARATOR = "|"  # several targets (or excluded countries) of one measure, e.g. 2709|2710
 TARGET_TYPES = ["hs_code", "hs_prefix", "channel", "country", "entity", "vessel"]
+# Restrictions forbid a flow; an obligation (the EU no-Russia clause) binds a party to do
+# something when it trades, and is reported apart from restrictions.
 MEASURE_TYPES = [
     "embargo",
     "export_ban",
     "import_ban",
     "payment_ban",
     "secondary_sanction",
-    "no_russia_clause",
     "asset_freeze",
     "transit_ban",
+    "obligation",
 ]
+# Which flows a measure aimed at target_country covers: into it, out of it, or both ways.
+DIRECTIONS = ["to_target", "from_target", "either"]
+
+
+def _each_target(pattern: str) -> pl.Expr:
+    """Every |-separated element of `target` matches `pattern`."""
+    return pl.col("target").str.split(LIST_SEPARATOR).list.eval(pl.element().str.contains(pattern)).list.all()
 
 
 class SanctionsMeasures(pa.DataFrameModel):
@@ -25,15 +35,30 @@ class SanctionsMeasures(pa.DataFrameModel):
     target_country: str = pa.Field(description="Country the measure is aimed at (ISO 3166 alpha-3)")
     target_type: str = pa.Field(isin=TARGET_TYPES, description="What the target names: HS code or prefix, channel, country, entity, vessel")
     target: str = pa.Field(
-        description="The HS code/prefix, channel_id, ISO3 country, entity name or IMO number hit",
+        description="What the measure covers, |-separated when several: HS codes or prefixes, entity names or vessel IMO "
+        "numbers (IMO1234567); one channel_id or one ISO3 country",
         metadata=references(Ref("payment_channels", "channel_id", when=("target_type", "channel"))),
     )
-    measure_type: str = pa.Field(isin=MEASURE_TYPES, description="Kind of restriction")
+    direction: str = pa.Field(
+        isin=DIRECTIONS,
+        description="Flows covered: to_target (into target_country), from_target (out of it) or either; "
+        "entity and vessel measures cover a named party or vessel whichever way it trades (either)",
+    )
+    measure_type: str = pa.Field(isin=MEASURE_TYPES, description="Kind of measure; obligation is a duty on parties, not a ban")
     effective_from: dt.date = pa.Field(description="First day the measure is in force")
     effective_to: dt.date = pa.Field(nullable=True, description="First day it is no longer in force; empty while in force")
-    legal_reference: str = pa.Field(description="Regulation, order or resolution")
-    description: str = pa.Field(description="What the measure restricts")
-    source: str = pa.Field(str_length={"min_value": 3}, description="Publication of the measure")
+    secondary: bool = pa.Field(
+        description="True when the legal text sanctions any person, wherever based, who engages in the covered trade "
+        "(secondary sanctions): the authority then reaches parties outside its jurisdiction by design"
+    )
+    excluded_countries: str = pa.Field(
+        nullable=True,
+        description="Importing countries the measure does not apply to (ISO3, |-separated), e.g. the partner countries "
+        "of Annex VIII exempt from the EU no-Russia clause",
+    )
+    legal_reference: str = pa.Field(description="Regulation, order or resolution, with the article or section")
+    description: str = pa.Field(description="What the measure restricts or requires, in the words of its legal text")
+    source: str = pa.Field(str_length={"min_value": 3}, description="Publication of the legal text (journal, register, press release)")
 
     _iso3 = iso3_country("target_country")
 
@@ -41,13 +66,25 @@ class SanctionsMeasures(pa.DataFrameModel):
     def _target_form(cls, data: pa.PolarsData) -> pl.LazyFrame:
         t, target = pl.col("target_type"), pl.col("target")
         ok = (
-            pl.when(t == "hs_code").then(target.str.contains(HS6))
-            .when(t == "hs_prefix").then(target.str.contains(HS_PREFIX))
+            pl.when(t == "hs_code").then(_each_target(HS6))
+            .when(t == "hs_prefix").then(_each_target(HS_PREFIX))
             .when(t == "country").then(target.is_in(list(ISO3_COUNTRIES)))
-            .when(t == "vessel").then(target.str.contains(r"^IMO\d{7}$"))
+            .when(t == "vessel").then(_each_target(r"^IMO\d{7}$"))
+            .when(t == "channel").then(target.str.contains(SLUG))
             .otherwise(target.str.len_chars() >= 2)
         )
         return data.lazyframe.select(ok.fill_null(False))
+
+    @pa.dataframe_check(name="party_measures_apply_either_way")
+    def _party_direction(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        party = pl.col("target_type").is_in(["entity", "vessel"])
+        return data.lazyframe.select(~party | (pl.col("direction") == "either"))
+
+    @pa.dataframe_check(name="excluded_countries_are_iso3")
+    def _excluded(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        codes = pl.col("excluded_countries").str.split(LIST_SEPARATOR)
+        ok = codes.list.eval(pl.element().is_in(list(ISO3_COUNTRIES))).list.all()
+        return data.lazyframe.select(pl.col("excluded_countries").is_null() | ok)
 
     @pa.dataframe_check(name="effective_to_after_from")
     def _dates(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -61,6 +98,12 @@ SEED = Seed(
     name="sanctions_measures",
     contract=SanctionsMeasures,
     path="sanctions_measures.csv",
-    description="Sanctions measures with what they target and the dates they are in force.",
-    row_check_columns=(("target_matches_target_type", "target"), ("effective_to_after_from", "effective_to")),
+    description="Sanctions measures: what each covers (goods, channel, country, party, vessel), in which direction, "
+    "the days it is in force, and whether it reaches non-parties by design; each row cites its legal text.",
+    row_check_columns=(
+        ("target_matches_target_type", "target"),
+        ("party_measures_apply_either_way", "direction"),
+        ("excluded_countries_are_iso3", "excluded_countries"),
+        ("effective_to_after_from", "effective_to"),
+    ),
 )

@@ -39,6 +39,8 @@ class Seed:
     description: str
     # Row-level (multi-column) checks of the contract, by name, and the column a quarantine row names.
     row_check_columns: tuple[tuple[str, str], ...] = ()
+    # Columns a file may leave out (read as empty), so files written before they existed still load.
+    optional_columns: tuple[str, ...] = ()
 
     @cached_property
     def schema(self) -> pa.DataFrameSchema:

@@ -35,12 +35,18 @@ KEY = dg.AssetKey(["core", "trade_flows"])
 CREATE_SQL = read_sql(__file__, "core/create_trade_flows.sql")
 INSERT_SQL = read_sql(__file__, "core/insert_trade_flows.sql")
 CHECKS_SQL = read_sql(__file__, "core/checks_trade_flows.sql")
+CANONICAL_SQL = read_sql(__file__, "core/canonical_trade_flows.sql")
 DERIVED_COLUMNS = (
+    ("canonical", "BOOLEAN", "True for the one report of a trade that value marts count: per (exporter, importer, HS code, "
+     "month) the importer's rows where it reports, else the exporter's (mirror reports are two observations of one trade)"),
     ("category_id", "VARCHAR", "Goods category of the longest matching HS prefix in ref.hs_categories"),
     ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
     ("fx_rate_type", "VARCHAR", "Rate type used: market where published, else official"),
     ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period)"),
+    ("value_usd_alt_rate", "DECIMAL(18,2)", "value at the other rate type of the same date (official where value_usd uses "
+     "the market rate, and the reverse); NULL when the currency has one rate type then"),
+    ("fx_alt_rate_type", "VARCHAR", "Rate type of value_usd_alt_rate"),
 )
 CORE_PROVENANCE = (
     *PROVENANCE,
@@ -137,6 +143,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             rows_read += checked.rows_read
             kept_aside.append(checked.quarantine)
             del files, checked
+        run_sql(con, CANONICAL_SQL, win.params)
         con.execute("COMMIT")
 
         without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()

@@ -58,7 +58,7 @@ def read_and_check(
     and the ref tables. A file-level fault fails the asset with the fault's message."""
     try:
         paths = seed_files(seeds_dir, seed.path) if paths is None else paths
-        files = [read_seed_file(path, seed.columns, seeds_dir) for path in paths]
+        files = [read_seed_file(path, seed.columns, seeds_dir, seed.optional_columns) for path in paths]
         empty = pl.DataFrame(schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64})
         raw = pl.concat([empty, *(f.rows for f in files)])
 

@@ -16,15 +16,22 @@ CREATE TABLE IF NOT EXISTS core.trade_flows (
     transit_iso3     VARCHAR,
     source           VARCHAR NOT NULL,
     basis            VARCHAR NOT NULL,
+    exporter_party   VARCHAR,
+    importer_party   VARCHAR,
+    vessel_imo       VARCHAR,
+    canonical        BOOLEAN,
     category_id      VARCHAR,
     value_usd        DECIMAL(18, 2),
     fx_usd_per_unit  DOUBLE,
     fx_rate_type     VARCHAR,
     fx_rate_date     DATE,
+    value_usd_alt_rate DECIMAL(18, 2),
+    fx_alt_rate_type VARCHAR,
     source_file      VARCHAR NOT NULL,
     row_number       BIGINT  NOT NULL,
     file_sha256      VARCHAR NOT NULL,
     run_id           VARCHAR NOT NULL
 );
--- A run rewrites the months of its window only.
+-- A run rewrites the months of its window only; canonical is set once every file of the window is in
+-- (canonical_trade_flows.sql), as mirror reports of one trade may come from different files.
 DELETE FROM core.trade_flows WHERE period >= $window_start AND period < $window_end;

@@ -1,6 +1,7 @@
--- core.routed_flows: the routed rows with their sanctions flags. restricted_by lists the
--- authorities whose measures hit the row; avoids_restricting says whether its corridor crosses
--- none of them (NULL when the row is unrestricted or has no corridor).
+-- core.routed_flows: the routed rows with their sanctions judgement (from the `covered` temp table of
+-- sanctions.sql). restricted_by lists the authorities whose restrictions (not obligations) cover the
+-- row; circumvention says none of them can reach it; avoids_restricting says whether its corridor
+-- crosses no jurisdiction of them (NULL when the row is unrestricted or has no corridor).
 CREATE TABLE IF NOT EXISTS core.routed_flows (
     flow_id             VARCHAR NOT NULL,
     route_seq           BIGINT  NOT NULL,
@@ -11,6 +12,7 @@ CREATE TABLE IF NOT EXISTS core.routed_flows (
     category_id         VARCHAR,
     transit_iso3        VARCHAR,
     basis               VARCHAR NOT NULL,
+    canonical           BOOLEAN NOT NULL,
     channel_id          VARCHAR,
     channel_basis       VARCHAR NOT NULL,
     channel_rule_id     VARCHAR,
@@ -19,34 +21,51 @@ CREATE TABLE IF NOT EXISTS core.routed_flows (
     corridor_rule_id    VARCHAR,
     share               DOUBLE  NOT NULL,
     value_usd           DECIMAL(18, 2) NOT NULL,
+    fx_rate_type        VARCHAR,
+    value_usd_alt_rate  DECIMAL(18, 2) NOT NULL,
     quantity_kg         DOUBLE,
     restricted_any      BOOLEAN NOT NULL,
     restricted_by       VARCHAR[] NOT NULL,
+    in_reach_any        BOOLEAN NOT NULL,
+    circumvention       BOOLEAN NOT NULL,
+    obligation_any      BOOLEAN NOT NULL,
+    partial_month_any   BOOLEAN NOT NULL,
+    measure_ids         VARCHAR[] NOT NULL,
     avoids_restricting  BOOLEAN
 );
 DELETE FROM core.routed_flows WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.routed_flows
-WITH restrictions AS (
-    SELECT flow_id, route_seq, list(DISTINCT authority ORDER BY authority) AS restricted_by
-    FROM hits GROUP BY ALL
+WITH judged AS (
+    SELECT flow_id, route_seq,
+           coalesce(list(DISTINCT authority ORDER BY authority) FILTER (WHERE NOT is_obligation), []) AS restricted_by,
+           bool_or(in_reach AND NOT is_obligation) AS in_reach_any,
+           bool_or(is_obligation) AS obligation_any,
+           bool_or(partial_month) AS partial_month_any,
+           list(DISTINCT measure_id ORDER BY measure_id) AS measure_ids
+    FROM covered GROUP BY ALL
 ), exposure AS (
     SELECT x.flow_id, x.route_seq, bool_or(e.crosses) AS crosses_any
-    FROM restrictions x
+    FROM judged x
     JOIN routed r USING (flow_id, route_seq)
     JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND list_contains(x.restricted_by, e.authority)
     GROUP BY ALL
 )
 SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, r.hs_code, r.category_id, r.transit_iso3,
-       r.basis, r.channel_id, r.channel_basis, r.channel_rule_id, r.corridor_id, r.corridor_basis, r.corridor_rule_id,
-       r.share, r.value_usd, r.quantity_kg,
-       x.flow_id IS NOT NULL,
+       r.basis, coalesce(r.canonical, true), r.channel_id, r.channel_basis, r.channel_rule_id, r.corridor_id,
+       r.corridor_basis, r.corridor_rule_id, r.share, r.value_usd, r.fx_rate_type, r.value_usd_alt_rate, r.quantity_kg,
+       len(coalesce(x.restricted_by, [])) > 0,
        coalesce(x.restricted_by, []),
-       CASE WHEN x.flow_id IS NOT NULL AND r.corridor_id IS NOT NULL THEN NOT coalesce(e.crosses_any, false) END
+       coalesce(x.in_reach_any, false),
+       len(coalesce(x.restricted_by, [])) > 0 AND NOT coalesce(x.in_reach_any, false),
+       coalesce(x.obligation_any, false),
+       coalesce(x.partial_month_any, false),
+       coalesce(x.measure_ids, []),
+       CASE WHEN len(coalesce(x.restricted_by, [])) > 0 AND r.corridor_id IS NOT NULL THEN NOT coalesce(e.crosses_any, false) END
 FROM routed r
-LEFT JOIN restrictions x USING (flow_id, route_seq)
+LEFT JOIN judged x USING (flow_id, route_seq)
 LEFT JOIN exposure e USING (flow_id, route_seq);
 
-COMMENT ON TABLE core.routed_flows IS 'Every flow split over payment channels and corridors (observed or allocated by rule), with its sanctions flags; per flow the rows add up to its value_usd exactly';
+COMMENT ON TABLE core.routed_flows IS 'Every flow split over payment channels and corridors (observed or allocated by rule), with its sanctions judgement. Grain: flow_id × route_seq; per flow the rows add up to its value_usd exactly. Sum value_usd over canonical rows only: mirror reports of one trade are two flows';
 COMMENT ON COLUMN core.routed_flows.flow_id IS 'Flow (core.trade_flows)';
 COMMENT ON COLUMN core.routed_flows.route_seq IS 'Row of the flow''s split, 1 = the largest share';
 COMMENT ON COLUMN core.routed_flows.period IS 'First day of the flow''s month';
@@ -56,6 +75,7 @@ COMMENT ON COLUMN core.routed_flows.hs_code IS 'HS code of the flow';
 COMMENT ON COLUMN core.routed_flows.category_id IS 'Goods category (longest HS prefix)';
 COMMENT ON COLUMN core.routed_flows.transit_iso3 IS 'Observed transit country (ISO3)';
 COMMENT ON COLUMN core.routed_flows.basis IS 'Which side reported the flow';
+COMMENT ON COLUMN core.routed_flows.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical)';
 COMMENT ON COLUMN core.routed_flows.channel_id IS 'Payment channel of this row; NULL when unallocated';
 COMMENT ON COLUMN core.routed_flows.channel_basis IS 'observed, allocated (by channel_rule_id) or unallocated';
 COMMENT ON COLUMN core.routed_flows.channel_rule_id IS 'Allocation rule that gave the channel share';
@@ -64,7 +84,14 @@ COMMENT ON COLUMN core.routed_flows.corridor_basis IS 'observed, allocated (by c
 COMMENT ON COLUMN core.routed_flows.corridor_rule_id IS 'Allocation rule that gave the corridor share';
 COMMENT ON COLUMN core.routed_flows.share IS 'Share of the flow in this row (channel share × corridor share)';
 COMMENT ON COLUMN core.routed_flows.value_usd IS 'Value of this row, USD (cents); rows of a flow sum to its value_usd exactly';
+COMMENT ON COLUMN core.routed_flows.fx_rate_type IS 'FX rate type behind value_usd: market or official';
+COMMENT ON COLUMN core.routed_flows.value_usd_alt_rate IS 'This row''s value at the other rate type where its currency had one that month (IRR until April 2022), else value_usd';
 COMMENT ON COLUMN core.routed_flows.quantity_kg IS 'Net weight of this row, kg';
-COMMENT ON COLUMN core.routed_flows.restricted_any IS 'True when a measure in force in the month hits this row';
-COMMENT ON COLUMN core.routed_flows.restricted_by IS 'Authorities whose measures hit this row';
+COMMENT ON COLUMN core.routed_flows.restricted_any IS 'True when a restriction (not an obligation) in force in the month covers this row';
+COMMENT ON COLUMN core.routed_flows.restricted_by IS 'Authorities whose restrictions cover this row';
+COMMENT ON COLUMN core.routed_flows.in_reach_any IS 'True when some restriction covering the row is within its authority''s reach (potential breach)';
+COMMENT ON COLUMN core.routed_flows.circumvention IS 'True when restrictions cover the row and none of their authorities can reach it';
+COMMENT ON COLUMN core.routed_flows.obligation_any IS 'True when an obligation (EU no-Russia clause) applies to the row';
+COMMENT ON COLUMN core.routed_flows.partial_month_any IS 'True when a covering measure starts or ends inside the row''s month';
+COMMENT ON COLUMN core.routed_flows.measure_ids IS 'Every measure covering the row (ref.sanctions_measures)';
 COMMENT ON COLUMN core.routed_flows.avoids_restricting IS 'True when the row''s corridor crosses no jurisdiction of the authorities restricting it';

@@ -69,13 +69,21 @@ WITH flows AS (
     JOIN channel_split ch USING (flow_id)
     JOIN corridor_split co USING (flow_id)
 )
-SELECT flow_id, route_seq, period, exporter_iso3, importer_iso3, hs_code, category_id, transit_iso3, basis,
-       routed_channel_id AS channel_id, channel_basis, channel_rule_id,
-       routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
-       share,
-       -- cents are rounded per row; the largest share takes the remainder so every flow adds up exactly
-       CASE WHEN route_seq = 1
-            THEN value_usd - (sum(rounded_usd) OVER (PARTITION BY flow_id) - rounded_usd)
-            ELSE rounded_usd END AS value_usd,
-       quantity_kg * share AS quantity_kg
-FROM split;
+SELECT * EXCLUDE (flow_value_usd_alt_rate),
+       -- the row's value at the other rate type where its currency had one, else value_usd itself
+       coalesce(CAST(flow_value_usd_alt_rate * share AS DECIMAL(18, 2)), value_usd) AS value_usd_alt_rate
+FROM (
+    SELECT flow_id, route_seq, period, exporter_iso3, importer_iso3, hs_code, category_id, transit_iso3, basis,
+           canonical, exporter_party, importer_party, vessel_imo,
+           routed_channel_id AS channel_id, channel_basis, channel_rule_id,
+           routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
+           share,
+           -- cents are rounded per row; the largest share takes the remainder so every flow adds up exactly
+           CASE WHEN route_seq = 1
+                THEN value_usd - (sum(rounded_usd) OVER (PARTITION BY flow_id) - rounded_usd)
+                ELSE rounded_usd END AS value_usd,
+           fx_rate_type,
+           value_usd_alt_rate AS flow_value_usd_alt_rate,
+           quantity_kg * share AS quantity_kg
+    FROM split
+);

@@ -1,117 +1,228 @@
--- Point-in-time sanctions: every measure in force in a routed row's month that hits it, by HS code
--- or HS prefix (equi-joins on the 2-, 4- and 6-digit prefixes), by channel, or by country
--- (exporter, importer, transit country, or a country the corridor crosses).
--- In force: the measure starts before the month ends and has not ended by the month's first day,
--- so a measure effective 2022-03-12 flags March 2022 flows and never an earlier one.
--- Goods and channel measures aimed at a country apply in their direction: an export ban (or a
--- no-Russia clause) to flows into the target country, an import ban to flows out of it, anything
--- else to flows to or from it.
-CREATE OR REPLACE TEMP TABLE hits AS
-WITH measures AS (
-    SELECT *,
-           -- in force in a month: starts before the month ends, has not ended by its first day
-           date_trunc('month', effective_from) AS first_month
-    FROM ref.sanctions_measures
-), goods_and_channels AS (  -- each branch carries what the filters below need: no join back to `routed`
-    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
-           m.measure_type, m.target_country, m.first_month, m.effective_to,
-           'hs_code' AS matched_on, left(r.hs_code, 6) AS matched_value, 'observed' AS basis
-    FROM routed r JOIN measures m ON m.target_type = 'hs_code' AND m.target = left(r.hs_code, 6) AND length(r.hs_code) >= 6
-    UNION ALL
-    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
-           m.measure_type, m.target_country, m.first_month, m.effective_to, 'hs_prefix', m.target, 'observed'
-    FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 2)
-    UNION ALL
-    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
-           m.measure_type, m.target_country, m.first_month, m.effective_to, 'hs_prefix', m.target, 'observed'
-    FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 4) AND length(r.hs_code) >= 4
-    UNION ALL
-    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
-           m.measure_type, m.target_country, m.first_month, m.effective_to, 'hs_prefix', m.target, 'observed'
-    FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target = left(r.hs_code, 6) AND length(r.hs_code) >= 6
-    UNION ALL
-    SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, m.measure_id, m.authority,
-           m.measure_type, m.target_country, m.first_month, m.effective_to, 'channel', m.target, r.channel_basis
-    FROM routed r JOIN measures m ON m.target_type = 'channel' AND m.target = r.channel_id
-), countries AS (
-    SELECT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month, m.effective_to,
-           'exporter' AS matched_on, m.target AS matched_value, 'observed' AS basis
-    FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.exporter_iso3
-    UNION ALL
-    SELECT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month, m.effective_to,
-           'importer', m.target, 'observed'
-    FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.importer_iso3
-    UNION ALL
-    SELECT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month, m.effective_to,
-           'transit_country', m.target, 'observed'
-    FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target = r.transit_iso3
-    UNION ALL
-    SELECT DISTINCT r.flow_id, r.route_seq, r.period, m.measure_id, m.authority, m.measure_type, m.first_month,
-           m.effective_to, 'corridor_transit', m.target, r.corridor_basis
-    FROM routed r
-    JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
-    JOIN measures m ON m.target_type = 'country' AND m.target = l.country_iso3
-), directed AS (
-    SELECT flow_id, route_seq, period, measure_id, authority, measure_type, first_month, effective_to,
-           matched_on, matched_value, basis
-    FROM goods_and_channels
-    WHERE CASE WHEN measure_type IN ('export_ban', 'no_russia_clause') THEN importer_iso3 = target_country
-               WHEN measure_type = 'import_ban' THEN exporter_iso3 = target_country
-               ELSE target_country IN (exporter_iso3, importer_iso3) END
-    UNION ALL
-    SELECT * FROM countries
+-- Point-in-time sanctions. For every routed row of the run's months and every measure, two questions:
+--
+-- covered  — the measure's target matches the row (HS code, HS prefix by equi-joins on the 2-, 4- and
+--            6-digit prefixes, channel, country, a named party or vessel), the flow runs in the
+--            measure's direction (to_target: into target_country; from_target: out of it; either), and
+--            the measure is in force on some day of the flow's month. An obligation (the EU no-Russia
+--            clause) instead covers exports by a party of the authority's jurisdiction to a third
+--            country that is neither the target, nor under the same authority, nor excluded (Annex VIII).
+-- in_reach — the authority can reach the row: un_binding (UN measures bind every member state),
+--            exporter_jurisdiction / importer_jurisdiction (a party in a country enforcing it),
+--            transit (an observed transit country or a leg of the row's corridor enforcing it),
+--            currency:<code> (settled in a currency the authority clears: USD → US, EUR → EU) or
+--            secondary (the legal text sanctions any person who engages, wherever based).
+-- Covered and in reach is a potential breach; covered and out of reach is circumvention: the goods
+-- reach the target lawfully for those parties. Monthly data cannot tell the day, so a month the
+-- measure starts or ends inside is marked partial_month, never silently whole.
+CREATE OR REPLACE TEMP TABLE measures AS
+SELECT measure_id, authority, target_country, target_type, direction, measure_type, secondary,
+       measure_type = 'obligation' AS is_obligation,
+       coalesce(string_split(excluded_countries, '|'), []) AS excluded,
+       effective_from, effective_to,
+       unnest(string_split(target, '|')) AS target_item
+FROM ref.sanctions_measures;
+
+CREATE OR REPLACE TEMP TABLE authorities_of AS
+SELECT country_iso3, string_split(sanctions_authorities, '|') AS authorities FROM ref.jurisdictions;
+
+CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure's target matches a routed row
+SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
+FROM routed r JOIN measures m ON m.target_type = 'hs_code' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 2)
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 4) AND length(r.hs_code) >= 4
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'channel', m.target_item, r.channel_basis
+FROM routed r JOIN measures m ON m.target_type = 'channel' AND m.target_item = r.channel_id
+UNION ALL  -- a country measure: the flow runs to or from it, or (direction either) passes through it
+SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target_item = r.exporter_iso3
+WHERE m.direction IN ('from_target', 'either')
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'importer', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target_item = r.importer_iso3
+WHERE m.direction IN ('to_target', 'either')
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'transit_country', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = r.transit_iso3
+UNION ALL
+SELECT DISTINCT r.flow_id, r.route_seq, m.measure_id, 'corridor_transit', m.target_item, r.corridor_basis
+FROM routed r
+JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
+JOIN measures m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = l.country_iso3
+UNION ALL  -- a named party or vessel, compared without regard to case or surrounding blanks
+SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter_party', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.exporter_party))
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'importer_party', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_party))
+UNION ALL
+SELECT r.flow_id, r.route_seq, m.measure_id, 'vessel', m.target_item, 'observed'
+FROM routed r JOIN measures m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo;
+
+CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers
+WITH measure AS (
+    SELECT DISTINCT ON (measure_id) * EXCLUDE (target_item) FROM measures
+), matched AS (
+    SELECT flow_id, route_seq, measure_id,
+           list(DISTINCT matched_on ORDER BY matched_on) AS matched_on,
+           list(DISTINCT matched_value ORDER BY matched_value) AS matched_values,
+           bool_or(basis = 'observed') AS observed
+    FROM matches GROUP BY ALL
+), judged AS (
+    SELECT x.flow_id, x.route_seq, r.period, x.measure_id, m.authority, m.measure_type, m.direction, m.is_obligation,
+           x.matched_on, x.matched_values, x.observed,
+           -- in force on some day of the month, and on every day of it or not
+           m.effective_from > r.period OR coalesce(m.effective_to < r.period + INTERVAL 1 MONTH, false) AS partial_month,
+           CASE
+               WHEN m.is_obligation THEN
+                   list_contains(coalesce(je.authorities, []), m.authority)
+                   AND r.importer_iso3 <> m.target_country
+                   AND NOT list_contains(coalesce(ji.authorities, []), m.authority)
+                   AND NOT list_contains(m.excluded, r.importer_iso3)
+               WHEN m.target_type IN ('entity', 'vessel', 'country') THEN true  -- the match itself is directed
+               WHEN m.direction = 'to_target' THEN r.importer_iso3 = m.target_country
+               WHEN m.direction = 'from_target' THEN r.exporter_iso3 = m.target_country
+               ELSE m.target_country IN (r.exporter_iso3, r.importer_iso3)
+           END AS runs_its_way,
+           list_filter([
+               CASE WHEN m.authority = 'UN'
+                         AND (list_contains(coalesce(je.authorities, []), 'UN') OR list_contains(coalesce(ji.authorities, []), 'UN'))
+                    THEN 'un_binding' END,
+               CASE WHEN list_contains(coalesce(je.authorities, []), m.authority) THEN 'exporter_jurisdiction' END,
+               CASE WHEN list_contains(coalesce(ji.authorities, []), m.authority) THEN 'importer_jurisdiction' END,
+               CASE WHEN list_contains(coalesce(jt.authorities, []), m.authority) OR coalesce(e.crosses, false) THEN 'transit' END,
+               CASE WHEN c.clearing_authority = m.authority THEN 'currency:' || lower(c.currency) END,
+               CASE WHEN m.secondary THEN 'secondary' END
+           ], reason -> reason IS NOT NULL) AS reach_reasons,
+           r.value_usd, r.value_usd_alt_rate
+    FROM matched x
+    JOIN routed r USING (flow_id, route_seq)
+    JOIN measure m USING (measure_id)
+    LEFT JOIN authorities_of je ON je.country_iso3 = r.exporter_iso3
+    LEFT JOIN authorities_of ji ON ji.country_iso3 = r.importer_iso3
+    LEFT JOIN authorities_of jt ON jt.country_iso3 = r.transit_iso3
+    LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
+    LEFT JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND e.authority = m.authority
+    WHERE m.effective_from < r.period + INTERVAL 1 MONTH
+      AND (m.effective_to IS NULL OR m.effective_to > r.period)
 )
-SELECT flow_id, route_seq, period, measure_id, authority, measure_type, matched_on, matched_value, basis
-FROM directed
-WHERE first_month <= period AND (effective_to IS NULL OR effective_to > period);
+SELECT * EXCLUDE (runs_its_way), len(reach_reasons) > 0 AS in_reach
+FROM judged WHERE runs_its_way;
 
 CREATE TABLE IF NOT EXISTS core.flow_sanctions (
-    flow_id              VARCHAR NOT NULL,
-    period               DATE    NOT NULL,
-    measure_id           VARCHAR NOT NULL,
-    authority            VARCHAR NOT NULL,
-    measure_type         VARCHAR NOT NULL,
-    matched_on           VARCHAR NOT NULL,
-    matched_value        VARCHAR NOT NULL,
-    basis                VARCHAR NOT NULL,
-    value_usd_affected   DECIMAL(18, 2) NOT NULL
+    flow_id                  VARCHAR   NOT NULL,
+    period                   DATE      NOT NULL,
+    measure_id               VARCHAR   NOT NULL,
+    authority                VARCHAR   NOT NULL,
+    measure_type             VARCHAR   NOT NULL,
+    direction                VARCHAR   NOT NULL,
+    is_obligation            BOOLEAN   NOT NULL,
+    matched_on               VARCHAR[] NOT NULL,
+    matched_values           VARCHAR[] NOT NULL,
+    basis                    VARCHAR   NOT NULL,
+    partial_month            BOOLEAN   NOT NULL,
+    in_reach                 BOOLEAN   NOT NULL,
+    reach_reason             VARCHAR,
+    reach_reasons            VARCHAR[] NOT NULL,
+    finding                  VARCHAR   NOT NULL,
+    canonical                BOOLEAN   NOT NULL,
+    fx_rate_type             VARCHAR,
+    value_usd_affected       DECIMAL(18, 2) NOT NULL,
+    in_reach_value_usd       DECIMAL(18, 2) NOT NULL,
+    circumvention_value_usd  DECIMAL(18, 2) NOT NULL,
+    value_usd_alt_rate       DECIMAL(18, 2) NOT NULL
 );
 DELETE FROM core.flow_sanctions WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.flow_sanctions
-    (flow_id, period, measure_id, authority, measure_type, matched_on, matched_value, basis, value_usd_affected)
-SELECT h.flow_id, h.period, h.measure_id, h.authority, h.measure_type, h.matched_on, h.matched_value, h.basis,
-       sum(r.value_usd)
-FROM hits h JOIN routed r USING (flow_id, route_seq)
-GROUP BY ALL;
+WITH per_flow AS (
+    SELECT flow_id, period, measure_id, authority, measure_type, direction, is_obligation,
+           list_distinct(flatten(list(matched_on))) AS matched_on,
+           list_distinct(flatten(list(matched_values))) AS matched_values,
+           CASE WHEN bool_or(observed) THEN 'observed' ELSE 'allocated' END AS basis,
+           bool_or(partial_month) AS partial_month,
+           bool_or(in_reach) AS in_reach,
+           list_distinct(flatten(list(reach_reasons))) AS reasons,
+           sum(value_usd) AS value_usd_affected,
+           coalesce(sum(value_usd) FILTER (WHERE in_reach), 0) AS in_reach_value_usd,
+           sum(value_usd_alt_rate) AS value_usd_alt_rate
+    FROM covered GROUP BY ALL
+), ranked AS (  -- reach reasons in a fixed order, the strongest first
+    SELECT * EXCLUDE (reasons),
+           list_concat(
+               list_filter(['un_binding', 'exporter_jurisdiction', 'importer_jurisdiction', 'transit', 'currency:usd', 'currency:eur', 'secondary'], reason -> list_contains(reasons, reason)),
+               list_sort(list_filter(reasons, reason -> NOT list_contains(['un_binding', 'exporter_jurisdiction', 'importer_jurisdiction', 'transit', 'currency:usd', 'currency:eur', 'secondary'], reason)))
+           ) AS reach_reasons
+    FROM per_flow
+)
+SELECT k.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.direction, k.is_obligation,
+       list_sort(k.matched_on), list_sort(k.matched_values), k.basis, k.partial_month, k.in_reach,
+       k.reach_reasons[1], k.reach_reasons,
+       CASE WHEN k.is_obligation THEN 'obligation'
+            WHEN k.in_reach_value_usd = k.value_usd_affected THEN 'potential_breach'
+            WHEN k.in_reach_value_usd = 0 THEN 'circumvention'
+            ELSE 'partly_in_reach' END,
+       f.canonical, f.fx_rate_type,
+       k.value_usd_affected, k.in_reach_value_usd, k.value_usd_affected - k.in_reach_value_usd, k.value_usd_alt_rate
+FROM ranked k
+JOIN window_flows f USING (flow_id);
 
-COMMENT ON TABLE core.flow_sanctions IS 'Every sanctions measure in force in a flow''s month that hits the flow, and how it hits it';
+COMMENT ON TABLE core.flow_sanctions IS 'One row per (flow, measure) the measure covers on the flow''s date: how it matched, whether the authority can reach it (potential breach) or not (circumvention), and the value once. Grain: flow_id × measure_id. Value columns add up over flows for one measure (or one authority only after taking distinct flows: a flow may be covered by several measures)';
 COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows)';
 COMMENT ON COLUMN core.flow_sanctions.period IS 'First day of the flow''s month';
 COMMENT ON COLUMN core.flow_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
 COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure';
-COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of restriction';
-COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'What matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit';
-COMMENT ON COLUMN core.flow_sanctions.matched_value IS 'The code, channel or country that matched';
-COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when the match rests on an allocated channel or corridor';
-COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow''s routed rows the measure hits, USD';
+COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of measure (obligation: a duty on parties, not a ban)';
+COMMENT ON COLUMN core.flow_sanctions.direction IS 'Direction of the measure: to_target, from_target or either';
+COMMENT ON COLUMN core.flow_sanctions.is_obligation IS 'True for obligations (no-Russia clause), reported apart from restrictions';
+COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_party, importer_party, vessel';
+COMMENT ON COLUMN core.flow_sanctions.matched_values IS 'The codes, channels, countries, names or IMO numbers that matched';
+COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when coverage rests only on an allocated channel or corridor';
+COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month: the flow may predate or postdate it (monthly data cannot tell the day)';
+COMMENT ON COLUMN core.flow_sanctions.in_reach IS 'True when the authority can reach the flow (some routed row of it): see reach_reasons';
+COMMENT ON COLUMN core.flow_sanctions.reach_reason IS 'The first reach reason in the order un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:usd, currency:eur, secondary; NULL when out of reach';
+COMMENT ON COLUMN core.flow_sanctions.reach_reasons IS 'Every reason the authority reaches the flow, in that order';
+COMMENT ON COLUMN core.flow_sanctions.finding IS 'potential_breach (covered and in reach), circumvention (covered, out of reach), partly_in_reach (split flows), or obligation';
+COMMENT ON COLUMN core.flow_sanctions.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical); sum canonical rows only';
+COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market or official)';
+COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow the measure covers, USD, counted once however many ways it matched (the whole flow unless coverage rests on one of its allocated channels or corridors)';
+COMMENT ON COLUMN core.flow_sanctions.in_reach_value_usd IS 'Of which the authority can reach, USD';
+COMMENT ON COLUMN core.flow_sanctions.circumvention_value_usd IS 'Of which is out of the authority''s reach, USD (value_usd_affected - in_reach_value_usd)';
+COMMENT ON COLUMN core.flow_sanctions.value_usd_alt_rate IS 'value_usd_affected at the other FX rate type where the currency had one, else the same';
 
--- The same hits per routed row, for marts that split flows by channel and corridor.
+-- The same judgement per routed row, for marts that split flows by channel and corridor.
 CREATE TABLE IF NOT EXISTS core.route_sanctions (
-    flow_id       VARCHAR NOT NULL,
-    route_seq     BIGINT  NOT NULL,
-    period        DATE    NOT NULL,
-    measure_id    VARCHAR NOT NULL,
-    authority     VARCHAR NOT NULL,
-    measure_type  VARCHAR NOT NULL
+    flow_id        VARCHAR   NOT NULL,
+    route_seq      BIGINT    NOT NULL,
+    period         DATE      NOT NULL,
+    measure_id     VARCHAR   NOT NULL,
+    authority      VARCHAR   NOT NULL,
+    measure_type   VARCHAR   NOT NULL,
+    is_obligation  BOOLEAN   NOT NULL,
+    partial_month  BOOLEAN   NOT NULL,
+    in_reach       BOOLEAN   NOT NULL,
+    reach_reasons  VARCHAR[] NOT NULL
 );
 DELETE FROM core.route_sanctions WHERE period >= $window_start AND period < $window_end;
-INSERT INTO core.route_sanctions (flow_id, route_seq, period, measure_id, authority, measure_type)
-SELECT DISTINCT flow_id, route_seq, period, measure_id, authority, measure_type FROM hits;
+INSERT INTO core.route_sanctions
+    (flow_id, route_seq, period, measure_id, authority, measure_type, is_obligation, partial_month, in_reach, reach_reasons)
+SELECT flow_id, route_seq, period, measure_id, authority, measure_type, is_obligation, partial_month, in_reach, reach_reasons
+FROM covered;
 
-COMMENT ON TABLE core.route_sanctions IS 'Measures hitting each routed row (core.routed_flows); a hit on an allocated channel or corridor touches only the rows that carry it';
+COMMENT ON TABLE core.route_sanctions IS 'Measures covering each routed row (core.routed_flows) and whether their authority reaches it; a match on an allocated channel or corridor touches only the rows that carry it. Grain: flow_id × route_seq × measure_id';
 COMMENT ON COLUMN core.route_sanctions.flow_id IS 'Flow';
 COMMENT ON COLUMN core.route_sanctions.route_seq IS 'Routed row of the flow (core.routed_flows.route_seq)';
 COMMENT ON COLUMN core.route_sanctions.period IS 'First day of the flow''s month';
 COMMENT ON COLUMN core.route_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
 COMMENT ON COLUMN core.route_sanctions.authority IS 'Authority of the measure';
-COMMENT ON COLUMN core.route_sanctions.measure_type IS 'Kind of restriction';
+COMMENT ON COLUMN core.route_sanctions.measure_type IS 'Kind of measure';
+COMMENT ON COLUMN core.route_sanctions.is_obligation IS 'True for obligations (no-Russia clause)';
+COMMENT ON COLUMN core.route_sanctions.partial_month IS 'The measure starts or ends inside the month';
+COMMENT ON COLUMN core.route_sanctions.in_reach IS 'The authority can reach this routed row';
+COMMENT ON COLUMN core.route_sanctions.reach_reasons IS 'Why it can (un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:<code>, secondary)';
