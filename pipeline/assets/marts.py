@@ -2,6 +2,7 @@
 Every table and column carries a COMMENT; the publish step exports each mart to Parquet."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -11,7 +12,8 @@ from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import table_metadata
 from pipeline import settings
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
-from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
+from pipeline.sample_flows import SOURCE_PREFIX
+from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql, sql_literal
 
 
 # Stale when no refresh succeeded in the window (DETOUR_FRESHNESS_HOURS); warned at half of it.
@@ -26,6 +28,60 @@ class TransshipmentConfig(dg.Config):
 
     baseline_first_year: int = 2019
     baseline_last_year: int = 2021
+
+
+@dataclass(frozen=True)
+class Grain:
+    """What one row of a mart is, and which value columns may be summed over which key columns.
+    The table comment says it, and a test proves that summing never counts a flow twice."""
+
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    not_summable_over: tuple[str, ...] = ()
+    why_not: str = ""
+
+    def sentence(self) -> str:
+        over = [k for k in self.keys if k not in self.not_summable_over]
+        text = f"Grain: one row per {' × '.join(self.keys)}. {', '.join(self.values)} add up over {', '.join(over)}"
+        if self.not_summable_over:
+            text += f"; not over {', '.join(self.not_summable_over)} ({self.why_not})"
+        return text + ". Canonical reports only: a trade both sides report counts once."
+
+
+VALUE_COLUMNS = ("value_usd", "value_usd_alt_rate")
+GRAINS = {
+    "channel_mix": Grain(("month", "exporter_iso3", "importer_iso3", "channel_id"), VALUE_COLUMNS),
+    "corridor_flows": Grain(("month", "corridor_id"), (*VALUE_COLUMNS, "tonnes")),
+    "sanctioned_exposure": Grain(
+        ("month", "authority", "kind", "category_id", "corridor_id", "channel_id"),
+        ("covered_value_usd", "in_reach_value_usd", "circumvention_value_usd", "partial_month_value_usd",
+         "non_dollar_value_usd", "low_traceability_value_usd", "avoiding_authority_value_usd", "value_usd_alt_rate"),
+        ("authority",),
+        "a flow covered by two authorities appears under each",
+    ),
+    "route_risk": Grain(("category_id", "corridor_id", "channel_id", "transit_iso3"), VALUE_COLUMNS),
+    "transshipment_signals": Grain(
+        ("intermediary_iso3", "category_id", "chpl_tier", "year"), ("value_usd", "reexports_to_targets_usd")
+    ),
+    "bilateral_balance": Grain(
+        ("year", "exporter_iso3", "importer_iso3", "category_id"), VALUE_COLUMNS, ("category_id",),
+        "category_id '*' rows hold each direction's total; sum the other categories or take '*'",
+    ),
+    "claims_check": Grain(("claim_id",), ()),
+}
+SAMPLE_NOTE = " Figures rest on the illustrative sample (seeds/trade_flows), not on real customs data."
+
+
+def describe(con, name: str) -> None:
+    """Append the grain, and whether the figures rest on the illustrative sample, to the table comment."""
+    ((comment,),) = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = $name", {"name": name}
+    ).fetchall()
+    ((sample,),) = con.execute(
+        "SELECT count(*) > 0 FROM core.trade_flows WHERE starts_with(source, $prefix)", {"prefix": SOURCE_PREFIX}
+    ).fetchall()
+    text = f"{comment}. {GRAINS[name].sentence()}" + (SAMPLE_NOTE if sample else "")
+    con.execute(f"COMMENT ON TABLE marts.{name} IS {sql_literal(text)}")
 
 
 # Marts built month by month are partitioned like the flows; the others aggregate across months.
@@ -72,7 +128,8 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
             con.execute("BEGIN TRANSACTION")
             if not partitioned or win.full:
                 drop_tables(con, [table])
-            run_sql(con, sql, params)
+            run_sql(con, sql, {**params, "sample_source": SOURCE_PREFIX})
+            describe(con, name)
             con.execute("COMMIT")
             return dg.MaterializeResult(metadata={**table_metadata(con, table), "question": question})
 

@@ -100,6 +100,8 @@ def suites() -> list[Suite]:
                 between("min_value_usd", 0, None),
                 between("min_share", 0, 1),
                 between("max_share", 0, 1),
+                between("split_error", 0, 0),
+                totals_match(),
             ],
         ),
         Suite(
@@ -107,9 +109,9 @@ def suites() -> list[Suite]:
             mart("route_risk"),
             audit("route_risk"),
             [unique("category_id", "corridor_id", "channel_id", "transit_iso3"), unique("risk_rank")]
-            + [between(c, 0, 1) for c in ("restricted_goods_share", "chpl_score", "traceability_score",
-                                          "avoids_restricting_share", "hub_share", "risk_score")]
-            + [between("value_usd", 0, None), totals_match()],
+            + [between(c, 0, 1) for c in ("covered_share", "in_reach_share", "circumvention_share", "chpl_score",
+                                          "traceability_score", "avoids_restricting_share", "hub_share", "risk_score")]
+            + [between("covered_split_error", 0, 1e-9), between("value_usd", 0, None), totals_match()],
         ),
         Suite(
             "marts.transshipment_signals",

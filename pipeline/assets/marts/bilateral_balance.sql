@@ -1,6 +1,7 @@
 -- marts.bilateral_balance — Which way does trade between sanctioned economies run, and is it
 -- growing? Value by year, direction and category between countries that are the target of a
 -- sanctions measure (category '*' is the direction's total), with the change on the year before.
+-- Canonical reports only: a trade both sides report counts once.
 CREATE OR REPLACE TABLE marts.bilateral_balance (
     year             INTEGER NOT NULL,
     exporter_iso3    VARCHAR NOT NULL,
@@ -8,6 +9,8 @@ CREATE OR REPLACE TABLE marts.bilateral_balance (
     category_id      VARCHAR NOT NULL,
     value_usd        DECIMAL(18, 2) NOT NULL,
     tonnes           DOUBLE,
+    fx_rate_types    VARCHAR[] NOT NULL,
+    value_usd_alt_rate DECIMAL(18, 2) NOT NULL,
     prev_value_usd   DECIMAL(18, 2),
     yoy_change       DOUBLE,
     PRIMARY KEY (year, exporter_iso3, importer_iso3, category_id)
@@ -17,12 +20,15 @@ WITH targets AS (
     SELECT DISTINCT target_country AS iso3 FROM ref.sanctions_measures
 ), yearly AS (
     SELECT year(period) AS year, exporter_iso3, importer_iso3,
-           coalesce(category_id, 'uncategorised') AS category_id, value_usd, quantity_kg
+           coalesce(category_id, 'uncategorised') AS category_id, value_usd, quantity_kg, fx_rate_type,
+           coalesce(value_usd_alt_rate, value_usd) AS value_usd_alt_rate
     FROM core.trade_flows
-    WHERE exporter_iso3 IN (SELECT iso3 FROM targets) AND importer_iso3 IN (SELECT iso3 FROM targets)
+    WHERE exporter_iso3 IN (SELECT iso3 FROM targets) AND importer_iso3 IN (SELECT iso3 FROM targets) AND canonical
 ), totals AS (
     SELECT year, exporter_iso3, importer_iso3, coalesce(category_id, '*') AS category_id,
-           sum(value_usd) AS value_usd, sum(quantity_kg) / 1000 AS tonnes
+           sum(value_usd) AS value_usd, sum(quantity_kg) / 1000 AS tonnes,
+           coalesce(list(DISTINCT fx_rate_type ORDER BY fx_rate_type) FILTER (WHERE fx_rate_type IS NOT NULL), []) AS fx_rate_types,
+           sum(value_usd_alt_rate) AS value_usd_alt_rate
     FROM yearly
     GROUP BY GROUPING SETS ((year, exporter_iso3, importer_iso3, category_id), (year, exporter_iso3, importer_iso3))
 )
@@ -36,7 +42,9 @@ COMMENT ON COLUMN marts.bilateral_balance.year IS 'Calendar year';
 COMMENT ON COLUMN marts.bilateral_balance.exporter_iso3 IS 'Exporting country (a sanctions target)';
 COMMENT ON COLUMN marts.bilateral_balance.importer_iso3 IS 'Importing country (a sanctions target)';
 COMMENT ON COLUMN marts.bilateral_balance.category_id IS 'Goods category; * for the direction''s total';
-COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD';
+COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD (canonical reports only)';
 COMMENT ON COLUMN marts.bilateral_balance.tonnes IS 'Net weight, tonnes';
+COMMENT ON COLUMN marts.bilateral_balance.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.bilateral_balance.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
 COMMENT ON COLUMN marts.bilateral_balance.prev_value_usd IS 'Value the year before, USD';
 COMMENT ON COLUMN marts.bilateral_balance.yoy_change IS 'value_usd / prev_value_usd - 1';

@@ -1,16 +1,19 @@
 -- marts.channel_mix — How fast is this trade leaving the dollar? Value by month, partner pair and
--- payment channel, with each channel's share of the pair's month.
+-- payment channel (canonical reports only: a trade reported by both sides counts once), with each
+-- channel's share of the pair's month, how much of it rests on allocation rules, and the FX basis.
 CREATE TABLE IF NOT EXISTS marts.channel_mix (
-    month            DATE    NOT NULL,
-    exporter_iso3    VARCHAR NOT NULL,
-    importer_iso3    VARCHAR NOT NULL,
-    channel_id       VARCHAR NOT NULL,
-    channel_kind     VARCHAR,
-    value_usd        DECIMAL(18, 2) NOT NULL,
-    share_of_month   DOUBLE,
-    dollar_clearing  BOOLEAN,
-    traceability     VARCHAR,
-    allocated_share  DOUBLE  NOT NULL
+    month               DATE      NOT NULL,
+    exporter_iso3       VARCHAR   NOT NULL,
+    importer_iso3       VARCHAR   NOT NULL,
+    channel_id          VARCHAR   NOT NULL,
+    channel_kind        VARCHAR,
+    value_usd           DECIMAL(18, 2) NOT NULL,
+    share_of_month      DOUBLE,
+    dollar_clearing     BOOLEAN,
+    traceability        VARCHAR,
+    allocated_share     DOUBLE    NOT NULL,
+    fx_rate_types       VARCHAR[] NOT NULL,
+    value_usd_alt_rate  DECIMAL(18, 2) NOT NULL
 );
 DELETE FROM marts.channel_mix WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.channel_mix
@@ -23,10 +26,12 @@ SELECT r.period,
        sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period, r.exporter_iso3, r.importer_iso3), 0),
        any_value(c.dollar_clearing),
        any_value(c.traceability),
-       coalesce(sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0)
+       coalesce(sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0),
+       coalesce(list(DISTINCT r.fx_rate_type ORDER BY r.fx_rate_type) FILTER (WHERE r.fx_rate_type IS NOT NULL), []),
+       sum(r.value_usd_alt_rate)
 FROM core.routed_flows r
 LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
-WHERE r.period >= $window_start AND r.period < $window_end
+WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical
 GROUP BY r.period, r.exporter_iso3, r.importer_iso3, coalesce(r.channel_id, 'unallocated');
 
 COMMENT ON TABLE marts.channel_mix IS 'How fast is this trade leaving the dollar? Value by month, partner pair and payment channel, with shares of the month';
@@ -35,8 +40,10 @@ COMMENT ON COLUMN marts.channel_mix.exporter_iso3 IS 'Exporting country (ISO3)';
 COMMENT ON COLUMN marts.channel_mix.importer_iso3 IS 'Importing country (ISO3)';
 COMMENT ON COLUMN marts.channel_mix.channel_id IS 'Payment channel (ref.payment_channels), or unallocated';
 COMMENT ON COLUMN marts.channel_mix.channel_kind IS 'national_currency, third_country_currency, reserve_currency, commodity, in_kind or digital_asset';
-COMMENT ON COLUMN marts.channel_mix.value_usd IS 'Value settled through the channel, USD';
+COMMENT ON COLUMN marts.channel_mix.value_usd IS 'Value settled through the channel, USD (canonical reports only)';
 COMMENT ON COLUMN marts.channel_mix.share_of_month IS 'Share of the pair''s value that month; shares of a month sum to 1';
 COMMENT ON COLUMN marts.channel_mix.dollar_clearing IS 'True when the channel clears through US dollar correspondent banks';
 COMMENT ON COLUMN marts.channel_mix.traceability IS 'How visible the channel is to Western regulators: low, medium, high';
 COMMENT ON COLUMN marts.channel_mix.allocated_share IS 'Share of the value whose channel was allocated by rule rather than observed';
+COMMENT ON COLUMN marts.channel_mix.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.channel_mix.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead (IRR official vs market)';

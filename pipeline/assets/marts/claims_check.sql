@@ -1,6 +1,9 @@
 -- marts.claims_check — Where does the data disagree with what officials said? Every published claim
--- in ref.claims beside the figure the warehouse gives for the same metric, scope and period.
--- Tolerance is absolute for ratios and relative otherwise; bounds (at_least, at_most) allow it too.
+-- in ref.claims beside the figure the warehouse gives for the same metric, scope and period
+-- (canonical reports only). Tolerance is relative to the claimed value; bounds (at_least, at_most)
+-- allow it too. comparable says whether claim and data measure the same thing; calibrated says the
+-- data were tuned to the claim (the shipped sample was generated to match it, or a reference seed was
+-- written from it), so agreement proves nothing.
 CREATE OR REPLACE TABLE marts.claims_check (
     claim_id             VARCHAR NOT NULL PRIMARY KEY,
     metric               VARCHAR NOT NULL,
@@ -11,6 +14,8 @@ CREATE OR REPLACE TABLE marts.claims_check (
     unit                 VARCHAR NOT NULL,
     relation             VARCHAR NOT NULL,
     tolerance            DOUBLE  NOT NULL,
+    comparable           BOOLEAN NOT NULL,
+    calibrated           BOOLEAN NOT NULL,
     data_value           DOUBLE,
     difference           DOUBLE,
     relative_difference  DOUBLE,
@@ -26,18 +31,18 @@ WITH claims AS (
               greatest(split_part(scope, '-', 1), split_part(scope, '-', 2)) AS side_b
     FROM ref.claims
 ), pair_flows AS (  -- flows between the claim's two countries, both directions, in its period
-    SELECT c.claim_id, f.value_usd, g.sector
+    SELECT c.claim_id, f.value_usd, g.sector, starts_with(f.source, $sample_source) AS from_sample
     FROM claims c
     JOIN core.trade_flows f
       ON least(f.exporter_iso3, f.importer_iso3) = c.side_a AND greatest(f.exporter_iso3, f.importer_iso3) = c.side_b
-     AND f.period BETWEEN c.period_start AND c.period_end
+     AND f.period BETWEEN c.period_start AND c.period_end AND f.canonical
     LEFT JOIN ref.goods_categories g USING (category_id)
 ), previous_year AS (
     SELECT c.claim_id, sum(f.value_usd) AS value_usd
     FROM claims c
     JOIN core.trade_flows f
       ON least(f.exporter_iso3, f.importer_iso3) = c.side_a AND greatest(f.exporter_iso3, f.importer_iso3) = c.side_b
-     AND f.period BETWEEN c.period_start - INTERVAL 1 YEAR AND c.period_end - INTERVAL 1 YEAR
+     AND f.period BETWEEN c.period_start - INTERVAL 1 YEAR AND c.period_end - INTERVAL 1 YEAR AND f.canonical
     WHERE c.metric = 'bilateral_trade_yoy'
     GROUP BY ALL
 ), pair_routes AS (
@@ -45,7 +50,7 @@ WITH claims AS (
     FROM claims c
     JOIN core.routed_flows r
       ON least(r.exporter_iso3, r.importer_iso3) = c.side_a AND greatest(r.exporter_iso3, r.importer_iso3) = c.side_b
-     AND r.period BETWEEN c.period_start AND c.period_end
+     AND r.period BETWEEN c.period_start AND c.period_end AND r.canonical
     LEFT JOIN ref.payment_channels p USING (channel_id)
     WHERE c.metric = 'national_currency_share'
 ), corridor_figures AS (
@@ -78,13 +83,17 @@ WITH claims AS (
     UNION ALL
     SELECT claim_id, days_max, 'slowest transit_days_max of the matching corridors'
     FROM corridor_figures WHERE metric = 'corridor_transit_days_max'
+), sampled AS (  -- claims whose figure rests on flows of the shipped illustrative sample
+    SELECT DISTINCT claim_id FROM pair_flows WHERE from_sample
 ), compared AS (
     SELECT c.*, f.data_value, coalesce(f.data_basis, 'no data for this scope and period') AS data_basis,
            f.data_value - c.value AS difference,
-           CASE c.unit WHEN 'ratio' THEN c.tolerance ELSE abs(c.value) * c.tolerance END AS slack
-    FROM claims c LEFT JOIN figures f USING (claim_id)
+           abs(c.value) * c.tolerance AS slack,
+           c.tuned_to = 'reference' OR (c.tuned_to = 'sample' AND s.claim_id IS NOT NULL) AS calibrated
+    FROM claims c LEFT JOIN figures f USING (claim_id) LEFT JOIN sampled s USING (claim_id)
 )
 SELECT claim_id, metric, scope, period_start, period_end, value, unit, relation, tolerance,
+       comparable, coalesce(calibrated, false),
        data_value, difference, difference / nullif(abs(value), 0),
        CASE relation WHEN 'approx' THEN abs(difference) <= slack
                      WHEN 'at_least' THEN data_value >= value - slack
@@ -101,7 +110,9 @@ COMMENT ON COLUMN marts.claims_check.period_end IS 'Last day of the claim''s per
 COMMENT ON COLUMN marts.claims_check.claimed_value IS 'The published figure';
 COMMENT ON COLUMN marts.claims_check.unit IS 'USD, ratio (0.95 = 95%), km or days';
 COMMENT ON COLUMN marts.claims_check.relation IS 'approx, at_least or at_most';
-COMMENT ON COLUMN marts.claims_check.tolerance IS 'Agreement tolerance: absolute for ratios, relative otherwise';
+COMMENT ON COLUMN marts.claims_check.tolerance IS 'Agreement tolerance, relative to the claimed value (0.10 = within 10% of it)';
+COMMENT ON COLUMN marts.claims_check.comparable IS 'False when the claim''s definition or endpoints differ from what the data measure (ref.claims.comparability_note says how); agreement then means little';
+COMMENT ON COLUMN marts.claims_check.calibrated IS 'True when the data were tuned to this claim (the shipped sample was generated to match it, or a reference seed was written from it): agreement proves nothing';
 COMMENT ON COLUMN marts.claims_check.data_value IS 'The figure the warehouse gives for the same metric, scope and period';
 COMMENT ON COLUMN marts.claims_check.difference IS 'data_value - claimed_value';
 COMMENT ON COLUMN marts.claims_check.relative_difference IS 'difference / |claimed_value|';

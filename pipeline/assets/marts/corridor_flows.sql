@@ -1,6 +1,6 @@
--- marts.corridor_flows — Which routes carry the trade? Value and tonnes by month and corridor,
--- with km and days saved against the Suez baseline (claims conflict, so days are ranges) and the
--- jurisdictions each corridor crosses.
+-- marts.corridor_flows — Which routes carry the trade? Value and tonnes by month and corridor
+-- (canonical reports only), with km and days saved against the Suez baseline (claims conflict, so
+-- days are ranges), the jurisdictions each corridor crosses and how much of it is allocated by rule.
 CREATE TABLE IF NOT EXISTS marts.corridor_flows (
     month                 DATE      NOT NULL,
     corridor_id           VARCHAR   NOT NULL,
@@ -14,7 +14,9 @@ CREATE TABLE IF NOT EXISTS marts.corridor_flows (
     days_saved_vs_suez_min INTEGER,
     days_saved_vs_suez_max INTEGER,
     jurisdictions_crossed VARCHAR[],
-    allocated_share       DOUBLE    NOT NULL
+    allocated_share       DOUBLE    NOT NULL,
+    fx_rate_types         VARCHAR[] NOT NULL,
+    value_usd_alt_rate    DECIMAL(18, 2) NOT NULL
 );
 DELETE FROM marts.corridor_flows WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.corridor_flows
@@ -39,17 +41,19 @@ SELECT r.period,
        any_value(s.transit_days_min - t.transit_days_max),
        any_value(s.transit_days_max - t.transit_days_min),
        any_value(coalesce(t.crossed, [])),
-       coalesce(sum(r.value_usd) FILTER (WHERE r.corridor_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0)
+       coalesce(sum(r.value_usd) FILTER (WHERE r.corridor_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0),
+       coalesce(list(DISTINCT r.fx_rate_type ORDER BY r.fx_rate_type) FILTER (WHERE r.fx_rate_type IS NOT NULL), []),
+       sum(r.value_usd_alt_rate)
 FROM core.routed_flows r
 JOIN routes t USING (corridor_id)
 LEFT JOIN suez s ON true
-WHERE r.period >= $window_start AND r.period < $window_end
+WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical
 GROUP BY r.period, r.corridor_id;
 
 COMMENT ON TABLE marts.corridor_flows IS 'Which routes carry the trade? Value and tonnes by month and corridor, with km and days saved against the Suez baseline';
 COMMENT ON COLUMN marts.corridor_flows.month IS 'First day of the month';
 COMMENT ON COLUMN marts.corridor_flows.corridor_id IS 'Corridor (ref.corridors); flows with no corridor are left out';
-COMMENT ON COLUMN marts.corridor_flows.value_usd IS 'Value moved along the corridor, USD';
+COMMENT ON COLUMN marts.corridor_flows.value_usd IS 'Value moved along the corridor, USD (canonical reports only)';
 COMMENT ON COLUMN marts.corridor_flows.tonnes IS 'Net weight moved, tonnes';
 COMMENT ON COLUMN marts.corridor_flows.share_of_month IS 'Share of the month''s value with a corridor; shares of a month sum to 1';
 COMMENT ON COLUMN marts.corridor_flows.route_km IS 'Length of the corridor (sum of its legs), km';
@@ -60,3 +64,5 @@ COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_min IS 'Least days sav
 COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_max IS 'Most days saved against Suez: Suez slowest minus corridor fastest';
 COMMENT ON COLUMN marts.corridor_flows.jurisdictions_crossed IS 'Countries the corridor''s legs cross (ISO3)';
 COMMENT ON COLUMN marts.corridor_flows.allocated_share IS 'Share of the value whose corridor was allocated by rule rather than observed';
+COMMENT ON COLUMN marts.corridor_flows.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.corridor_flows.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';

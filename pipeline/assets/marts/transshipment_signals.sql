@@ -1,9 +1,10 @@
 -- marts.transshipment_signals — Where do third countries suddenly import what sanctioned economies
 -- may no longer buy? For flows between two countries that are not sanctions targets, by
 -- intermediary (the importer), category and CHPL tier, per year: growth against a pre-sanction
--- baseline window ($baseline_first_year..$baseline_last_year, monthly averages), the mirror gap
--- where both the exporter and the intermediary report, and what the intermediary sends on to
--- sanctions targets. CHPL tiers first: sort by chpl_rank.
+-- baseline window ($baseline_first_year..$baseline_last_year, monthly averages) of the canonical
+-- reports (each trade once), the mirror gap where both the exporter and the intermediary report
+-- (both observations, on purpose), and what the intermediary sends on to sanctions targets.
+-- CHPL tiers first: sort by chpl_rank.
 CREATE OR REPLACE TABLE marts.transshipment_signals (
     intermediary_iso3          VARCHAR NOT NULL,
     category_id                VARCHAR NOT NULL,
@@ -39,6 +40,7 @@ WITH targets AS (
     SELECT year(period) AS year, count(DISTINCT period) AS n FROM core.trade_flows GROUP BY ALL
 ), inbound AS (
     SELECT importer_iso3 AS intermediary_iso3, category, chpl_tier, chpl_rank, year,
+           coalesce(sum(value_usd) FILTER (WHERE canonical), 0) AS canonical_usd,
            coalesce(sum(value_usd) FILTER (WHERE basis = 'exporter_reported'), 0) AS exporter_reported_usd,
            coalesce(sum(value_usd) FILTER (WHERE basis = 'importer_reported'), 0) AS importer_reported_usd
     FROM flows
@@ -47,11 +49,10 @@ WITH targets AS (
 ), onward AS (
     SELECT exporter_iso3 AS intermediary_iso3, category, chpl_tier, year, sum(value_usd) AS reexports_usd
     FROM flows
-    WHERE importer_iso3 IN (SELECT iso3 FROM targets) AND exporter_iso3 NOT IN (SELECT iso3 FROM targets)
+    WHERE importer_iso3 IN (SELECT iso3 FROM targets) AND exporter_iso3 NOT IN (SELECT iso3 FROM targets) AND canonical
     GROUP BY ALL
-), valued AS (  -- the exporter's side where it reports, else the intermediary's
-    SELECT i.*, CASE WHEN exporter_reported_usd > 0 THEN exporter_reported_usd ELSE importer_reported_usd END AS value_usd,
-           (CASE WHEN exporter_reported_usd > 0 THEN exporter_reported_usd ELSE importer_reported_usd END)::DOUBLE / m.n AS monthly_usd
+), valued AS (
+    SELECT i.*, canonical_usd AS value_usd, canonical_usd::DOUBLE / m.n AS monthly_usd
     FROM inbound i JOIN months m USING (year)
 ), baseline AS (
     SELECT intermediary_iso3, category, chpl_tier, sum(value_usd)::DOUBLE / sum(m.n) AS baseline_monthly_usd
@@ -82,7 +83,7 @@ COMMENT ON COLUMN marts.transshipment_signals.chpl_tier IS 'CHPL tier of the HS6
 COMMENT ON COLUMN marts.transshipment_signals.chpl_rank IS 'Sort key: CHPL tier 1 = 1 … 4.B = 6, not listed = 7';
 COMMENT ON COLUMN marts.transshipment_signals.year IS 'Calendar year';
 COMMENT ON COLUMN marts.transshipment_signals.transshipment_hub IS 'Intermediary is on the FinCEN/BIS transshipment-hub list';
-COMMENT ON COLUMN marts.transshipment_signals.value_usd IS 'Value into the intermediary: the exporters'' reports where they exist, else the intermediary''s, USD';
+COMMENT ON COLUMN marts.transshipment_signals.value_usd IS 'Value into the intermediary, canonical reports only (the intermediary''s import records where it reports, else the exporters''), USD';
 COMMENT ON COLUMN marts.transshipment_signals.monthly_usd IS 'value_usd per month of data in the year';
 COMMENT ON COLUMN marts.transshipment_signals.baseline_monthly_usd IS 'Monthly value in the baseline window (baseline_years)';
 COMMENT ON COLUMN marts.transshipment_signals.growth_vs_baseline IS 'monthly_usd / baseline_monthly_usd - 1';
@@ -90,5 +91,5 @@ COMMENT ON COLUMN marts.transshipment_signals.exporter_reported_usd IS 'Value as
 COMMENT ON COLUMN marts.transshipment_signals.importer_reported_usd IS 'Value as the intermediary reports its imports';
 COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_usd IS 'Exporter-reported minus importer-reported value, where both exist';
 COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_share IS 'mirror_gap_usd / exporter_reported_usd';
-COMMENT ON COLUMN marts.transshipment_signals.reexports_to_targets_usd IS 'Same category and tier sent on by the intermediary to sanctions targets that year';
+COMMENT ON COLUMN marts.transshipment_signals.reexports_to_targets_usd IS 'Same category and tier sent on by the intermediary to sanctions targets that year (canonical reports)';
 COMMENT ON COLUMN marts.transshipment_signals.baseline_years IS 'Baseline window (first–last year) used for growth_vs_baseline';

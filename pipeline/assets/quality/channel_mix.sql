@@ -1,7 +1,7 @@
 -- marts.channel_mix audited per month (a mart of millions of rows becomes one row per month, so
 -- GE checks aggregates, never a huge frame): duplicate keys, the extremes of the shares, how far
 -- the shares of a partner pair stray from 1, the smallest value, and the month's total in the mart
--- beside the same total in core.trade_flows.
+-- beside the same total of canonical flows in core.trade_flows.
 WITH pairs AS (
     SELECT month, exporter_iso3, importer_iso3, sum(share_of_month) AS share_total
     FROM marts.channel_mix GROUP BY ALL
@@ -11,7 +11,7 @@ WITH pairs AS (
            sum(value_usd)::DOUBLE AS mart_total
     FROM marts.channel_mix GROUP BY ALL
 ), core_months AS (
-    SELECT period AS month, sum(value_usd)::DOUBLE AS core_total FROM core.trade_flows GROUP BY ALL
+    SELECT period AS month, sum(value_usd)::DOUBLE AS core_total FROM core.trade_flows WHERE canonical GROUP BY ALL
 )
 SELECT k.*, p.worst_share_total_error, c.core_total
 FROM keys k

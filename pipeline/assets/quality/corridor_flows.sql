@@ -1,8 +1,8 @@
 -- marts.corridor_flows with audit columns: the total of shares per month, and the month's total in
--- the mart beside the routed value with a corridor in core.routed_flows.
+-- the mart beside the canonical routed value with a corridor in core.routed_flows.
 WITH core_months AS (
     SELECT period AS month, sum(value_usd) AS core_total
-    FROM core.routed_flows WHERE corridor_id IS NOT NULL GROUP BY ALL
+    FROM core.routed_flows WHERE corridor_id IS NOT NULL AND canonical GROUP BY ALL
 )
 SELECT m.* EXCLUDE (jurisdictions_crossed),
        sum(m.share_of_month) OVER (PARTITION BY m.month) AS month_share_total,

@@ -1,8 +1,21 @@
--- marts.sanctioned_exposure audited per month and authority: duplicate keys, the smallest value and
--- the extremes of its shares (GE checks these aggregates, never the whole mart).
+-- marts.sanctioned_exposure audited per month and authority: duplicate keys, the smallest value, the
+-- extremes of its shares, how far in reach + circumvention stray from covered, and the covered value
+-- beside the distinct canonical flows' value the authority covers (counted once, it can be no more).
+WITH covered_flows AS (
+    SELECT s.period AS month, s.authority, sum(r.value_usd)::DOUBLE AS distinct_total
+    FROM (SELECT DISTINCT flow_id, route_seq, period, authority FROM core.route_sanctions) s
+    JOIN core.routed_flows r USING (flow_id, route_seq)
+    WHERE r.canonical
+    GROUP BY ALL
+)
 SELECT month, authority,
-       count(*) - count(DISTINCT (measure_type, category_id, corridor_id, channel_id)) AS duplicate_keys,
-       min(restricted_value_usd) AS min_value_usd,
-       least(min(share_non_dollar), min(share_low_traceability), min(share_avoiding_authority)) AS min_share,
-       greatest(max(share_non_dollar), max(share_low_traceability), max(share_avoiding_authority)) AS max_share
-FROM marts.sanctioned_exposure GROUP BY ALL
+       count(*) - count(DISTINCT (kind, category_id, corridor_id, channel_id)) AS duplicate_keys,
+       min(covered_value_usd) AS min_value_usd,
+       least(min(share_in_reach), min(share_non_dollar), min(share_low_traceability), min(share_avoiding_authority)) AS min_share,
+       greatest(max(share_in_reach), max(share_non_dollar), max(share_low_traceability), max(share_avoiding_authority)) AS max_share,
+       max(abs(covered_value_usd - in_reach_value_usd - circumvention_value_usd))::DOUBLE AS split_error,
+       sum(covered_value_usd)::DOUBLE AS mart_total,
+       any_value(c.distinct_total) AS core_total
+FROM marts.sanctioned_exposure
+LEFT JOIN covered_flows c USING (month, authority)
+GROUP BY ALL
