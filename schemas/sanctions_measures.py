@@ -56,6 +56,10 @@ class SanctionsMeasures(pa.DataFrameModel):
         description="Importing countries the measure does not apply to (ISO3, |-separated), e.g. the partner countries "
         "of Annex VIII exempt from the EU no-Russia clause",
     )
+    excluded_hs_prefixes: str = pa.Field(
+        nullable=True,
+        description="HS prefixes the measure does not cover (|-separated), e.g. goods a general licence authorises",
+    )
     legal_reference: str = pa.Field(description="Regulation, order or resolution, with the article or section")
     description: str = pa.Field(description="What the measure restricts or requires, in the words of its legal text")
     source: str = pa.Field(str_length={"min_value": 3}, description="Publication of the legal text (journal, register, press release)")
@@ -86,6 +90,12 @@ class SanctionsMeasures(pa.DataFrameModel):
         ok = codes.list.eval(pl.element().is_in(list(ISO3_COUNTRIES))).list.all()
         return data.lazyframe.select(pl.col("excluded_countries").is_null() | ok)
 
+    @pa.dataframe_check(name="excluded_hs_prefixes_are_hs_prefixes")
+    def _excluded_hs(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        codes = pl.col("excluded_hs_prefixes").str.split(LIST_SEPARATOR)
+        ok = codes.list.eval(pl.element().str.contains(HS_PREFIX)).list.all()
+        return data.lazyframe.select(pl.col("excluded_hs_prefixes").is_null() | ok)
+
     @pa.dataframe_check(name="effective_to_after_from")
     def _dates(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("effective_to").is_null() | (pl.col("effective_to") > pl.col("effective_from")))
@@ -104,6 +114,7 @@ SEED = Seed(
         ("target_matches_target_type", "target"),
         ("party_measures_apply_either_way", "direction"),
         ("excluded_countries_are_iso3", "excluded_countries"),
+        ("excluded_hs_prefixes_are_hs_prefixes", "excluded_hs_prefixes"),
         ("effective_to_after_from", "effective_to"),
     ),
 )

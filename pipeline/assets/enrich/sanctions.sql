@@ -1,7 +1,8 @@
 -- Point-in-time sanctions. For every routed row of the run's months and every measure, two questions:
 --
 -- covered  — the measure's target matches the row (HS code, HS prefix by equi-joins on the 2-, 4- and
---            6-digit prefixes, channel, country, a named party or vessel), the flow runs in the
+--            6-digit prefixes, channel, country, a named party or vessel) and its goods are not among the
+--            measure's excluded HS prefixes (general licences), the flow runs in the
 --            measure's direction (to_target: into target_country; from_target: out of it; either), and
 --            the measure is in force on some day of the flow's month. An obligation (the EU no-Russia
 --            clause) instead covers exports by a party of the authority's jurisdiction to a third
@@ -18,6 +19,7 @@ CREATE OR REPLACE TEMP TABLE measures AS
 SELECT measure_id, authority, target_country, target_type, direction, measure_type, secondary,
        measure_type = 'obligation' AS is_obligation,
        coalesce(string_split(excluded_countries, '|'), []) AS excluded,
+       coalesce(string_split(excluded_hs_prefixes, '|'), []) AS excluded_hs,
        effective_from, effective_to,
        unnest(string_split(target, '|')) AS target_item
 FROM ref.sanctions_measures;
@@ -112,6 +114,7 @@ WITH measure AS (
     LEFT JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND e.authority = m.authority
     WHERE m.effective_from < r.period + INTERVAL 1 MONTH
       AND (m.effective_to IS NULL OR m.effective_to > r.period)
+      AND NOT list_has_any(m.excluded_hs, [left(r.hs_code, 2), left(r.hs_code, 4), left(r.hs_code, 6)])
 )
 SELECT * EXCLUDE (runs_its_way), len(reach_reasons) > 0 AS in_reach
 FROM judged WHERE runs_its_way;

@@ -2,7 +2,9 @@
 -- channel, transit country) route of canonical routed rows with a transparent score: each
 -- component is a column in [0, 1] and the score is their weighted sum (weights in the comment of
 -- risk_score); ranked. Coverage splits into what the covering authorities can reach (potential
--- breach) and what none of them can (circumvention), which weighs most.
+-- breach) and what none of them can (circumvention), which weighs most. Only targeted restrictions
+-- (goods, channel, party, vessel) count: a whole-country embargo covers every route to the country
+-- alike, so it cannot tell one route from another.
 CREATE OR REPLACE TABLE marts.route_risk (
     category_id               VARCHAR   NOT NULL,
     corridor_id               VARCHAR   NOT NULL,
@@ -29,14 +31,22 @@ CREATE OR REPLACE TABLE marts.route_risk (
 INSERT INTO marts.route_risk
 WITH tiers(tier, score) AS (
     VALUES ('1', 1.0), ('2', 0.85), ('3.A', 0.7), ('3.B', 0.6), ('4.A', 0.5), ('4.B', 0.5)
+), targeted AS (  -- routed rows a targeted restriction covers, and whether any such authority reaches them
+    SELECT s.flow_id, s.route_seq, bool_or(s.in_reach) AS in_reach
+    FROM core.route_sanctions s JOIN ref.sanctions_measures m USING (measure_id)
+    WHERE m.target_type <> 'country' AND NOT s.is_obligation
+    GROUP BY ALL
 ), rows AS (
     SELECT r.flow_id, r.category_id, r.corridor_id, r.channel_id, r.transit_iso3, r.value_usd, r.value_usd_alt_rate,
-           r.fx_rate_type, r.measure_ids, r.restricted_any, r.in_reach_any, r.circumvention, r.avoids_restricting,
+           r.fx_rate_type, r.measure_ids, r.avoids_restricting,
+           x.flow_id IS NOT NULL AS covered, coalesce(x.in_reach, false) AS in_reach,
+           x.flow_id IS NOT NULL AND NOT coalesce(x.in_reach, false) AS circumvention,
            r.channel_basis = 'allocated' OR r.corridor_basis = 'allocated' AS allocated,
            t.tier, coalesce(t.score, 0.0) AS chpl_score,
            CASE c.traceability WHEN 'low' THEN 1.0 WHEN 'medium' THEN 0.5 ELSE 0.0 END AS traceability_score,
            coalesce(jt.transshipment_hub, false) OR coalesce(ji.transshipment_hub, false) AS via_hub
     FROM core.routed_flows r
+    LEFT JOIN targeted x USING (flow_id, route_seq)
     LEFT JOIN ref.chpl ch ON ch.hs6 = left(r.hs_code, 6)
     LEFT JOIN tiers t ON t.tier = ch.tier
     LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
@@ -50,8 +60,8 @@ WITH tiers(tier, score) AS (
            coalesce(transit_iso3, 'none') AS transit_iso3,
            sum(value_usd) AS value_usd,
            count(*) AS flows,  -- a flow's routed rows differ in channel or corridor: one per route
-           coalesce(sum(value_usd) FILTER (WHERE restricted_any)::DOUBLE / nullif(sum(value_usd), 0), 0) AS covered_share,
-           coalesce(sum(value_usd) FILTER (WHERE in_reach_any)::DOUBLE / nullif(sum(value_usd), 0), 0) AS in_reach_share,
+           coalesce(sum(value_usd) FILTER (WHERE covered)::DOUBLE / nullif(sum(value_usd), 0), 0) AS covered_share,
+           coalesce(sum(value_usd) FILTER (WHERE in_reach)::DOUBLE / nullif(sum(value_usd), 0), 0) AS in_reach_share,
            coalesce(sum(value_usd) FILTER (WHERE circumvention)::DOUBLE / nullif(sum(value_usd), 0), 0) AS circumvention_share,
            min(tier) AS best_chpl_tier,
            coalesce(sum(value_usd * chpl_score)::DOUBLE / nullif(sum(value_usd), 0), 0) AS chpl_score,
@@ -83,9 +93,9 @@ COMMENT ON COLUMN marts.route_risk.channel_id IS 'Payment channel, or unallocate
 COMMENT ON COLUMN marts.route_risk.transit_iso3 IS 'Observed transit country, or none';
 COMMENT ON COLUMN marts.route_risk.value_usd IS 'Value moved along the route, USD (canonical reports only)';
 COMMENT ON COLUMN marts.route_risk.flows IS 'Distinct flows on the route';
-COMMENT ON COLUMN marts.route_risk.covered_share IS 'Share of value a restriction in force on its date covers (= in_reach_share + circumvention_share)';
-COMMENT ON COLUMN marts.route_risk.in_reach_share IS 'Component: share of value covered and within reach of a covering authority (potential breach)';
-COMMENT ON COLUMN marts.route_risk.circumvention_share IS 'Component: share of value covered and out of reach of every covering authority (circumvention)';
+COMMENT ON COLUMN marts.route_risk.covered_share IS 'Share of value a targeted restriction (goods, channel, party or vessel; not a whole-country embargo) in force on its date covers (= in_reach_share + circumvention_share)';
+COMMENT ON COLUMN marts.route_risk.in_reach_share IS 'Component: share of value covered by a targeted restriction and within reach of its authority (potential breach)';
+COMMENT ON COLUMN marts.route_risk.circumvention_share IS 'Component: share of value covered by targeted restrictions and out of reach of all their authorities (circumvention)';
 COMMENT ON COLUMN marts.route_risk.best_chpl_tier IS 'Highest-concern CHPL tier among the route''s HS codes (1 highest)';
 COMMENT ON COLUMN marts.route_risk.chpl_score IS 'Component: value-weighted CHPL tier score (tier 1 = 1.0, 2 = 0.85, 3.A = 0.7, 3.B = 0.6, 4.A/4.B = 0.5, not listed = 0)';
 COMMENT ON COLUMN marts.route_risk.traceability_score IS 'Component: value-weighted channel opacity (low traceability = 1, medium = 0.5, high = 0)';
@@ -94,6 +104,6 @@ COMMENT ON COLUMN marts.route_risk.avoids_restricting_share IS 'Share of value o
 COMMENT ON COLUMN marts.route_risk.risk_score IS 'Score = 0.35 circumvention_share + 0.15 in_reach_share + 0.20 chpl_score + 0.20 traceability_score + 0.10 hub_share';
 COMMENT ON COLUMN marts.route_risk.risk_rank IS 'Rank by risk_score (1 = riskiest), ties broken by value';
 COMMENT ON COLUMN marts.route_risk.allocated_share IS 'Share of value whose channel or corridor was allocated by rule rather than observed';
-COMMENT ON COLUMN marts.route_risk.measure_ids IS 'Measures covering value on the route (ref.sanctions_measures), obligations included';
+COMMENT ON COLUMN marts.route_risk.measure_ids IS 'Measures covering value on the route (ref.sanctions_measures), whole-country embargoes and obligations included';
 COMMENT ON COLUMN marts.route_risk.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
 COMMENT ON COLUMN marts.route_risk.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
