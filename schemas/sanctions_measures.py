@@ -17,7 +17,6 @@ MEASURE_TYPES = [
     "payment_ban",
     "secondary_sanction",
     "asset_freeze",
-    "transit_ban",
     "obligation",
 ]
 # Which flows a measure aimed at target_country covers: into it, out of it, or both ways.
@@ -50,6 +49,10 @@ class SanctionsMeasures(pa.DataFrameModel):
     secondary: bool = pa.Field(
         description="True when the legal text sanctions any person, wherever based, who engages in the covered trade "
         "(secondary sanctions): the authority then reaches parties outside its jurisdiction by design"
+    )
+    own_imports_only: bool = pa.Field(
+        description="True when the legal text bans only importation into the authority's own jurisdiction (e.g. EO 14066: "
+        "importation into the United States): flows to other countries are not covered"
     )
     excluded_countries: str = pa.Field(
         nullable=True,

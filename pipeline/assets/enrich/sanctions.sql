@@ -7,6 +7,8 @@
 --            the measure is in force on some day of the flow's month. An obligation (the EU no-Russia
 --            clause) instead covers exports by a party of the authority's jurisdiction to a third
 --            country that is neither the target, nor under the same authority, nor excluded (Annex VIII).
+--            A ban on importation into the authority's own territory (own_imports_only) covers only
+--            flows into it.
 -- in_reach — the authority can reach the row: un_binding (UN measures bind every member state),
 --            exporter_jurisdiction / importer_jurisdiction (a party in a country enforcing it),
 --            transit (an observed transit country or a leg of the row's corridor enforcing it),
@@ -16,7 +18,7 @@
 -- reach the target lawfully for those parties. Monthly data cannot tell the day, so a month the
 -- measure starts or ends inside is marked partial_month, never silently whole.
 CREATE OR REPLACE TEMP TABLE measures AS
-SELECT measure_id, authority, target_country, target_type, direction, measure_type, secondary,
+SELECT measure_id, authority, target_country, target_type, direction, measure_type, secondary, own_imports_only,
        measure_type = 'obligation' AS is_obligation,
        coalesce(string_split(excluded_countries, '|'), []) AS excluded,
        coalesce(string_split(excluded_hs_prefixes, '|'), []) AS excluded_hs,
@@ -92,7 +94,9 @@ WITH measure AS (
                WHEN m.direction = 'to_target' THEN r.importer_iso3 = m.target_country
                WHEN m.direction = 'from_target' THEN r.exporter_iso3 = m.target_country
                ELSE m.target_country IN (r.exporter_iso3, r.importer_iso3)
-           END AS runs_its_way,
+           END
+           -- a ban on importation into the authority's own territory covers nothing bound elsewhere
+           AND (NOT m.own_imports_only OR list_contains(coalesce(ji.authorities, []), m.authority)) AS runs_its_way,
            list_filter([
                CASE WHEN m.authority = 'UN'
                          AND (list_contains(coalesce(je.authorities, []), 'UN') OR list_contains(coalesce(ji.authorities, []), 'UN'))
