@@ -22,7 +22,7 @@ SANKEY_SQL = """
 WITH goods_hits AS (
     SELECT DISTINCT s.flow_id, s.route_seq
     FROM core.route_sanctions s JOIN ref.sanctions_measures m USING (measure_id)
-    WHERE m.target_type IN ('hs_code', 'hs_prefix')
+    WHERE m.target_type IN ('hs_code', 'hs_prefix') AND NOT s.is_obligation
 )
 SELECT coalesce(g.name, 'Uncategorised') AS category, c.name AS corridor, p.name AS channel,
        h.flow_id IS NOT NULL AS restricted_goods, sum(r.value_usd)::DOUBLE / 1e6 AS musd
@@ -31,6 +31,7 @@ JOIN ref.corridors c USING (corridor_id)
 JOIN ref.payment_channels p USING (channel_id)
 LEFT JOIN ref.goods_categories g USING (category_id)
 LEFT JOIN goods_hits h USING (flow_id, route_seq)
+WHERE r.canonical
 GROUP BY ALL HAVING sum(r.value_usd) > 0
 """
 CHANNEL_MIX_SQL = """

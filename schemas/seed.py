@@ -51,6 +51,11 @@ class Seed:
         return list(self.schema.columns)
 
     @property
+    def required_columns(self) -> list[str]:
+        """The columns every file must have."""
+        return [c for c in self.columns if c not in self.optional_columns]
+
+    @property
     def dtypes(self) -> dict[str, pl.DataType]:
         return {name: col.dtype.type for name, col in self.schema.columns.items()}
 

@@ -105,10 +105,10 @@ def test_a_duplicate_key_quarantines_both_rows(seeds):
 
 def test_a_reference_applies_only_where_its_condition_holds(seeds):
     # target "usd" names a channel only when target_type = channel; an entity may be called anything.
-    set_cell(seeds / "sanctions_measures.csv", 1, "target", "swiftnet")
+    set_cell(seeds / "sanctions_measures.csv", 2, "target", "swiftnet")  # us_iran_usd_uturn, a channel measure
     result = checked(seeds, "sanctions_measures")
     assert result.quarantine["rule"].to_list() == ["references ref.payment_channels.channel_id when target_type=channel"]
-    assert result.quarantine["row_number"].to_list() == [3]
+    assert result.quarantine["row_number"].to_list() == [4]
 
 
 def test_unparseable_values_get_one_type_failure_not_a_second_not_null_one(seeds):
@@ -149,3 +149,13 @@ def test_the_real_country_list_passes_the_iso3_rule(shared_data, seeds):
     result = checked(seeds, "jurisdictions")
     assert result.quarantine["bad_value"].to_list() == []
     shutil.rmtree(seeds)
+
+
+def test_no_corridor_leg_is_shorter_than_the_great_circle_between_its_ends():
+    from math import asin, cos, radians, sin, sqrt
+
+    _, legs = read_rows(SHIPPED_SEEDS / "corridor_legs.csv")
+    for leg in legs:
+        lat1, lon1, lat2, lon2 = (radians(float(leg[c])) for c in ("from_lat", "from_lon", "to_lat", "to_lon"))
+        great_circle = 2 * 6371 * asin(sqrt(sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2))
+        assert float(leg["distance_km"]) >= great_circle, (leg["corridor_id"], leg["leg_seq"], round(great_circle))

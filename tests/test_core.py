@@ -40,7 +40,7 @@ def small_build(seeds, tmp_path):
     write_rows(seeds / "fx_rates.csv", header, [dict(zip(header, (*r, "test rate"), strict=True)) for r in rates])
     for old in (seeds / "trade_flows").glob("*.csv"):
         old.unlink()
-    header = SEEDS["trade_flows"].columns
+    header = SEEDS["trade_flows"].required_columns
     rows = [
         dict(zip(header, (fid, period, "RUS", "IRN", hs, value, cur, "", "", "", "", "test flow", "importer_reported"), strict=True))
         for fid, period, hs, value, cur in FLOWS

@@ -69,9 +69,12 @@ WITH flows AS (
     JOIN channel_split ch USING (flow_id)
     JOIN corridor_split co USING (flow_id)
 )
-SELECT * EXCLUDE (flow_value_usd_alt_rate),
-       -- the row's value at the other rate type where its currency had one, else value_usd itself
-       coalesce(CAST(flow_value_usd_alt_rate * share AS DECIMAL(18, 2)), value_usd) AS value_usd_alt_rate
+SELECT * EXCLUDE (flow_value_usd_alt_rate, rounded_alt),
+       -- the row's value at the other rate type where its currency had one (split like value_usd, the
+       -- largest share taking the remainder), else value_usd itself
+       CASE WHEN flow_value_usd_alt_rate IS NULL THEN value_usd
+            WHEN route_seq = 1 THEN flow_value_usd_alt_rate - (sum(rounded_alt) OVER (PARTITION BY flow_id) - rounded_alt)
+            ELSE rounded_alt END AS value_usd_alt_rate
 FROM (
     SELECT flow_id, route_seq, period, exporter_iso3, importer_iso3, hs_code, category_id, transit_iso3, basis,
            canonical, exporter_party, importer_party, vessel_imo,
@@ -84,6 +87,7 @@ FROM (
                 ELSE rounded_usd END AS value_usd,
            fx_rate_type,
            value_usd_alt_rate AS flow_value_usd_alt_rate,
+           CAST(value_usd_alt_rate * share AS DECIMAL(18, 2)) AS rounded_alt,
            quantity_kg * share AS quantity_kg
     FROM split
 );
