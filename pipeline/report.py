@@ -42,8 +42,8 @@ GROUP BY ALL ORDER BY ALL
 """
 CORRIDOR_SQL = "SELECT year(month) AS year, corridor_id, sum(value_usd)::DOUBLE AS value FROM marts.corridor_flows GROUP BY ALL ORDER BY ALL"
 CLAIMS_SQL = """
-SELECT claim_id, metric, scope, period_start, period_end, claimed_value, relation, data_value,
-       relative_difference, agrees, speaker, source
+SELECT claim_id, metric, scope, period_start, period_end, claimed_value, relation, tolerance, data_value,
+       relative_difference, agrees, comparable, calibrated, speaker, source
 FROM marts.claims_check ORDER BY metric, period_start
 """
 

@@ -57,7 +57,7 @@ class SanctionsMeasures(pa.DataFrameModel):
     excluded_countries: str = pa.Field(
         nullable=True,
         description="Importing countries the measure does not apply to (ISO3, |-separated), e.g. the partner countries "
-        "of Annex VIII exempt from the EU no-Russia clause",
+        "of Annex VIII exempt from the EU no-Russia clause, or holders of a significant reduction exception",
     )
     excluded_hs_prefixes: str = pa.Field(
         nullable=True,

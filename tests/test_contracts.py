@@ -105,10 +105,12 @@ def test_a_duplicate_key_quarantines_both_rows(seeds):
 
 def test_a_reference_applies_only_where_its_condition_holds(seeds):
     # target "usd" names a channel only when target_type = channel; an entity may be called anything.
-    set_cell(seeds / "sanctions_measures.csv", 2, "target", "swiftnet")  # us_iran_usd_uturn, a channel measure
+    _, measures = read_rows(seeds / "sanctions_measures.csv")
+    row = next(i for i, m in enumerate(measures) if m["target_type"] == "channel")
+    set_cell(seeds / "sanctions_measures.csv", row, "target", "swiftnet")
     result = checked(seeds, "sanctions_measures")
     assert result.quarantine["rule"].to_list() == ["references ref.payment_channels.channel_id when target_type=channel"]
-    assert result.quarantine["row_number"].to_list() == [4]
+    assert result.quarantine["row_number"].to_list() == [row + 2]
 
 
 def test_unparseable_values_get_one_type_failure_not_a_second_not_null_one(seeds):

@@ -62,6 +62,7 @@ def test_every_case_states_one_flow_and_gives_its_reasons():
             if truth(row["covered"]):
                 assert row["in_reach"] and row["partial_month"], f"{case_id} {row['measure_id']}: say in_reach and partial_month"
                 assert bool(row["reach_reason"]) == truth(row["in_reach"]), f"{case_id}: a reach reason exactly when in reach"
+                assert bool(row["reach_basis"]) == truth(row["in_reach"]), f"{case_id}: a reach basis exactly when in reach"
 
 
 def test_the_cases_cover_every_measure_type_direction_and_reach_reason():
@@ -75,14 +76,15 @@ def test_the_cases_cover_every_measure_type_direction_and_reach_reason():
     flagged = [r for rows in read_cases().values() for r in rows]
     assert any(truth(r["partial_month"]) for r in covered) and any(not r["measure_id"] for r in flagged)
     assert any(r["covered"] == "false" and r["measure_id"] for r in flagged)
+    assert {r["reach_basis"] for r in covered if r["reach_basis"]} == {"observed", "allocated"}
 
 
 def test_golden_cases_are_judged_as_written(golden_build):
     found = defaultdict(dict)
-    for flow_id, measure_id, in_reach, reason, partial in golden_build.query(
-        "SELECT flow_id, measure_id, in_reach, reach_reason, partial_month FROM core.flow_sanctions"
+    for flow_id, measure_id, in_reach, reason, partial, reach_basis in golden_build.query(
+        "SELECT flow_id, measure_id, in_reach, reach_reason, partial_month, reach_basis FROM core.flow_sanctions"
     ):
-        found[flow_id][measure_id] = (in_reach, reason or "", partial)
+        found[flow_id][measure_id] = (in_reach, reason or "", partial, reach_basis or "")
     problems = []
     for case_id, rows in read_cases().items():
         expected = {r["measure_id"]: r for r in rows if truth(r["covered"])}
@@ -90,9 +92,9 @@ def test_golden_cases_are_judged_as_written(golden_build):
             problems.append(f"{case_id}: covered by {sorted(found[case_id])}, expected {sorted(expected)}")
             continue
         for measure_id, row in expected.items():
-            want = (truth(row["in_reach"]), row["reach_reason"], truth(row["partial_month"]))
+            want = (truth(row["in_reach"]), row["reach_reason"], truth(row["partial_month"]), row["reach_basis"])
             if found[case_id][measure_id] != want:
-                problems.append(f"{case_id} {measure_id}: (in_reach, reason, partial) = {found[case_id][measure_id]}, expected {want}: {row['reasoning']}")
+                problems.append(f"{case_id} {measure_id}: (in_reach, reason, partial, reach basis) = {found[case_id][measure_id]}, expected {want}: {row['reasoning']}")
     assert not problems, "\n".join(problems)
 
 

@@ -6,7 +6,8 @@
 --            measure's direction (to_target: into target_country; from_target: out of it; either), and
 --            the measure is in force on some day of the flow's month. An obligation (the EU no-Russia
 --            clause) instead covers exports by a party of the authority's jurisdiction to a third
---            country that is neither the target, nor under the same authority, nor excluded (Annex VIII).
+--            country that is neither the target nor under the same authority. No measure covers flows
+--            into its excluded_countries (Annex VIII partners, holders of an exception).
 --            A ban on importation into the authority's own territory (own_imports_only) covers only
 --            flows into it.
 -- in_reach — the authority can reach the row: un_binding (UN measures bind every member state),
@@ -89,14 +90,15 @@ WITH measure AS (
                    list_contains(coalesce(je.authorities, []), m.authority)
                    AND r.importer_iso3 <> m.target_country
                    AND NOT list_contains(coalesce(ji.authorities, []), m.authority)
-                   AND NOT list_contains(m.excluded, r.importer_iso3)
                WHEN m.target_type IN ('entity', 'vessel', 'country') THEN true  -- the match itself is directed
                WHEN m.direction = 'to_target' THEN r.importer_iso3 = m.target_country
                WHEN m.direction = 'from_target' THEN r.exporter_iso3 = m.target_country
                ELSE m.target_country IN (r.exporter_iso3, r.importer_iso3)
            END
            -- a ban on importation into the authority's own territory covers nothing bound elsewhere
-           AND (NOT m.own_imports_only OR list_contains(coalesce(ji.authorities, []), m.authority)) AS runs_its_way,
+           AND (NOT m.own_imports_only OR list_contains(coalesce(ji.authorities, []), m.authority))
+           -- importing countries the measure leaves out (Annex VIII partners, exception holders)
+           AND NOT list_contains(m.excluded, r.importer_iso3) AS runs_its_way,
            list_filter([
                CASE WHEN m.authority = 'UN'
                          AND (list_contains(coalesce(je.authorities, []), 'UN') OR list_contains(coalesce(ji.authorities, []), 'UN'))
@@ -107,6 +109,14 @@ WITH measure AS (
                CASE WHEN c.clearing_authority = m.authority THEN 'currency:' || lower(c.currency) END,
                CASE WHEN m.secondary THEN 'secondary' END
            ], reason -> reason IS NOT NULL) AS reach_reasons,
+           -- reach that rests on what the data say, not on a channel or corridor allocated by rule
+           (m.authority = 'UN' AND (list_contains(coalesce(je.authorities, []), 'UN') OR list_contains(coalesce(ji.authorities, []), 'UN')))
+           OR list_contains(coalesce(je.authorities, []), m.authority)
+           OR list_contains(coalesce(ji.authorities, []), m.authority)
+           OR list_contains(coalesce(jt.authorities, []), m.authority)
+           OR (coalesce(e.crosses, false) AND r.corridor_basis = 'observed')
+           OR (c.clearing_authority IS NOT DISTINCT FROM m.authority AND r.channel_basis = 'observed')
+           OR m.secondary AS reach_observed,
            r.value_usd, r.value_usd_alt_rate
     FROM matched x
     JOIN routed r USING (flow_id, route_seq)
@@ -138,6 +148,7 @@ CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     in_reach                 BOOLEAN   NOT NULL,
     reach_reason             VARCHAR,
     reach_reasons            VARCHAR[] NOT NULL,
+    reach_basis              VARCHAR,
     finding                  VARCHAR   NOT NULL,
     canonical                BOOLEAN   NOT NULL,
     fx_rate_type             VARCHAR,
@@ -155,6 +166,8 @@ WITH per_flow AS (
            CASE WHEN bool_or(observed) THEN 'observed' ELSE 'allocated' END AS basis,
            bool_or(partial_month) AS partial_month,
            bool_or(in_reach) AS in_reach,
+           CASE WHEN bool_or(in_reach AND reach_observed) THEN 'observed'
+                WHEN bool_or(in_reach) THEN 'allocated' END AS reach_basis,
            list_distinct(flatten(list(reach_reasons))) AS reasons,
            sum(value_usd) AS value_usd_affected,
            coalesce(sum(value_usd) FILTER (WHERE in_reach), 0) AS in_reach_value_usd,
@@ -170,7 +183,7 @@ WITH per_flow AS (
 )
 SELECT k.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.direction, k.is_obligation,
        list_sort(k.matched_on), list_sort(k.matched_values), k.basis, k.partial_month, k.in_reach,
-       k.reach_reasons[1], k.reach_reasons,
+       k.reach_reasons[1], k.reach_reasons, k.reach_basis,
        CASE WHEN k.is_obligation THEN 'obligation'
             WHEN k.in_reach_value_usd = k.value_usd_affected THEN 'potential_breach'
             WHEN k.in_reach_value_usd = 0 THEN 'circumvention'
@@ -195,6 +208,7 @@ COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure st
 COMMENT ON COLUMN core.flow_sanctions.in_reach IS 'True when the authority can reach the flow (some routed row of it): see reach_reasons';
 COMMENT ON COLUMN core.flow_sanctions.reach_reason IS 'The first reach reason in the order un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:usd, currency:eur, secondary; NULL when out of reach';
 COMMENT ON COLUMN core.flow_sanctions.reach_reasons IS 'Every reason the authority reaches the flow, in that order';
+COMMENT ON COLUMN core.flow_sanctions.reach_basis IS 'observed when some reach reason rests on the data (parties, observed transit, channel or corridor, UN or secondary design); allocated when reach rests only on a channel or corridor allocated by rule; NULL when out of reach';
 COMMENT ON COLUMN core.flow_sanctions.finding IS 'potential_breach (covered and in reach), circumvention (covered, out of reach), partly_in_reach (split flows), or obligation';
 COMMENT ON COLUMN core.flow_sanctions.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical); sum canonical rows only';
 COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market or official)';

@@ -11,6 +11,7 @@ CREATE OR REPLACE TABLE marts.bilateral_balance (
     tonnes           DOUBLE,
     fx_rate_types    VARCHAR[] NOT NULL,
     value_usd_alt_rate DECIMAL(18, 2) NOT NULL,
+    allocated_share  DOUBLE  NOT NULL,
     prev_value_usd   DECIMAL(18, 2),
     yoy_change       DOUBLE,
     PRIMARY KEY (year, exporter_iso3, importer_iso3, category_id)
@@ -21,14 +22,16 @@ WITH targets AS (
 ), yearly AS (
     SELECT year(period) AS year, exporter_iso3, importer_iso3,
            coalesce(category_id, 'uncategorised') AS category_id, value_usd, quantity_kg, fx_rate_type,
-           coalesce(value_usd_alt_rate, value_usd) AS value_usd_alt_rate
+           coalesce(value_usd_alt_rate, value_usd) AS value_usd_alt_rate,
+           channel_id IS NULL OR corridor_id IS NULL AS unobserved
     FROM core.trade_flows
     WHERE exporter_iso3 IN (SELECT iso3 FROM targets) AND importer_iso3 IN (SELECT iso3 FROM targets) AND canonical
 ), totals AS (
     SELECT year, exporter_iso3, importer_iso3, coalesce(category_id, '*') AS category_id,
            sum(value_usd) AS value_usd, sum(quantity_kg) / 1000 AS tonnes,
            coalesce(list(DISTINCT fx_rate_type ORDER BY fx_rate_type) FILTER (WHERE fx_rate_type IS NOT NULL), []) AS fx_rate_types,
-           sum(value_usd_alt_rate) AS value_usd_alt_rate
+           sum(value_usd_alt_rate) AS value_usd_alt_rate,
+           coalesce(sum(value_usd) FILTER (WHERE unobserved)::DOUBLE / nullif(sum(value_usd), 0), 0) AS allocated_share
     FROM yearly
     GROUP BY GROUPING SETS ((year, exporter_iso3, importer_iso3, category_id), (year, exporter_iso3, importer_iso3))
 )
@@ -44,6 +47,7 @@ COMMENT ON COLUMN marts.bilateral_balance.importer_iso3 IS 'Importing country (a
 COMMENT ON COLUMN marts.bilateral_balance.category_id IS 'Goods category; * for the direction''s total';
 COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD (canonical reports only)';
 COMMENT ON COLUMN marts.bilateral_balance.tonnes IS 'Net weight, tonnes';
+COMMENT ON COLUMN marts.bilateral_balance.allocated_share IS 'Share of value_usd whose channel or corridor is not observed (allocated by rule in core.routed_flows; this mart does not split by them)';
 COMMENT ON COLUMN marts.bilateral_balance.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
 COMMENT ON COLUMN marts.bilateral_balance.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
 COMMENT ON COLUMN marts.bilateral_balance.prev_value_usd IS 'Value the year before, USD';

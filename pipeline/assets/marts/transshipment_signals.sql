@@ -22,6 +22,9 @@ CREATE OR REPLACE TABLE marts.transshipment_signals (
     mirror_gap_share           DOUBLE,
     reexports_to_targets_usd   DECIMAL(18, 2) NOT NULL,
     baseline_years             VARCHAR NOT NULL,
+    allocated_share            DOUBLE  NOT NULL,
+    fx_rate_types              VARCHAR[] NOT NULL,
+    value_usd_alt_rate         DECIMAL(18, 2) NOT NULL,
     PRIMARY KEY (intermediary_iso3, category_id, chpl_tier, year)
 );
 INSERT INTO marts.transshipment_signals
@@ -41,6 +44,9 @@ WITH targets AS (
 ), inbound AS (
     SELECT importer_iso3 AS intermediary_iso3, category, chpl_tier, chpl_rank, year,
            coalesce(sum(value_usd) FILTER (WHERE canonical), 0) AS canonical_usd,
+           coalesce(sum(coalesce(value_usd_alt_rate, value_usd)) FILTER (WHERE canonical), 0) AS canonical_alt_usd,
+           coalesce(sum(value_usd) FILTER (WHERE canonical AND (channel_id IS NULL OR corridor_id IS NULL)), 0) AS unobserved_usd,
+           coalesce(list(DISTINCT fx_rate_type ORDER BY fx_rate_type) FILTER (WHERE canonical AND fx_rate_type IS NOT NULL), []) AS fx_rate_types,
            coalesce(sum(value_usd) FILTER (WHERE basis = 'exporter_reported'), 0) AS exporter_reported_usd,
            coalesce(sum(value_usd) FILTER (WHERE basis = 'importer_reported'), 0) AS importer_reported_usd
     FROM flows
@@ -70,7 +76,10 @@ SELECT v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
        CASE WHEN v.exporter_reported_usd > 0 AND v.importer_reported_usd > 0
             THEN (v.exporter_reported_usd - v.importer_reported_usd)::DOUBLE / v.exporter_reported_usd END,
        coalesce(o.reexports_usd, 0),
-       $baseline_first_year || '–' || $baseline_last_year
+       $baseline_first_year || '–' || $baseline_last_year,
+       coalesce(v.unobserved_usd::DOUBLE / nullif(v.value_usd, 0), 0),
+       v.fx_rate_types,
+       v.canonical_alt_usd
 FROM valued v
 LEFT JOIN baseline b USING (intermediary_iso3, category, chpl_tier)
 LEFT JOIN onward o USING (intermediary_iso3, category, chpl_tier, year)
@@ -92,4 +101,7 @@ COMMENT ON COLUMN marts.transshipment_signals.importer_reported_usd IS 'Value as
 COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_usd IS 'Exporter-reported minus importer-reported value, where both exist';
 COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_share IS 'mirror_gap_usd / exporter_reported_usd';
 COMMENT ON COLUMN marts.transshipment_signals.reexports_to_targets_usd IS 'Same category and tier sent on by the intermediary to sanctions targets that year (canonical reports)';
+COMMENT ON COLUMN marts.transshipment_signals.allocated_share IS 'Share of value_usd whose channel or corridor is not observed (allocated by rule in core.routed_flows; this mart does not split by them)';
+COMMENT ON COLUMN marts.transshipment_signals.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.transshipment_signals.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
 COMMENT ON COLUMN marts.transshipment_signals.baseline_years IS 'Baseline window (first–last year) used for growth_vs_baseline';
