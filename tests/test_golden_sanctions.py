@@ -106,3 +106,12 @@ def test_mirror_reports_of_one_trade_count_once(golden_build):
            WHERE authority = 'EU' AND kind = 'obligation' AND month = '2024-06-01'"""
     )
     assert exposure == 1_000_000  # G30 and G31 are one trade of $1M seen from both sides
+
+
+def test_tables_say_they_rest_on_the_sample_only_when_they_do(golden_build):
+    comments = golden_build.query(
+        """SELECT schema_name || '.' || table_name, comment FROM duckdb_tables()
+           WHERE schema_name = 'marts' OR table_name IN ('routed_flows', 'flow_sanctions', 'route_sanctions')"""
+    )
+    assert len(comments) == 10
+    assert all("illustrative sample" not in comment for _, comment in comments), comments

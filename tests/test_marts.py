@@ -28,6 +28,11 @@ def test_every_mart_is_built_non_empty_and_commented(shipped_build):
     assert uncommented == []
     tables = shipped_build.query("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' AND comment IS NULL")
     assert tables == []
+    sample_noted = shipped_build.query(
+        """SELECT table_name FROM duckdb_tables() WHERE comment LIKE '%rest on the illustrative sample%'
+           AND (schema_name = 'marts' OR table_name IN ('routed_flows', 'flow_sanctions', 'route_sanctions'))"""
+    )
+    assert len(sample_noted) == len(MARTS) + 3
 
 
 def test_every_mart_has_a_parquet_twin_that_matches_row_for_row(shipped_build):

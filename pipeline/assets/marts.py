@@ -9,11 +9,11 @@ import dagster as dg
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS, ref_key
-from pipeline.assets.tables import table_metadata
+from pipeline.assets.tables import note_sample, table_comment, table_metadata
 from pipeline import settings
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
 from pipeline.sample_flows import SOURCE_PREFIX
-from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql, sql_literal
+from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
 
 
 # Stale when no refresh succeeded in the window (DETOUR_FRESHNESS_HOURS); warned at half of it.
@@ -69,19 +69,10 @@ GRAINS = {
     ),
     "claims_check": Grain(("claim_id",), ()),
 }
-SAMPLE_NOTE = " Figures rest on the illustrative sample (seeds/trade_flows), not on real customs data."
-
-
 def describe(con, name: str) -> None:
     """Append the grain, and whether the figures rest on the illustrative sample, to the table comment."""
-    ((comment,),) = con.execute(
-        "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = $name", {"name": name}
-    ).fetchall()
-    ((sample,),) = con.execute(
-        "SELECT count(*) > 0 FROM core.trade_flows WHERE starts_with(source, $prefix)", {"prefix": SOURCE_PREFIX}
-    ).fetchall()
-    text = f"{comment}. {GRAINS[name].sentence()}" + (SAMPLE_NOTE if sample else "")
-    con.execute(f"COMMENT ON TABLE marts.{name} IS {sql_literal(text)}")
+    table = f"marts.{name}"
+    note_sample(con, table, f"{table_comment(con, table)}. {GRAINS[name].sentence()}")
 
 
 # Marts built month by month are partitioned like the flows; the others aggregate across months.

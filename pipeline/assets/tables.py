@@ -1,8 +1,12 @@
-"""Dagster metadata of warehouse tables, read back from DuckDB (types and comments included)."""
+"""Dagster metadata of warehouse tables, read back from DuckDB (types and comments included), and the
+note that says when a table's figures rest on the illustrative sample."""
 
 import dagster as dg
 import duckdb
 import polars as pl
+
+from pipeline.sample_flows import SOURCE_PREFIX
+from pipeline.warehouse import sql_literal
 
 PREVIEW_ROWS = 5
 COLUMNS_SQL = """
@@ -32,3 +36,23 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
         ),
         "preview": dg.MetadataValue.md(markdown_table(con.sql(f"SELECT * FROM {table} LIMIT {PREVIEW_ROWS}").pl())),
     }
+
+
+SAMPLE_NOTE = " Figures rest on the illustrative sample (seeds/trade_flows), not on real customs data."
+
+
+def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    schema, name = table.split(".")
+    ((comment,),) = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+    ).fetchall()
+    return comment
+
+
+def note_sample(con: duckdb.DuckDBPyConnection, table: str, comment: str) -> None:
+    """Set `table`'s comment (both written by the code), ending with SAMPLE_NOTE when any trade flow
+    comes from the shipped illustrative sample."""
+    ((sample,),) = con.execute(
+        "SELECT count(*) > 0 FROM core.trade_flows WHERE starts_with(source, ?)", [SOURCE_PREFIX]
+    ).fetchall()
+    con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(comment + (SAMPLE_NOTE if sample else ''))}")
