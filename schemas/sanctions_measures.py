@@ -23,9 +23,13 @@ MEASURE_TYPES = [
 DIRECTIONS = ["to_target", "from_target", "either"]
 
 
+def _every_item(column: str, ok: pl.Expr) -> pl.Expr:
+    """`ok` holds for every |-separated item of `column` (written with pl.element())."""
+    return pl.col(column).str.split(LIST_SEPARATOR).list.eval(ok).list.all()
+
+
 def _each_target(pattern: str) -> pl.Expr:
-    """Every |-separated element of `target` matches `pattern`."""
-    return pl.col("target").str.split(LIST_SEPARATOR).list.eval(pl.element().str.contains(pattern)).list.all()
+    return _every_item("target", pl.element().str.contains(pattern))
 
 
 class SanctionsMeasures(pa.DataFrameModel):
@@ -89,14 +93,12 @@ class SanctionsMeasures(pa.DataFrameModel):
 
     @pa.dataframe_check(name="excluded_countries_are_iso3")
     def _excluded(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        codes = pl.col("excluded_countries").str.split(LIST_SEPARATOR)
-        ok = codes.list.eval(pl.element().is_in(list(ISO3_COUNTRIES))).list.all()
+        ok = _every_item("excluded_countries", pl.element().is_in(list(ISO3_COUNTRIES)))
         return data.lazyframe.select(pl.col("excluded_countries").is_null() | ok)
 
     @pa.dataframe_check(name="excluded_hs_prefixes_are_hs_prefixes")
     def _excluded_hs(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        codes = pl.col("excluded_hs_prefixes").str.split(LIST_SEPARATOR)
-        ok = codes.list.eval(pl.element().str.contains(HS_PREFIX)).list.all()
+        ok = _every_item("excluded_hs_prefixes", pl.element().str.contains(HS_PREFIX))
         return data.lazyframe.select(pl.col("excluded_hs_prefixes").is_null() | ok)
 
     @pa.dataframe_check(name="effective_to_after_from")

@@ -5,7 +5,7 @@ import dagster as dg
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS, ref_key
-from pipeline.assets.tables import markdown_table, note_sample, table_comment, table_metadata
+from pipeline.assets.tables import markdown_table, sample_note, set_table_comment, table_comment, table_metadata
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
 from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
 
@@ -86,8 +86,9 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
             drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions"])
         run_sql(con, SANCTIONS_SQL, win.params)
         run_sql(con, ROUTED_FLOWS_SQL, win.params)
+        note = sample_note(con)
         for table in ("core.routed_flows", "core.flow_sanctions", "core.route_sanctions"):
-            note_sample(con, table, table_comment(con, table))
+            set_table_comment(con, table, f"{table_comment(con, table)}.{note}")
         con.execute("COMMIT")
         ((hits, flagged),) = con.execute(
             "SELECT count(*), count(DISTINCT flow_id) FROM core.flow_sanctions WHERE period >= $window_start AND period < $window_end",

@@ -9,7 +9,7 @@ import dagster as dg
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS, ref_key
-from pipeline.assets.tables import note_sample, table_comment, table_metadata
+from pipeline.assets.tables import sample_note, set_table_comment, table_comment, table_metadata
 from pipeline import settings
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
 from pipeline.sample_flows import SOURCE_PREFIX
@@ -72,7 +72,7 @@ GRAINS = {
 def describe(con, name: str) -> None:
     """Append the grain, and whether the figures rest on the illustrative sample, to the table comment."""
     table = f"marts.{name}"
-    note_sample(con, table, f"{table_comment(con, table)}. {GRAINS[name].sentence()}")
+    set_table_comment(con, table, f"{table_comment(con, table)}. {GRAINS[name].sentence()}{sample_note(con)}")
 
 
 # Marts built month by month are partitioned like the flows; the others aggregate across months.

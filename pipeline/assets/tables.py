@@ -49,10 +49,14 @@ def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return comment
 
 
-def note_sample(con: duckdb.DuckDBPyConnection, table: str, comment: str) -> None:
-    """Set `table`'s comment (both written by the code), ending with SAMPLE_NOTE when any trade flow
-    comes from the shipped illustrative sample."""
+def sample_note(con: duckdb.DuckDBPyConnection) -> str:
+    """SAMPLE_NOTE when any trade flow comes from the shipped illustrative sample, else nothing."""
     ((sample,),) = con.execute(
         "SELECT count(*) > 0 FROM core.trade_flows WHERE starts_with(source, ?)", [SOURCE_PREFIX]
     ).fetchall()
-    con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(comment + (SAMPLE_NOTE if sample else ''))}")
+    return SAMPLE_NOTE if sample else ""
+
+
+def set_table_comment(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:
+    """`table` and `text` are written by the code, never taken from data."""
+    con.execute(f"COMMENT ON TABLE {table} IS {sql_literal(text)}")

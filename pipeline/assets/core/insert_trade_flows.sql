@@ -15,32 +15,31 @@ INSERT INTO core.trade_flows (
 WITH flows AS (
     SELECT *, strptime(period || '-01', '%Y-%m-%d')::DATE AS period_date FROM incoming
 ), market AS (
-    SELECT currency, date, usd_per_unit, rate_type FROM ref.fx_rates WHERE rate_type = 'market'
+    SELECT currency, date, usd_per_unit FROM ref.fx_rates WHERE rate_type = 'market'
 ), official AS (
-    SELECT currency, date, usd_per_unit, rate_type FROM ref.fx_rates WHERE rate_type = 'official'
-), rated AS (
-    SELECT f.*,
-           -- the latest rate wins; a market rate wins over an official one of the same date
-           m.date IS NOT NULL AND (o.date IS NULL OR m.date >= o.date) AS use_market,
-           m.usd_per_unit AS market_usd, m.date AS market_date,
-           o.usd_per_unit AS official_usd, o.date AS official_date
+    SELECT currency, date, usd_per_unit FROM ref.fx_rates WHERE rate_type = 'official'
+), rated AS (  -- the latest rate wins; a market rate wins over an official one of the same date
+    SELECT f.*, m.date IS NOT NULL AND (o.date IS NULL OR m.date >= o.date) AS use_market,
+           m.usd_per_unit AS market_usd, m.date AS market_date, o.usd_per_unit AS official_usd, o.date AS official_date
     FROM flows f
     ASOF LEFT JOIN market m ON m.currency = f.currency AND f.period_date >= m.date
     ASOF LEFT JOIN official o ON o.currency = f.currency AND f.period_date >= o.date
+), chosen AS (  -- the rate used and, where the other type has a rate of the same date, that one
+    SELECT *,
+           CASE WHEN use_market THEN market_usd ELSE official_usd END AS usd_per_unit,
+           CASE WHEN use_market THEN 'market' WHEN official_date IS NOT NULL THEN 'official' END AS rate_type,
+           CASE WHEN use_market THEN market_date ELSE official_date END AS rate_date,
+           CASE WHEN market_date = official_date THEN CASE WHEN use_market THEN official_usd ELSE market_usd END END AS alt_usd_per_unit,
+           CASE WHEN market_date = official_date THEN CASE WHEN use_market THEN 'official' ELSE 'market' END END AS alt_rate_type
+    FROM rated
 )
 SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.value, f.currency, f.quantity_kg,
        f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.exporter_party, f.importer_party, f.vessel_imo,
        coalesce(c6.category_id, c4.category_id, c2.category_id) AS category_id,
-       CAST(f.value * CASE WHEN use_market THEN market_usd ELSE official_usd END AS DECIMAL(18, 2)),
-       CASE WHEN use_market THEN market_usd ELSE official_usd END,
-       CASE WHEN use_market THEN 'market' WHEN official_date IS NOT NULL THEN 'official' END,
-       CASE WHEN use_market THEN market_date ELSE official_date END,
-       CASE WHEN use_market AND official_date = market_date THEN CAST(f.value * official_usd AS DECIMAL(18, 2))
-            WHEN NOT use_market AND market_date = official_date THEN CAST(f.value * market_usd AS DECIMAL(18, 2)) END,
-       CASE WHEN use_market AND official_date = market_date THEN 'official'
-            WHEN NOT use_market AND market_date = official_date THEN 'market' END,
+       CAST(f.value * f.usd_per_unit AS DECIMAL(18, 2)), f.usd_per_unit, f.rate_type, f.rate_date,
+       CAST(f.value * f.alt_usd_per_unit AS DECIMAL(18, 2)), f.alt_rate_type,
        f.source_file, f.row_number, f.file_sha256, $run_id
-FROM rated f
+FROM chosen f
 LEFT JOIN ref.hs_categories c6 ON length(f.hs_code) >= 6 AND c6.hs_prefix = left(f.hs_code, 6)
 LEFT JOIN ref.hs_categories c4 ON length(f.hs_code) >= 4 AND c4.hs_prefix = left(f.hs_code, 4)
 LEFT JOIN ref.hs_categories c2 ON c2.hs_prefix = left(f.hs_code, 2);

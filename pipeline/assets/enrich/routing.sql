@@ -61,6 +61,8 @@ WITH flows AS (
            co.corridor_id AS routed_corridor_id, co.corridor_basis, co.corridor_rule_id,
            ch.channel_share * co.corridor_share AS share,
            CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2)) AS rounded_usd,
+           coalesce(CAST(f.value_usd_alt_rate * (ch.channel_share * co.corridor_share) AS DECIMAL(18, 2)),
+                    CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2))) AS rounded_alt,
            row_number() OVER (
                PARTITION BY f.flow_id
                ORDER BY ch.channel_share * co.corridor_share DESC, ch.channel_id, co.corridor_id
@@ -69,25 +71,19 @@ WITH flows AS (
     JOIN channel_split ch USING (flow_id)
     JOIN corridor_split co USING (flow_id)
 )
-SELECT * EXCLUDE (flow_value_usd_alt_rate, rounded_alt),
-       -- the row's value at the other rate type where its currency had one (split like value_usd, the
-       -- largest share taking the remainder), else value_usd itself
-       CASE WHEN flow_value_usd_alt_rate IS NULL THEN value_usd
-            WHEN route_seq = 1 THEN flow_value_usd_alt_rate - (sum(rounded_alt) OVER (PARTITION BY flow_id) - rounded_alt)
-            ELSE rounded_alt END AS value_usd_alt_rate
-FROM (
-    SELECT flow_id, route_seq, period, exporter_iso3, importer_iso3, hs_code, category_id, transit_iso3, basis,
-           canonical, exporter_party, importer_party, vessel_imo,
-           routed_channel_id AS channel_id, channel_basis, channel_rule_id,
-           routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
-           share,
-           -- cents are rounded per row; the largest share takes the remainder so every flow adds up exactly
-           CASE WHEN route_seq = 1
-                THEN value_usd - (sum(rounded_usd) OVER (PARTITION BY flow_id) - rounded_usd)
-                ELSE rounded_usd END AS value_usd,
-           fx_rate_type,
-           value_usd_alt_rate AS flow_value_usd_alt_rate,
-           CAST(value_usd_alt_rate * share AS DECIMAL(18, 2)) AS rounded_alt,
-           quantity_kg * share AS quantity_kg
-    FROM split
-);
+SELECT flow_id, route_seq, period, exporter_iso3, importer_iso3, hs_code, category_id, transit_iso3, basis,
+       canonical, exporter_party, importer_party, vessel_imo,
+       routed_channel_id AS channel_id, channel_basis, channel_rule_id,
+       routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
+       share,
+       -- cents are rounded per row; the largest share takes the remainder so every flow adds up exactly
+       CASE WHEN route_seq = 1
+            THEN value_usd - (sum(rounded_usd) OVER (PARTITION BY flow_id) - rounded_usd)
+            ELSE rounded_usd END AS value_usd,
+       fx_rate_type,
+       -- the same split of the value at the other rate type where the currency had one, else of value_usd
+       CASE WHEN route_seq = 1
+            THEN coalesce(value_usd_alt_rate, value_usd) - (sum(rounded_alt) OVER (PARTITION BY flow_id) - rounded_alt)
+            ELSE rounded_alt END AS value_usd_alt_rate,
+       quantity_kg * share AS quantity_kg
+FROM split;

@@ -23,8 +23,11 @@ SELECT measure_id, authority, target_country, target_type, direction, measure_ty
        measure_type = 'obligation' AS is_obligation,
        coalesce(string_split(excluded_countries, '|'), []) AS excluded,
        coalesce(string_split(excluded_hs_prefixes, '|'), []) AS excluded_hs,
-       effective_from, effective_to,
-       unnest(string_split(target, '|')) AS target_item
+       effective_from, effective_to
+FROM ref.sanctions_measures;
+
+CREATE OR REPLACE TEMP TABLE measure_targets AS  -- one row per item of a measure's |-separated target
+SELECT measure_id, target_type, direction, unnest(string_split(target, '|')) AS target_item
 FROM ref.sanctions_measures;
 
 CREATE OR REPLACE TEMP TABLE authorities_of AS
@@ -32,95 +35,63 @@ SELECT country_iso3, string_split(sanctions_authorities, '|') AS authorities FRO
 
 CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure's target matches a routed row
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
-FROM routed r JOIN measures m ON m.target_type = 'hs_code' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_code' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 2)
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 2)
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 4) AND length(r.hs_code) >= 4
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 4) AND length(r.hs_code) >= 4
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'channel', m.target_item, r.channel_basis
-FROM routed r JOIN measures m ON m.target_type = 'channel' AND m.target_item = r.channel_id
+FROM routed r JOIN measure_targets m ON m.target_type = 'channel' AND m.target_item = r.channel_id
 UNION ALL  -- a country measure: the flow runs to or from it, or (direction either) passes through it
 SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target_item = r.exporter_iso3
+FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = r.exporter_iso3
 WHERE m.direction IN ('from_target', 'either')
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'importer', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'country' AND m.target_item = r.importer_iso3
+FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = r.importer_iso3
 WHERE m.direction IN ('to_target', 'either')
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'transit_country', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = r.transit_iso3
+FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = r.transit_iso3
 UNION ALL
 SELECT DISTINCT r.flow_id, r.route_seq, m.measure_id, 'corridor_transit', m.target_item, r.corridor_basis
 FROM routed r
 JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
-JOIN measures m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = l.country_iso3
+JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = l.country_iso3
 UNION ALL  -- a named party or vessel, compared without regard to case or surrounding blanks
 SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter_party', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.exporter_party))
+FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.exporter_party))
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'importer_party', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_party))
+FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_party))
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'vessel', m.target_item, 'observed'
-FROM routed r JOIN measures m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo;
+FROM routed r JOIN measure_targets m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo;
 
 CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers
-WITH measure AS (
-    SELECT DISTINCT ON (measure_id) * EXCLUDE (target_item) FROM measures
-), matched AS (
+WITH matched AS (
     SELECT flow_id, route_seq, measure_id,
            list(DISTINCT matched_on ORDER BY matched_on) AS matched_on,
            list(DISTINCT matched_value ORDER BY matched_value) AS matched_values,
            bool_or(basis = 'observed') AS observed
     FROM matches GROUP BY ALL
-), judged AS (
-    SELECT x.flow_id, x.route_seq, r.period, x.measure_id, m.authority, m.measure_type, m.direction, m.is_obligation,
-           x.matched_on, x.matched_values, x.observed,
-           -- in force on some day of the month, and on every day of it or not
-           m.effective_from > r.period OR coalesce(m.effective_to < r.period + INTERVAL 1 MONTH, false) AS partial_month,
-           CASE
-               WHEN m.is_obligation THEN
-                   list_contains(coalesce(je.authorities, []), m.authority)
-                   AND r.importer_iso3 <> m.target_country
-                   AND NOT list_contains(coalesce(ji.authorities, []), m.authority)
-               WHEN m.target_type IN ('entity', 'vessel', 'country') THEN true  -- the match itself is directed
-               WHEN m.direction = 'to_target' THEN r.importer_iso3 = m.target_country
-               WHEN m.direction = 'from_target' THEN r.exporter_iso3 = m.target_country
-               ELSE m.target_country IN (r.exporter_iso3, r.importer_iso3)
-           END
-           -- a ban on importation into the authority's own territory covers nothing bound elsewhere
-           AND (NOT m.own_imports_only OR list_contains(coalesce(ji.authorities, []), m.authority))
-           -- importing countries the measure leaves out (Annex VIII partners, exception holders)
-           AND NOT list_contains(m.excluded, r.importer_iso3) AS runs_its_way,
-           list_filter([
-               CASE WHEN m.authority = 'UN'
-                         AND (list_contains(coalesce(je.authorities, []), 'UN') OR list_contains(coalesce(ji.authorities, []), 'UN'))
-                    THEN 'un_binding' END,
-               CASE WHEN list_contains(coalesce(je.authorities, []), m.authority) THEN 'exporter_jurisdiction' END,
-               CASE WHEN list_contains(coalesce(ji.authorities, []), m.authority) THEN 'importer_jurisdiction' END,
-               CASE WHEN list_contains(coalesce(jt.authorities, []), m.authority) OR coalesce(e.crosses, false) THEN 'transit' END,
-               CASE WHEN c.clearing_authority = m.authority THEN 'currency:' || lower(c.currency) END,
-               CASE WHEN m.secondary THEN 'secondary' END
-           ], reason -> reason IS NOT NULL) AS reach_reasons,
-           -- reach that rests on what the data say, not on a channel or corridor allocated by rule
-           (m.authority = 'UN' AND (list_contains(coalesce(je.authorities, []), 'UN') OR list_contains(coalesce(ji.authorities, []), 'UN')))
-           OR list_contains(coalesce(je.authorities, []), m.authority)
-           OR list_contains(coalesce(ji.authorities, []), m.authority)
-           OR list_contains(coalesce(jt.authorities, []), m.authority)
-           OR (coalesce(e.crosses, false) AND r.corridor_basis = 'observed')
-           OR (c.clearing_authority IS NOT DISTINCT FROM m.authority AND r.channel_basis = 'observed')
-           OR m.secondary AS reach_observed,
-           r.value_usd, r.value_usd_alt_rate
+), in_force AS (  -- each match with its measure and what the row's parties, transit and channel enforce
+    SELECT x.*, r.period, r.exporter_iso3, r.importer_iso3, r.channel_basis, r.corridor_basis, r.value_usd,
+           r.value_usd_alt_rate, m.* EXCLUDE (measure_id),
+           coalesce(je.authorities, []) AS exporter_enforces,
+           coalesce(ji.authorities, []) AS importer_enforces,
+           coalesce(jt.authorities, []) AS transit_enforces,
+           c.clearing_authority, lower(c.currency) AS currency,
+           coalesce(e.crosses, false) AS corridor_crosses
     FROM matched x
     JOIN routed r USING (flow_id, route_seq)
-    JOIN measure m USING (measure_id)
+    JOIN measures m USING (measure_id)
     LEFT JOIN authorities_of je ON je.country_iso3 = r.exporter_iso3
     LEFT JOIN authorities_of ji ON ji.country_iso3 = r.importer_iso3
     LEFT JOIN authorities_of jt ON jt.country_iso3 = r.transit_iso3
@@ -129,9 +100,51 @@ WITH measure AS (
     WHERE m.effective_from < r.period + INTERVAL 1 MONTH
       AND (m.effective_to IS NULL OR m.effective_to > r.period)
       AND NOT list_has_any(m.excluded_hs, [left(r.hs_code, 2), left(r.hs_code, 4), left(r.hs_code, 6)])
+), judged AS (
+    SELECT *,
+           -- in force on some day of the month, and on every day of it or not
+           effective_from > period OR coalesce(effective_to < period + INTERVAL 1 MONTH, false) AS partial_month,
+           CASE
+               WHEN is_obligation THEN
+                   list_contains(exporter_enforces, authority)
+                   AND importer_iso3 <> target_country
+                   AND NOT list_contains(importer_enforces, authority)
+               WHEN target_type IN ('entity', 'vessel', 'country') THEN true  -- the match itself is directed
+               WHEN direction = 'to_target' THEN importer_iso3 = target_country
+               WHEN direction = 'from_target' THEN exporter_iso3 = target_country
+               ELSE target_country IN (exporter_iso3, importer_iso3)
+           END
+           -- a ban on importation into the authority's own territory covers nothing bound elsewhere
+           AND (NOT own_imports_only OR list_contains(importer_enforces, authority))
+           -- importing countries the measure leaves out (Annex VIII partners, exception holders)
+           AND NOT list_contains(excluded, importer_iso3) AS runs_its_way,
+           -- each way the authority reaches the row, once
+           authority = 'UN' AND (list_contains(exporter_enforces, 'UN') OR list_contains(importer_enforces, 'UN')) AS un_binding,
+           list_contains(exporter_enforces, authority) AS by_exporter,
+           list_contains(importer_enforces, authority) AS by_importer,
+           list_contains(transit_enforces, authority) AS by_transit_country,
+           clearing_authority IS NOT DISTINCT FROM authority AS by_currency
+    FROM in_force
+), reached AS (
+    SELECT *,
+           list_filter([
+               CASE WHEN un_binding THEN 'un_binding' END,
+               CASE WHEN by_exporter THEN 'exporter_jurisdiction' END,
+               CASE WHEN by_importer THEN 'importer_jurisdiction' END,
+               CASE WHEN by_transit_country OR corridor_crosses THEN 'transit' END,
+               CASE WHEN by_currency THEN 'currency:' || currency END,
+               CASE WHEN secondary THEN 'secondary' END
+           ], reason -> reason IS NOT NULL) AS reach_reasons,
+           -- reach that rests on what the data say, not on a channel or corridor allocated by rule
+           un_binding OR by_exporter OR by_importer OR by_transit_country OR secondary
+           OR (corridor_crosses AND corridor_basis = 'observed')
+           OR (by_currency AND channel_basis = 'observed') AS reach_observed
+    FROM judged WHERE runs_its_way
 )
-SELECT * EXCLUDE (runs_its_way), len(reach_reasons) > 0 AS in_reach
-FROM judged WHERE runs_its_way;
+SELECT flow_id, route_seq, period, measure_id, authority, measure_type, direction, is_obligation,
+       matched_on, matched_values, observed, partial_month, reach_reasons, reach_observed,
+       value_usd, value_usd_alt_rate, len(reach_reasons) > 0 AS in_reach
+FROM reached;
 
 CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     flow_id                  VARCHAR   NOT NULL,
