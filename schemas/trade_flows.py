@@ -27,8 +27,8 @@ class TradeFlows(pa.DataFrameModel):
     transit_iso3: str = pa.Field(nullable=True, description="Third country the goods passed through (ISO3), when known")
     source: str = pa.Field(str_length={"min_value": 3}, description="Where the flow comes from (the shipped sample says it is illustrative)")
     basis: str = pa.Field(isin=["exporter_reported", "importer_reported"], description="Which side reported the flow")
-    exporter_party: str = pa.Field(nullable=True, description="Name of the exporting party (company, bank), when the source names it")
-    importer_party: str = pa.Field(nullable=True, description="Name of the importing party (company, bank), when the source names it")
+    exporter_name: str = pa.Field(nullable=True, description="Name of the exporting party (company, bank), when the source names it")
+    importer_name: str = pa.Field(nullable=True, description="Name of the importing party (company, bank), when the source names it")
     vessel_imo: str = pa.Field(
         nullable=True, str_matches=r"^IMO\d{7}$", description="IMO number of the vessel that carried the goods (IMO1234567), when known"
     )
@@ -49,5 +49,5 @@ SEED = Seed(
     path="trade_flows",
     description="Trade flows by month, partner pair and HS code, one or more CSV files.",
     row_check_columns=(("exporter_differs_from_importer", "importer_iso3"),),
-    optional_columns=("exporter_party", "importer_party", "vessel_imo"),
+    optional_columns=("exporter_name", "importer_name", "vessel_imo"),
 )

@@ -16,7 +16,7 @@ from tests.seededit import read_rows, write_rows
 
 CASES = Path(__file__).parent / "golden" / "sanctions_cases.csv"
 FLOW_COLUMNS = ["period", "exporter_iso3", "importer_iso3", "hs_code", "channel_id", "corridor_id", "transit_iso3",
-                "basis", "exporter_party", "importer_party", "vessel_imo", "canonical"]
+                "basis", "exporter_name", "importer_name", "vessel_imo", "canonical"]
 REACH_REASONS = ["un_binding", "exporter_jurisdiction", "importer_jurisdiction", "transit", "currency:usd",
                  "currency:eur", "secondary"]
 

@@ -8,7 +8,7 @@
 --     date (IRR until April 2022), so marts can show how much the choice of rate moves a figure.
 INSERT INTO core.trade_flows (
     flow_id, period, exporter_iso3, importer_iso3, hs_code, value, currency, quantity_kg,
-    corridor_id, channel_id, transit_iso3, source, basis, exporter_party, importer_party, vessel_imo,
+    corridor_id, channel_id, transit_iso3, source, basis, exporter_name, importer_name, vessel_imo,
     category_id, value_usd, fx_usd_per_unit, fx_rate_type, fx_rate_date, value_usd_alt_rate, fx_alt_rate_type,
     source_file, row_number, file_sha256, run_id
 )
@@ -34,7 +34,7 @@ WITH flows AS (
     FROM rated
 )
 SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.value, f.currency, f.quantity_kg,
-       f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.exporter_party, f.importer_party, f.vessel_imo,
+       f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.exporter_name, f.importer_name, f.vessel_imo,
        coalesce(c6.category_id, c4.category_id, c2.category_id) AS category_id,
        CAST(f.value * f.usd_per_unit AS DECIMAL(18, 2)), f.usd_per_unit, f.rate_type, f.rate_date,
        CAST(f.value * f.alt_usd_per_unit AS DECIMAL(18, 2)), f.alt_rate_type,

@@ -72,7 +72,7 @@ WITH flows AS (
     JOIN corridor_split co USING (flow_id)
 )
 SELECT flow_id, route_seq, period, exporter_iso3, importer_iso3, hs_code, category_id, transit_iso3, basis,
-       canonical, exporter_party, importer_party, vessel_imo,
+       canonical, exporter_name, importer_name, vessel_imo,
        routed_channel_id AS channel_id, channel_basis, channel_rule_id,
        routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
        share,

@@ -65,11 +65,11 @@ FROM routed r
 JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
 JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = l.country_iso3
 UNION ALL  -- a named party or vessel, compared without regard to case or surrounding blanks
-SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter_party', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.exporter_party))
+SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter_name', m.target_item, 'observed'
+FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.exporter_name))
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'importer_party', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_party))
+SELECT r.flow_id, r.route_seq, m.measure_id, 'importer_name', m.target_item, 'observed'
+FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_name))
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'vessel', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo;
@@ -214,7 +214,7 @@ COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure';
 COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of measure (obligation: a duty on parties, not a ban)';
 COMMENT ON COLUMN core.flow_sanctions.direction IS 'Direction of the measure: to_target, from_target or either';
 COMMENT ON COLUMN core.flow_sanctions.is_obligation IS 'True for obligations (no-Russia clause), reported apart from restrictions';
-COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_party, importer_party, vessel';
+COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_name, importer_name, vessel';
 COMMENT ON COLUMN core.flow_sanctions.matched_values IS 'The codes, channels, countries, names or IMO numbers that matched';
 COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when coverage rests only on an allocated channel or corridor';
 COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month: the flow may predate or postdate it (monthly data cannot tell the day)';
