@@ -18,7 +18,7 @@ from pipeline.partitions import all_months_tags, month_tags
 
 SUMMARY_SQL = """
 SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS loaded,
-       sum(rows_quarantined) AS quarantined
+       sum(rows_quarantined) AS quarantined, sum(rows_skipped) AS skipped
 FROM quality.load_audit WHERE run_id = ? GROUP BY seed ORDER BY seed
 """
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -66,9 +66,9 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Pat
         rows = con.execute(SUMMARY_SQL, [result.run_id]).fetchall()
         tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
         examples = con.execute(QUARANTINE_SQL, [result.run_id]).fetchall()
-    print(f"\n{'seed':<20}{'files':>6}{'read':>9}{'loaded':>9}{'quarantined':>13}")
-    for seed, files, read, loaded, quarantined in rows:
-        print(f"{seed:<20}{files:>6}{read:>9}{loaded:>9}{quarantined:>13}")
+    print(f"\n{'seed':<20}{'files':>6}{'read':>9}{'loaded':>9}{'quarantined':>13}{'skipped':>9}")
+    for seed, files, read, loaded, quarantined, skipped in rows:
+        print(f"{seed:<20}{files:>6}{read:>9}{loaded:>9}{quarantined:>13}{skipped:>9}")
     if examples:
         print("\nkept aside in quality.quarantine (first 10):")
         for seed, file, row, column, rule, value in examples:

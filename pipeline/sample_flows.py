@@ -74,7 +74,12 @@ SANCTIONS_START = (2022, 3)
 HEADER = [
     "flow_id", "period", "exporter_iso3", "importer_iso3", "hs_code", "value", "currency", "quantity_kg",
     "corridor_id", "channel_id", "transit_iso3", "source", "basis",
+    "hs_edition", "exporter_name", "importer_name", "vessel_imo",
 ]
+HS2022_IN_FORCE = "2022-01"
+# Months before HS 2022 entered into force are written in HS 2017, as customs then declared them:
+# the sample's codes that are new in HS 2022 become the HS 2017 code UNSD's conversion table gives.
+HS2017_CODE = {"851713": "851712", "880622": "852580", "880699": "880240"}
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -185,6 +190,14 @@ def malformed(w: Writer) -> None:
     w.rows["2023-05"].extend(bad)
 
 
+def in_edition(row: list, period: str) -> list:
+    """The row with the HS edition in force in its month, and no party or vessel named."""
+    hs_col = HEADER.index("hs_code")
+    if period < HS2022_IN_FORCE:
+        return [*row[:hs_col], HS2017_CODE.get(row[hs_col], row[hs_col]), *row[hs_col + 1:], "HS2017", "", "", ""]
+    return [*row, "HS2022", "", "", ""]
+
+
 def write(seeds: Path, out: Path) -> int:
     w = Writer(np.random.default_rng(20190101), usd_rates(seeds), rule_shares(seeds))
     bilateral(w)
@@ -197,7 +210,7 @@ def write(seeds: Path, out: Path) -> int:
         with open(out / f"{period}.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(HEADER)
-            writer.writerows(w.rows[period])
+            writer.writerows(in_edition(row, period) for row in w.rows[period])
     return sum(len(rows) for rows in w.rows.values())
 
 

@@ -21,8 +21,8 @@ def ui_port() -> int:
 
 
 def first_month() -> str:
-    """First monthly partition of the trade flows, YYYY-MM-01."""
-    return os.environ.get("DETOUR_FIRST_MONTH") or "2019-01-01"
+    """First monthly partition of the trade flows, YYYY-MM-01 (2017: the first year of the shipped BACI rows)."""
+    return os.environ.get("DETOUR_FIRST_MONTH") or "2017-01-01"
 
 
 def refresh_cron() -> str:

@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS quality.load_audit (
     rows_quarantined  BIGINT  NOT NULL,
     loaded_at         TIMESTAMPTZ NOT NULL
 );
-COMMENT ON TABLE quality.load_audit IS 'Every load of every seed file, per run: rows_read = rows_loaded + rows_quarantined.';
+-- Added with the importers; a warehouse built before them gains the column here.
+ALTER TABLE quality.load_audit ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0;
+COMMENT ON TABLE quality.load_audit IS 'Every load of every seed file, per run: rows_read = rows_loaded + rows_quarantined + rows_skipped.';
 COMMENT ON COLUMN quality.load_audit.run_id IS 'Dagster run that loaded the file';
 COMMENT ON COLUMN quality.load_audit.seed IS 'Seed the file belongs to';
 COMMENT ON COLUMN quality.load_audit.source_file IS 'File, relative to the seeds folder';
@@ -45,3 +47,4 @@ COMMENT ON COLUMN quality.load_audit.rows_read IS 'Data rows in the file';
 COMMENT ON COLUMN quality.load_audit.rows_loaded IS 'Rows written to the seed''s table';
 COMMENT ON COLUMN quality.load_audit.rows_quarantined IS 'Rows kept aside in quality.quarantine (rows, not failures)';
 COMMENT ON COLUMN quality.load_audit.loaded_at IS 'When the run loaded the file';
+COMMENT ON COLUMN quality.load_audit.rows_skipped IS 'Rows an importer leaves out by design, not by fault: UN Comtrade breakdown rows (customs procedure, mode of transport or supply, second partner) and World-partner totals, which repeat the trade of the country rows';

@@ -10,6 +10,7 @@ from schemas import (
     fx_rates,
     goods_categories,
     hs_categories,
+    hs_concordance,
     jurisdictions,
     payment_channels,
     sanctions_measures,
@@ -22,6 +23,7 @@ REFERENCE_SEEDS: tuple[Seed, ...] = tuple(
     for m in (
         goods_categories,
         hs_categories,
+        hs_concordance,
         chpl,
         fx_rates,
         payment_channels,

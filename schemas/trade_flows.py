@@ -4,15 +4,19 @@ import polars as pl
 from schemas.columns import HS_CODE, iso3_country
 from schemas.seed import Ref, Seed, references
 
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"  # YYYY-MM, or YYYY for an annual flow
+HS_EDITIONS = ["HS2017", "HS2022"]  # the editions ref.hs_concordance links
+BASES = ["exporter_reported", "importer_reported", "baci_reconciled"]
+FLOW_KINDS = ["re_export", "re_import"]
 
 
 class TradeFlows(pa.DataFrameModel):
     flow_id: str = pa.Field(str_matches=r"^[A-Za-z0-9_\-.:]+$", unique=True, description="Flow key, unique across all files")
-    period: str = pa.Field(str_matches=PERIOD, description="Month of the flow, YYYY-MM")
+    period: str = pa.Field(str_matches=PERIOD, description="Month of the flow, YYYY-MM, or its year, YYYY, for an annual flow")
     exporter_iso3: str = pa.Field(description="Exporting country (ISO 3166 alpha-3)")
     importer_iso3: str = pa.Field(description="Importing country (ISO 3166 alpha-3)")
     hs_code: str = pa.Field(str_matches=HS_CODE, description="HS code as text (2 to 10 digits, leading zeros kept)")
+    hs_edition: str = pa.Field(isin=HS_EDITIONS, description="HS edition hs_code is written in: HS2017 or HS2022")
     value: float = pa.Field(ge=0, description="Value of the flow in `currency`")
     currency: str = pa.Field(description="Currency of `value`", metadata=references(Ref("fx_rates", "currency")))
     quantity_kg: float = pa.Field(ge=0, nullable=True, description="Net weight in kg, when known")
@@ -26,7 +30,15 @@ class TradeFlows(pa.DataFrameModel):
     )
     transit_iso3: str = pa.Field(nullable=True, description="Third country the goods passed through (ISO3), when known")
     source: str = pa.Field(str_length={"min_value": 3}, description="Where the flow comes from (the shipped sample says it is illustrative)")
-    basis: str = pa.Field(isin=["exporter_reported", "importer_reported"], description="Which side reported the flow")
+    basis: str = pa.Field(
+        isin=BASES,
+        description="Which side reported the flow; baci_reconciled: CEPII BACI's reconciliation of both reports",
+    )
+    flow_kind: str = pa.Field(
+        isin=FLOW_KINDS,
+        nullable=True,
+        description="re_export / re_import (UN Comtrade RX / RM): kept apart, never counted as trade; empty for ordinary flows",
+    )
     exporter_name: str = pa.Field(nullable=True, description="Name of the exporting party (company, bank), when the source names it")
     importer_name: str = pa.Field(nullable=True, description="Name of the importing party (company, bank), when the source names it")
     vessel_imo: str = pa.Field(
@@ -49,5 +61,5 @@ SEED = Seed(
     path="trade_flows",
     description="Trade flows by month, partner pair and HS code, one or more CSV files.",
     row_check_columns=(("exporter_differs_from_importer", "importer_iso3"),),
-    optional_columns=("exporter_name", "importer_name", "vessel_imo"),
+    optional_columns=("exporter_name", "importer_name", "vessel_imo", "flow_kind"),
 )

@@ -10,9 +10,10 @@ SELECT a.source_file,
        a.rows_read,
        a.rows_loaded,
        a.rows_quarantined,
+       a.rows_skipped,
        coalesce(t.n, 0) AS rows_in_table,
        coalesce(k.n, 0) AS rows_in_quarantine,
-       a.rows_read = a.rows_loaded + a.rows_quarantined
+       a.rows_read = a.rows_loaded + a.rows_quarantined + a.rows_skipped
            AND a.rows_loaded = coalesce(t.n, 0)
            AND a.rows_quarantined = coalesce(k.n, 0) AS balanced
 FROM quality.load_audit a

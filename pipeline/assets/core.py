@@ -1,11 +1,13 @@
 """Trade-flow files → read & cast → validate → core.trade_flows, typed, categorised by longest HS
 prefix and converted to USD with an ASOF join on the monthly FX rates. Partitioned by month: files
 are named by their month (YYYY-MM*.csv), a run reads the files of its window's months and rewrites
-those months only."""
+those months only. Downloaded files (pipeline/importers: UN Comtrade, CEPII BACI) take the same way in
+on every full run; a month's run leaves their rows as they are, as an annual file has no month."""
 
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from pipeline.assets.ingest import (
@@ -15,18 +17,23 @@ from pipeline.assets.ingest import (
     check_specs,
     comment_sql,
     contract_check,
+    check_rows,
     read_and_check,
     clear_quarantine,
+    record_audit,
     record_load,
+    record_quarantine,
     ref_key,
     seed_file_key,
     seed_columns,
 )
 from pipeline.assets.tables import table_metadata
-from pipeline.contract import FAILURE_COLUMNS, IDX, QUARANTINE_COLUMNS
+from pipeline.contract import FAILURE_COLUMNS, IDX, QUARANTINE_COLUMNS, RowRule
+from pipeline.importers import baci, comtrade
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
-from pipeline.seedfile import SOURCE_FILE, SeedFileError, seed_files
+from pipeline.sample_flows import SOURCE_PREFIX
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, seed_files
 from pipeline.warehouse import POOL, Warehouse, read_sql, run_sql
 from schemas import TRADE_FLOWS
 
@@ -39,7 +46,16 @@ CANONICAL_SQL = read_sql(__file__, "core/canonical_trade_flows.sql")
 DERIVED_COLUMNS = (
     ("canonical", "BOOLEAN", "True for the one report of a trade that value marts count: per (exporter, importer, HS code, "
      "month) the importer's rows where it reports, else the exporter's (mirror reports are two observations of one trade)"),
-    ("category_id", "VARCHAR", "Goods category of the longest matching HS prefix in ref.hs_categories"),
+    ("frequency", "VARCHAR", "monthly (period is the month) or annual (period is the year's first day: never a January "
+     "figure; month-level marts leave annual flows out)"),
+    ("period_end", "DATE", "First day after the flow's month or year"),
+    ("data_status", "VARCHAR", "illustrative: the shipped sample (pipeline/sample_flows.py), not real customs data; "
+     "real: a downloaded or user-written file"),
+    ("hs_code_2022", "VARCHAR", "HS 2022 code the flow is matched on (categories, CHPL, measures): hs_code for HS 2022 "
+     "flows; for HS 2017 through ref.hs_concordance, the heading (4 digits) where the code was split and renumbered"),
+    ("hs_match", "VARCHAR", "exact: hs_code_2022 holds the same goods; approximate: the HS 2017 code was split among "
+     "several HS 2022 codes, so a match on it may take in goods the HS 2022 code leaves out"),
+    ("category_id", "VARCHAR", "Goods category of the longest matching prefix of hs_code_2022 in ref.hs_categories"),
     ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
     ("fx_rate_type", "VARCHAR", "Rate type used: market where published, else official"),
@@ -65,6 +81,11 @@ COLUMNS = [
 
 PERIOD_RULE = "period is the month in the file's name"
 BATCH_BYTES = 32 * 1024 * 1024  # files are read, checked and loaded about this much at a time
+IMPORTERS = (comtrade, baci)
+HS2022_IN_FORCE = "2022-01-01"
+NEW_IN_HS2022_SQL = """
+SELECT DISTINCT hs2022 FROM ref.hs_concordance WHERE hs2022 NOT IN (SELECT hs2017 FROM ref.hs_concordance)
+"""
 
 
 def files_of(seeds_dir: Path, win: Window) -> list[Path]:
@@ -93,12 +114,49 @@ def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
     ).cast(FAILURE_COLUMNS)
 
 
+def hs_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
+    """A code HS 2022 introduced (heading 8806 unmanned aircraft, 851713 smartphones, …) cannot describe a
+    flow before HS 2022 entered into force on 1 Jan 2022: such a row is a data error."""
+    new_codes = pl.Series([code for (code,) in con.execute(NEW_IN_HS2022_SQL).fetchall()], dtype=pl.String)
+
+    def rule(typed: pl.DataFrame) -> pl.DataFrame:
+        code = pl.col("hs_code")
+        new = code.str.slice(0, 6).is_in(new_codes.implode()) | code.str.starts_with("8806")
+        return typed.filter(new & (pl.col("period") < HS2022_IN_FORCE[:7])).select(
+            pl.col(IDX), pl.lit("hs_code").alias("column_name"),
+            pl.lit("code exists only from HS 2022 (in force 1 Jan 2022), so a flow before 2022 cannot carry it").alias("rule"),
+            code.alias("bad_value"),
+        ).cast(FAILURE_COLUMNS)
+
+    return rule
+
+
+def in_partitions(win: Window) -> RowRule:
+    """An imported flow's month (or its year's January) must be one of the monthly partitions."""
+    first, last = win.months[0], win.months[-1]
+
+    def rule(typed: pl.DataFrame) -> pl.DataFrame:
+        month = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("period") + "-01").otherwise(pl.col("period"))
+        return typed.filter(pl.col("period").is_not_null(), (month < first) | (month > last)).select(
+            pl.col(IDX), pl.lit("period").alias("column_name"),
+            pl.lit(f"period outside the monthly partitions {first}..{last} (set DETOUR_FIRST_MONTH earlier)").alias("rule"),
+            pl.col("period").alias("bad_value"),
+        ).cast(FAILURE_COLUMNS)
+
+    return rule
+
+
+def both(*rules: RowRule) -> RowRule:
+    return lambda typed: pl.concat([rule(typed) for rule in rules])
+
+
 @dg.asset(
     key=KEY,
     description=(
         "Every valid trade flow, typed (`period` a DATE), with its goods category (longest HS prefix) "
         "and its value in USD (ASOF join on monthly FX rates).\n\n"
-        "Seed folder `trade_flows/`, contract `schemas/trade_flows.py`, table `core.trade_flows`."
+        "Seed folder `trade_flows/` and, on full runs, the downloaded files of `imports/comtrade/` and "
+        "`imports/baci/` (pipeline/importers); contract `schemas/trade_flows.py`, table `core.trade_flows`."
     ),
     group_name="core",
     kinds={"polars", "pandera", "duckdb"},
@@ -106,7 +164,10 @@ def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
     pool=POOL,
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
-    deps=[seed_file_key(TRADE_FLOWS), *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories"))],
+    deps=[
+        seed_file_key(TRADE_FLOWS),
+        *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories", "hs_concordance")),
+    ],
     check_specs=check_specs(
         KEY,
         dg.AssetCheckSpec("converted_to_usd", asset=KEY, blocking=True, description="Every flow has a value in USD"),
@@ -120,30 +181,41 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         paths = files_of(seeds.folder, win)
     except SeedFileError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
+    params = {**win.params, "full_window": win.full, "seed_folder": f"{TRADE_FLOWS.path}/", "run_id": context.run_id,
+              "sample_source": SOURCE_PREFIX}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
         if win.full:  # rebuild from scratch, so a changed table layout takes effect
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        run_sql(con, CREATE_SQL, win.params)
+        run_sql(con, CREATE_SQL, params)
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
-        rows_read, kept_aside = 0, []
+        hs_rule = hs_in_force(con)
+        rows_read, kept_aside, files = 0, [], len(paths)
         # Bounded memory: a batch of files at a time, each committed (the first together with the
         # window's delete, so a one-month refresh is one transaction). Readers only ever see the
         # published file, swapped in after every step succeeded.
         for batch in batches(paths):
-            files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, period_matches_file)
-            hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in files], "file_sha256": [f.sha256 for f in files]})
+            raw_files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, both(period_matches_file, hs_rule))
+            hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in raw_files], "file_sha256": [f.sha256 for f in raw_files]})
             con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
-            run_sql(con, INSERT_SQL, {"run_id": context.run_id})
-            record_load(con, TRADE_FLOWS, files, checked, context.run_id)
+            run_sql(con, INSERT_SQL, params)
+            record_load(con, TRADE_FLOWS, raw_files, checked, context.run_id)
             con.unregister("incoming")
             con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
             rows_read += checked.rows_read
             kept_aside.append(checked.quarantine)
-            del files, checked
-        run_sql(con, CANONICAL_SQL, win.params)
+            del raw_files, checked
+        if win.full:
+            for fmt in IMPORTERS:
+                folder = seeds.folder / fmt.FOLDER
+                for path in fmt.files(folder) if folder.is_dir() else []:
+                    read, quarantined = import_file(con, fmt, path, seeds.folder, both(in_partitions(win), hs_rule), params)
+                    rows_read += read
+                    kept_aside.append(quarantined)
+                    files += 1
+        run_sql(con, CANONICAL_SQL, params)
         con.execute("COMMIT")
 
         without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()
@@ -152,12 +224,12 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             metadata={
                 **table_metadata(con, TABLE),
                 "rows_read": rows_read,
-                "files": len(paths),
+                "files": files,
                 "months": f"{win.months[0]}..{win.months[-1]}",
             }
         )
         yield contract_check(TRADE_FLOWS, rows_read, quarantine)
-        yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id, len(paths))
+        yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id, files)
         yield dg.AssetCheckResult(
             check_name="converted_to_usd",
             passed=without_usd == 0,
@@ -174,6 +246,41 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             severity=dg.AssetCheckSeverity.WARN,
             description=f"{without_category} of {flows} flows have an HS code no prefix in ref.hs_categories covers",
         )
+
+
+def import_file(
+    con: duckdb.DuckDBPyConnection, fmt, path: Path, seeds_dir: Path, rule: RowRule, params: dict
+) -> tuple[int, pl.DataFrame]:
+    """One downloaded file through its format's importer, a chunk at a time (each chunk committed), then
+    its audit row. Returns the rows read and the quarantine records."""
+    try:
+        imported = fmt.read(path, seeds_dir)
+        read = loaded = quarantined = skipped = 0
+        kept_aside = []
+        for chunk in imported.chunks():
+            checked = check_rows(TRADE_FLOWS, chunk.rows, con, rule)
+            quarantine = pl.concat([chunk.rejected, checked.quarantine])
+            rejected = chunk.rejected.select(ROW_NUMBER).n_unique()
+            con.register("incoming", checked.good.with_columns(pl.lit(imported.sha256).alias("file_sha256")))
+            run_sql(con, INSERT_SQL, params)
+            con.unregister("incoming")
+            record_quarantine(con, TRADE_FLOWS, quarantine, params["run_id"])
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
+            read += chunk.rows.height + rejected + chunk.skipped
+            loaded += checked.good.height
+            quarantined += rejected + checked.rows_quarantined
+            skipped += chunk.skipped
+            kept_aside.append(quarantine)
+    except SeedFileError as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
+    audit = pl.DataFrame(
+        {SOURCE_FILE: [imported.name], "file_sha256": [imported.sha256], "rows_read": [read], "rows_loaded": [loaded],
+         "rows_quarantined": [quarantined], "rows_skipped": [skipped]}
+    )
+    record_audit(con, TRADE_FLOWS, audit, params["run_id"])
+    empty = pl.DataFrame(schema={c: (pl.Int64 if c == ROW_NUMBER else pl.String) for c in QUARANTINE_COLUMNS})
+    return read, pl.concat([empty, *kept_aside])
 
 
 def batches(paths: list[Path]) -> list[list[Path]]:

@@ -59,14 +59,23 @@ def read_and_check(
     try:
         paths = seed_files(seeds_dir, seed.path) if paths is None else paths
         files = [read_seed_file(path, seed.columns, seeds_dir, seed.optional_columns) for path in paths]
-        empty = pl.DataFrame(schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64})
-        raw = pl.concat([empty, *(f.rows for f in files)])
+    except SeedFileError as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
+    empty = pl.DataFrame(schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64})
+    return files, check_rows(seed, pl.concat([empty, *(f.rows for f in files)]), con, extra_rule)
 
-        def lookup(ref_seed: str, column: str) -> list:
-            return [v for (v,) in con.execute(f"SELECT DISTINCT {column} FROM ref.{ref_seed}").fetchall()]
 
-        return files, check(raw, seed, lookup, extra_rule)
-    except (SeedFileError, ContractError) as err:
+def check_rows(
+    seed: Seed, raw: pl.DataFrame, con: duckdb.DuckDBPyConnection, extra_rule: RowRule | None = None
+) -> Checked:
+    """Check text rows (the seed's columns plus provenance) against the contract and the ref tables."""
+
+    def lookup(ref_seed: str, column: str) -> list:
+        return [v for (v,) in con.execute(f"SELECT DISTINCT {column} FROM ref.{ref_seed}").fetchall()]
+
+    try:
+        return check(raw, seed, lookup, extra_rule)
+    except ContractError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
 
 
@@ -74,11 +83,12 @@ def clear_quarantine(con: duckdb.DuckDBPyConnection, seed: Seed, months: list[st
     """Drop the seed's quarantine rows before a reload: all of them, or those of the files of `months`."""
     if months is None:
         con.execute("DELETE FROM quality.quarantine WHERE seed = ?", [seed.name])
-    else:  # trade-flow files are named by their month: YYYY-MM*.csv
+    else:  # trade-flow seed files are named by their month (YYYY-MM*.csv); imported files are left as they are
         con.execute(
             """DELETE FROM quality.quarantine
-               WHERE seed = ? AND regexp_extract(source_file, '(\\d{4}-\\d{2})[^/]*$', 1) IN (SELECT unnest(?::VARCHAR[]))""",
-            [seed.name, months],
+               WHERE seed = ? AND starts_with(source_file, ?)
+                 AND regexp_extract(source_file, '(\\d{4}-\\d{2})[^/]*$', 1) IN (SELECT unnest(?::VARCHAR[]))""",
+            [seed.name, f"{seed.path}/", months],
         )
 
 
@@ -86,15 +96,7 @@ def record_load(
     con: duckdb.DuckDBPyConnection, seed: Seed, files: list[RawFile], checked: Checked, run_id: str
 ) -> None:
     """Append the rows kept aside and one audit row per file, inside the caller's transaction."""
-    loaded_at = dt.datetime.now(dt.UTC)
-    con.register("quarantine", checked.quarantine)
-    con.execute(
-        """INSERT INTO quality.quarantine
-               (seed, source_file, row_number, column_name, rule, bad_value, raw_record, run_id, loaded_at)
-           SELECT $seed, source_file, row_number, column_name, rule, bad_value, raw_record, $run_id, $loaded_at
-           FROM quarantine""",
-        {"seed": seed.name, "run_id": run_id, "loaded_at": loaded_at},
-    )
+    record_quarantine(con, seed, checked.quarantine, run_id)
     loaded = checked.good.group_by(SOURCE_FILE).len("rows_loaded")
     kept_aside = checked.quarantine.group_by(SOURCE_FILE).agg(pl.col(ROW_NUMBER).n_unique().alias("rows_quarantined"))
     audit = (
@@ -107,16 +109,34 @@ def record_load(
         )
         .join(loaded, on=SOURCE_FILE, how="left")
         .join(kept_aside, on=SOURCE_FILE, how="left")
-        .with_columns(pl.col("rows_loaded", "rows_quarantined").fill_null(0))
+        .with_columns(pl.col("rows_loaded", "rows_quarantined").fill_null(0), pl.lit(0).alias("rows_skipped"))
     )
+    record_audit(con, seed, audit, run_id)
+
+
+def record_quarantine(con: duckdb.DuckDBPyConnection, seed: Seed, quarantine: pl.DataFrame, run_id: str) -> None:
+    con.register("quarantine", quarantine)
+    con.execute(
+        """INSERT INTO quality.quarantine
+               (seed, source_file, row_number, column_name, rule, bad_value, raw_record, run_id, loaded_at)
+           SELECT $seed, source_file, row_number, column_name, rule, bad_value, raw_record, $run_id, $loaded_at
+           FROM quarantine""",
+        {"seed": seed.name, "run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)},
+    )
+    con.unregister("quarantine")
+
+
+def record_audit(con: duckdb.DuckDBPyConnection, seed: Seed, audit: pl.DataFrame, run_id: str) -> None:
+    """One load_audit row per file: source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped."""
     con.register("audit", audit)
     con.execute(
         """INSERT INTO quality.load_audit
-               (run_id, seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, loaded_at)
-           SELECT $run_id, $seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, $loaded_at
+               (run_id, seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped, loaded_at)
+           SELECT $run_id, $seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped, $loaded_at
            FROM audit""",
-        {"seed": seed.name, "run_id": run_id, "loaded_at": loaded_at},
+        {"seed": seed.name, "run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)},
     )
+    con.unregister("audit")
 
 
 def contract_check(seed: Seed, rows_read: int, quarantine: pl.DataFrame) -> dg.AssetCheckResult:

@@ -41,30 +41,36 @@ class Grain:
     why_not: str = ""
 
     def sentence(self) -> str:
-        over = [k for k in self.keys if k not in self.not_summable_over]
+        over = [k for k in self.keys if k not in (*self.not_summable_over, DATA_STATUS)]
         text = f"Grain: one row per {' × '.join(self.keys)}. {', '.join(self.values)} add up over {', '.join(over)}"
         if self.not_summable_over:
             text += f"; not over {', '.join(self.not_summable_over)} ({self.why_not})"
+        if DATA_STATUS in self.keys:
+            text += f". {DATA_STATUS} keeps the illustrative sample and real data apart: filter on it, never add the two"
         return text + ". Canonical reports only: a trade both sides report counts once."
 
 
 VALUE_COLUMNS = ("value_usd", "value_usd_alt_rate")
+DATA_STATUS = "data_status"
+# Month-level marts (channel_mix, corridor_flows, sanctioned_exposure, and transshipment_signals, which
+# grows monthly averages) take monthly flows only; year-level bilateral_balance and route_risk take annual
+# flows (CEPII BACI) too.
 GRAINS = {
-    "channel_mix": Grain(("month", "exporter_iso3", "importer_iso3", "channel_id"), VALUE_COLUMNS),
-    "corridor_flows": Grain(("month", "corridor_id"), (*VALUE_COLUMNS, "tonnes")),
+    "channel_mix": Grain(("month", DATA_STATUS, "exporter_iso3", "importer_iso3", "channel_id"), VALUE_COLUMNS),
+    "corridor_flows": Grain(("month", DATA_STATUS, "corridor_id"), (*VALUE_COLUMNS, "tonnes")),
     "sanctioned_exposure": Grain(
-        ("month", "authority", "kind", "category_id", "corridor_id", "channel_id"),
+        ("month", DATA_STATUS, "authority", "kind", "category_id", "corridor_id", "channel_id"),
         ("covered_value_usd", "in_reach_value_usd", "circumvention_value_usd", "partial_month_value_usd",
          "non_dollar_value_usd", "low_traceability_value_usd", "avoiding_authority_value_usd", "value_usd_alt_rate"),
         ("authority",),
         "a flow covered by two authorities appears under each",
     ),
-    "route_risk": Grain(("category_id", "corridor_id", "channel_id", "transit_iso3"), VALUE_COLUMNS),
+    "route_risk": Grain((DATA_STATUS, "category_id", "corridor_id", "channel_id", "transit_iso3"), VALUE_COLUMNS),
     "transshipment_signals": Grain(
-        ("intermediary_iso3", "category_id", "chpl_tier", "year"), ("value_usd", "reexports_to_targets_usd")
+        (DATA_STATUS, "intermediary_iso3", "category_id", "chpl_tier", "year"), ("value_usd", "reexports_to_targets_usd")
     ),
     "bilateral_balance": Grain(
-        ("year", "exporter_iso3", "importer_iso3", "category_id"), VALUE_COLUMNS, ("category_id",),
+        ("year", DATA_STATUS, "exporter_iso3", "importer_iso3", "category_id"), VALUE_COLUMNS, ("category_id",),
         "category_id '*' rows hold each direction's total; sum the other categories or take '*'",
     ),
     "claims_check": Grain(("claim_id",), ()),

@@ -88,7 +88,7 @@ def suites() -> list[Suite]:
             "marts.corridor_flows",
             mart("corridor_flows"),
             audit("corridor_flows"),
-            [unique("month", "corridor_id"), between("share_of_month", 0, 1), sums_to_one(), between("value_usd", 0, None), totals_match()],
+            [unique("month", "data_status", "corridor_id"), between("share_of_month", 0, 1), sums_to_one(), between("value_usd", 0, None), totals_match()],
         ),
         Suite(
             "marts.sanctioned_exposure",
@@ -108,7 +108,7 @@ def suites() -> list[Suite]:
             "marts.route_risk",
             mart("route_risk"),
             audit("route_risk"),
-            [unique("category_id", "corridor_id", "channel_id", "transit_iso3"), unique("risk_rank")]
+            [unique("data_status", "category_id", "corridor_id", "channel_id", "transit_iso3"), unique("data_status", "risk_rank")]
             + [between(c, 0, 1) for c in ("covered_share", "in_reach_share", "circumvention_share", "chpl_score",
                                           "traceability_score", "avoids_restricting_share", "hub_share", "risk_score")]
             + [between("covered_split_error", 0, 1e-9), between("value_usd", 0, None), totals_match()],
@@ -117,13 +117,13 @@ def suites() -> list[Suite]:
             "marts.transshipment_signals",
             mart("transshipment_signals"),
             "SELECT * FROM marts.transshipment_signals",
-            [unique("intermediary_iso3", "category_id", "chpl_tier", "year"), between("value_usd", 0, None)],
+            [unique("data_status", "intermediary_iso3", "category_id", "chpl_tier", "year"), between("value_usd", 0, None)],
         ),
         Suite(
             "marts.bilateral_balance",
             mart("bilateral_balance"),
             audit("bilateral_balance"),
-            [unique("year", "exporter_iso3", "importer_iso3", "category_id"), between("value_usd", 0, None), totals_match()],
+            [unique("year", "data_status", "exporter_iso3", "importer_iso3", "category_id"), between("value_usd", 0, None), totals_match()],
         ),
         Suite(
             "marts.claims_check",

@@ -17,7 +17,7 @@ FROM quality.quarantine GROUP BY ALL ORDER BY failures DESC LIMIT 30
 LATEST_LOADS_SQL = """
 WITH latest AS (SELECT * FROM quality.load_audit QUALIFY run_id = arg_max(run_id, loaded_at) OVER (PARTITION BY seed))
 SELECT seed, count(*) AS files, sum(rows_read) AS rows_read, sum(rows_loaded) AS rows_loaded,
-       sum(rows_quarantined) AS rows_quarantined, max(loaded_at) AS loaded_at
+       sum(rows_quarantined) AS rows_quarantined, sum(rows_skipped) AS rows_skipped, max(loaded_at) AS loaded_at
 FROM latest GROUP BY seed ORDER BY seed
 """
 
@@ -34,7 +34,7 @@ FROM latest GROUP BY seed ORDER BY seed
         ),
         dg.AssetSpec(
             LOAD_AUDIT,
-            description="Every load of every seed file: rows_read = rows_loaded + rows_quarantined, with the file's sha256.",
+            description="Every load of every seed file: rows_read = rows_loaded + rows_quarantined + rows_skipped, with the file's sha256.",
             group_name="quality",
             kinds={"duckdb"},
             owners=OWNERS,

@@ -1,3 +1,107 @@
 """Downloaded files taken as they are: one module per format recognises its layout (or fails with one
-message naming the file and what is missing), maps codes, units and periods, and hands rows in a
-contract's shape to the same validation, quarantine and audit as the seed files."""
+message naming the file and what is missing), maps codes, units and periods, and hands rows in the
+trade-flow contract's shape to the same validation, quarantine and audit as the seed files.
+
+A format module has FOLDER (under the seeds folder), LABEL, `files(folder)` and `read(path, seeds_dir)`.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.contract import QUARANTINE_COLUMNS
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, UTF8_BOM, SeedFileError
+
+CHUNK_ROWS = 500_000  # rows read, mapped and checked at a time: memory stays bounded for 10M-row files
+
+
+@dataclass(frozen=True)
+class Chunk:
+    rows: pl.DataFrame  # the trade-flow contract's columns as text, plus source_file and row_number
+    rejected: pl.DataFrame  # QUARANTINE_COLUMNS: rows the format's own rules refuse, with the reason
+    skipped: int  # rows left out by design (e.g. Comtrade breakdowns), counted in the audit
+
+
+@dataclass(frozen=True)
+class ImportedFile:
+    name: str  # relative to the seeds folder
+    sha256: str
+    chunks: Callable[[], Iterator[Chunk]]
+
+
+def relative_name(path: Path, seeds_dir: Path) -> str:
+    return str(path.relative_to(seeds_dir)) if path.is_relative_to(seeds_dir) else str(path)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def header_of(path: Path) -> list[str]:
+    """The file's first line as column names (BOM, CR and surrounding quotes and spaces dropped)."""
+    with open(path, "rb") as f:
+        first = f.readline()
+    if first.startswith(UTF8_BOM):
+        first = first[len(UTF8_BOM):]
+    if not first.strip():
+        raise SeedFileError(f"{path}: file is empty")
+    return [c.strip().strip('"').strip() for c in first.decode("utf-8", errors="replace").rstrip("\r\n").split(",")]
+
+
+def require_columns(path: Path, header: list[str], required: list[str], layout: str) -> None:
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise SeedFileError(f"{path}: not a {layout} file: missing column(s) {', '.join(missing)}")
+
+
+def text_batches(path: Path, sql: str, params: dict) -> Iterator[pl.DataFrame]:
+    """Rows of `sql` (which reads `$path` with DuckDB's read_csv, every column as text) in file order,
+    CHUNK_ROWS at a time, each with its line in the file (the header is line 1)."""
+    con = duckdb.connect()
+    try:
+        reader = con.execute(sql, {"path": str(path), **params}).to_arrow_reader(CHUNK_ROWS)
+        line = 2
+        for batch in reader:
+            frame = pl.from_arrow(batch)
+            yield frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + line).alias(ROW_NUMBER))
+            line += frame.height
+    except duckdb.Error as err:
+        raise SeedFileError(f"{path}: cannot be read as CSV: {str(err).strip().splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+Reason = tuple[pl.Expr, str, pl.Expr | str, pl.Expr]  # (row fails when, column, rule, bad value)
+
+
+def rejected_rows(frame: pl.DataFrame, reasons: list[Reason], native: list[str], name: str) -> pl.DataFrame:
+    """Quarantine records of the rows failing each reason of the format, with the native row as raw_record."""
+    parts = [
+        frame.filter(condition.fill_null(False)).select(
+            pl.lit(name).alias(SOURCE_FILE),
+            pl.col(ROW_NUMBER),
+            pl.lit(column).alias("column_name"),
+            rule.alias("rule"),
+            bad.cast(pl.String).alias("bad_value"),
+            pl.struct(native).struct.json_encode().alias("raw_record"),
+        )
+        for condition, column, rule, bad in ((c, col, r if isinstance(r, pl.Expr) else pl.lit(r), b) for c, col, r, b in reasons)
+    ]
+    empty = pl.DataFrame(schema={c: (pl.Int64 if c == ROW_NUMBER else pl.String) for c in QUARANTINE_COLUMNS})
+    return pl.concat([empty, *parts], how="vertical_relaxed").select(QUARANTINE_COLUMNS)
+
+
+def any_of(reasons: list[Reason]) -> pl.Expr:
+    condition = pl.lit(False)
+    for reason in reasons:
+        condition = condition | reason[0].fill_null(False)
+    return condition
+

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS core.trade_flows (
     exporter_iso3    VARCHAR NOT NULL,
     importer_iso3    VARCHAR NOT NULL,
     hs_code          VARCHAR NOT NULL,
+    hs_edition       VARCHAR NOT NULL,
     value            DOUBLE  NOT NULL,
     currency         VARCHAR NOT NULL,
     quantity_kg      DOUBLE,
@@ -16,9 +17,15 @@ CREATE TABLE IF NOT EXISTS core.trade_flows (
     transit_iso3     VARCHAR,
     source           VARCHAR NOT NULL,
     basis            VARCHAR NOT NULL,
+    flow_kind        VARCHAR,
     exporter_name   VARCHAR,
     importer_name   VARCHAR,
     vessel_imo       VARCHAR,
+    frequency        VARCHAR NOT NULL,
+    period_end       DATE    NOT NULL,
+    data_status      VARCHAR NOT NULL,
+    hs_code_2022     VARCHAR NOT NULL,
+    hs_match         VARCHAR NOT NULL,
     canonical        BOOLEAN,
     category_id      VARCHAR,
     value_usd        DECIMAL(18, 2),
@@ -32,6 +39,8 @@ CREATE TABLE IF NOT EXISTS core.trade_flows (
     file_sha256      VARCHAR NOT NULL,
     run_id           VARCHAR NOT NULL
 );
--- A run rewrites the months of its window only; canonical is set once every file of the window is in
+-- A run rewrites the months of its window only (a one-month run: the rows of the seed files, as imported
+-- files are read by full runs); canonical is set once every file of the window is in
 -- (canonical_trade_flows.sql), as mirror reports of one trade may come from different files.
-DELETE FROM core.trade_flows WHERE period >= $window_start AND period < $window_end;
+DELETE FROM core.trade_flows
+WHERE period >= $window_start AND period < $window_end AND ($full_window OR starts_with(source_file, $seed_folder));

@@ -1,4 +1,9 @@
 -- Valid flows (`incoming`, registered by the asset) → core.trade_flows, with
+--   frequency, period_end: a YYYY period is an annual flow (its year), YYYY-MM a monthly one;
+--   data_status: 'illustrative' for the shipped sample, 'real' for everything else;
+--   hs_code_2022, hs_match: the HS 2022 code categories, CHPL tiers and measures are matched on. An HS 2017
+--     code linked to one HS 2022 code takes it (exact); one split among several keeps its own number where
+--     HS 2022 kept it, else falls back to its heading, its parent (approximate), through ref.hs_concordance;
 --   category_id: the goods category of the longest HS prefix in ref.hs_categories, found by
 --     equi-joins on the flow's 6-, 4- and 2-digit prefixes (never LIKE/starts_with in a join);
 --   value_usd: value × the rate in force for the flow's month and currency (ASOF join: the latest
@@ -7,13 +12,27 @@
 --   value_usd_alt_rate: the same value at the other rate type, where the currency has one of the same
 --     date (IRR until April 2022), so marts can show how much the choice of rate moves a figure.
 INSERT INTO core.trade_flows (
-    flow_id, period, exporter_iso3, importer_iso3, hs_code, value, currency, quantity_kg,
-    corridor_id, channel_id, transit_iso3, source, basis, exporter_name, importer_name, vessel_imo,
-    category_id, value_usd, fx_usd_per_unit, fx_rate_type, fx_rate_date, value_usd_alt_rate, fx_alt_rate_type,
+    flow_id, period, exporter_iso3, importer_iso3, hs_code, hs_edition, value, currency, quantity_kg,
+    corridor_id, channel_id, transit_iso3, source, basis, flow_kind, exporter_name, importer_name, vessel_imo,
+    frequency, period_end, data_status, hs_code_2022, hs_match, category_id, value_usd, fx_usd_per_unit, fx_rate_type, fx_rate_date, value_usd_alt_rate, fx_alt_rate_type,
     source_file, row_number, file_sha256, run_id
 )
-WITH flows AS (
-    SELECT *, strptime(period || '-01', '%Y-%m-%d')::DATE AS period_date FROM incoming
+WITH dated AS (
+    SELECT *, CASE WHEN length(period) = 4 THEN 'annual' ELSE 'monthly' END AS frequency,
+           strptime(CASE WHEN length(period) = 4 THEN period || '-01-01' ELSE period || '-01' END, '%Y-%m-%d')::DATE AS period_date
+    FROM incoming
+), hs2017 AS (  -- per HS 2017 code: how many HS 2022 codes it is linked to, and whether HS 2022 kept its number
+    SELECT hs2017, count(*) AS links, bool_or(hs2022 = hs2017) AS kept, min(hs2022) AS only_code
+    FROM ref.hs_concordance GROUP BY hs2017
+), flows AS (
+    SELECT d.*,
+           CASE WHEN d.frequency = 'annual' THEN d.period_date + INTERVAL 1 YEAR ELSE d.period_date + INTERVAL 1 MONTH END AS period_end,
+           CASE WHEN d.hs_edition = 'HS2022' THEN d.hs_code
+                WHEN h.links = 1 THEN h.only_code
+                WHEN h.kept THEN left(d.hs_code, 6)
+                ELSE left(d.hs_code, 4) END AS hs_code_2022,
+           CASE WHEN d.hs_edition = 'HS2022' OR h.links = 1 THEN 'exact' ELSE 'approximate' END AS hs_match
+    FROM dated d LEFT JOIN hs2017 h ON d.hs_edition = 'HS2017' AND h.hs2017 = left(d.hs_code, 6)
 ), market AS (
     SELECT currency, date, usd_per_unit FROM ref.fx_rates WHERE rate_type = 'market'
 ), official AS (
@@ -33,13 +52,15 @@ WITH flows AS (
            CASE WHEN market_date = official_date THEN CASE WHEN use_market THEN 'official' ELSE 'market' END END AS alt_rate_type
     FROM rated
 )
-SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.value, f.currency, f.quantity_kg,
-       f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.exporter_name, f.importer_name, f.vessel_imo,
+SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.hs_edition, f.value, f.currency, f.quantity_kg,
+       f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.flow_kind, f.exporter_name, f.importer_name, f.vessel_imo,
+       f.frequency, f.period_end, CASE WHEN starts_with(f.source, $sample_source) THEN 'illustrative' ELSE 'real' END,
+       f.hs_code_2022, f.hs_match,
        coalesce(c6.category_id, c4.category_id, c2.category_id) AS category_id,
        CAST(f.value * f.usd_per_unit AS DECIMAL(18, 2)), f.usd_per_unit, f.rate_type, f.rate_date,
        CAST(f.value * f.alt_usd_per_unit AS DECIMAL(18, 2)), f.alt_rate_type,
        f.source_file, f.row_number, f.file_sha256, $run_id
 FROM chosen f
-LEFT JOIN ref.hs_categories c6 ON length(f.hs_code) >= 6 AND c6.hs_prefix = left(f.hs_code, 6)
-LEFT JOIN ref.hs_categories c4 ON length(f.hs_code) >= 4 AND c4.hs_prefix = left(f.hs_code, 4)
-LEFT JOIN ref.hs_categories c2 ON c2.hs_prefix = left(f.hs_code, 2);
+LEFT JOIN ref.hs_categories c6 ON length(f.hs_code_2022) >= 6 AND c6.hs_prefix = left(f.hs_code_2022, 6)
+LEFT JOIN ref.hs_categories c4 ON length(f.hs_code_2022) >= 4 AND c4.hs_prefix = left(f.hs_code_2022, 4)
+LEFT JOIN ref.hs_categories c2 ON c2.hs_prefix = left(f.hs_code_2022, 2);

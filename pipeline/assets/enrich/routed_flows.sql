@@ -9,6 +9,9 @@ CREATE TABLE IF NOT EXISTS core.routed_flows (
     exporter_iso3       VARCHAR NOT NULL,
     importer_iso3       VARCHAR NOT NULL,
     hs_code             VARCHAR NOT NULL,
+    hs_code_2022        VARCHAR NOT NULL,
+    frequency           VARCHAR NOT NULL,
+    data_status         VARCHAR NOT NULL,
     category_id         VARCHAR,
     transit_iso3        VARCHAR,
     basis               VARCHAR NOT NULL,
@@ -50,7 +53,8 @@ WITH judged AS (
     JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND list_contains(x.restricted_by, e.authority)
     GROUP BY ALL
 )
-SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, r.hs_code, r.category_id, r.transit_iso3,
+SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, r.hs_code, r.hs_code_2022, r.frequency,
+       r.data_status, r.category_id, r.transit_iso3,
        r.basis, coalesce(r.canonical, true), r.channel_id, r.channel_basis, r.channel_rule_id, r.corridor_id,
        r.corridor_basis, r.corridor_rule_id, r.share, r.value_usd, r.fx_rate_type, r.value_usd_alt_rate, r.quantity_kg,
        len(coalesce(x.restricted_by, [])) > 0,
@@ -68,10 +72,13 @@ LEFT JOIN exposure e USING (flow_id, route_seq);
 COMMENT ON TABLE core.routed_flows IS 'Every flow split over payment channels and corridors (observed or allocated by rule), with its sanctions judgement. Grain: flow_id × route_seq; per flow the rows add up to its value_usd exactly. Sum value_usd over canonical rows only: mirror reports of one trade are two flows';
 COMMENT ON COLUMN core.routed_flows.flow_id IS 'Flow (core.trade_flows)';
 COMMENT ON COLUMN core.routed_flows.route_seq IS 'Row of the flow''s split, 1 = the largest share';
-COMMENT ON COLUMN core.routed_flows.period IS 'First day of the flow''s month';
+COMMENT ON COLUMN core.routed_flows.period IS 'First day of the flow''s month (of its year for an annual flow)';
 COMMENT ON COLUMN core.routed_flows.exporter_iso3 IS 'Exporting country (ISO3)';
 COMMENT ON COLUMN core.routed_flows.importer_iso3 IS 'Importing country (ISO3)';
 COMMENT ON COLUMN core.routed_flows.hs_code IS 'HS code of the flow';
+COMMENT ON COLUMN core.routed_flows.hs_code_2022 IS 'HS 2022 code the flow is matched on (core.trade_flows.hs_code_2022)';
+COMMENT ON COLUMN core.routed_flows.frequency IS 'monthly, or annual (period is the year: month-level marts leave these rows out)';
+COMMENT ON COLUMN core.routed_flows.data_status IS 'illustrative (the shipped sample) or real';
 COMMENT ON COLUMN core.routed_flows.category_id IS 'Goods category (longest HS prefix)';
 COMMENT ON COLUMN core.routed_flows.transit_iso3 IS 'Observed transit country (ISO3)';
 COMMENT ON COLUMN core.routed_flows.basis IS 'Which side reported the flow';

@@ -35,16 +35,16 @@ SELECT country_iso3, string_split(sanctions_authorities, '|') AS authorities FRO
 
 CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure's target matches a routed row
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_code' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_code' AND m.target_item = left(r.hs_code_2022, 6) AND length(r.hs_code_2022) >= 6
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 2)
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 2)
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 4) AND length(r.hs_code) >= 4
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 4) AND length(r.hs_code_2022) >= 4
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code, 6) AND length(r.hs_code) >= 6
+FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 6) AND length(r.hs_code_2022) >= 6
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'channel', m.target_item, r.channel_basis
 FROM routed r JOIN measure_targets m ON m.target_type = 'channel' AND m.target_item = r.channel_id
@@ -82,7 +82,7 @@ WITH matched AS (
            bool_or(basis = 'observed') AS observed
     FROM matches GROUP BY ALL
 ), in_force AS (  -- each match with its measure and what the row's parties, transit and channel enforce
-    SELECT x.*, r.period, r.exporter_iso3, r.importer_iso3, r.channel_basis, r.corridor_basis, r.value_usd,
+    SELECT x.*, r.period, r.period_end, r.exporter_iso3, r.importer_iso3, r.channel_basis, r.corridor_basis, r.value_usd,
            r.value_usd_alt_rate, m.* EXCLUDE (measure_id),
            coalesce(je.authorities, []) AS exporter_enforces,
            coalesce(ji.authorities, []) AS importer_enforces,
@@ -97,13 +97,13 @@ WITH matched AS (
     LEFT JOIN authorities_of jt ON jt.country_iso3 = r.transit_iso3
     LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
     LEFT JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND e.authority = m.authority
-    WHERE m.effective_from < r.period + INTERVAL 1 MONTH
+    WHERE m.effective_from < r.period_end
       AND (m.effective_to IS NULL OR m.effective_to > r.period)
-      AND NOT list_has_any(m.excluded_hs, [left(r.hs_code, 2), left(r.hs_code, 4), left(r.hs_code, 6)])
+      AND NOT list_has_any(m.excluded_hs, [left(r.hs_code_2022, 2), left(r.hs_code_2022, 4), left(r.hs_code_2022, 6)])
 ), judged AS (
     SELECT *,
-           -- in force on some day of the month, and on every day of it or not
-           effective_from > period OR coalesce(effective_to < period + INTERVAL 1 MONTH, false) AS partial_month,
+           -- in force on some day of the month (or year, for an annual flow), and on every day of it or not
+           effective_from > period OR coalesce(effective_to < period_end, false) AS partial_month,
            CASE
                WHEN is_obligation THEN
                    list_contains(exporter_enforces, authority)
@@ -164,6 +164,9 @@ CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     reach_basis              VARCHAR,
     finding                  VARCHAR   NOT NULL,
     canonical                BOOLEAN   NOT NULL,
+    frequency                VARCHAR   NOT NULL,
+    data_status              VARCHAR   NOT NULL,
+    hs_match                 VARCHAR   NOT NULL,
     fx_rate_type             VARCHAR,
     value_usd_affected       DECIMAL(18, 2) NOT NULL,
     in_reach_value_usd       DECIMAL(18, 2) NOT NULL,
@@ -201,14 +204,14 @@ SELECT k.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.directi
             WHEN k.in_reach_value_usd = k.value_usd_affected THEN 'potential_breach'
             WHEN k.in_reach_value_usd = 0 THEN 'circumvention'
             ELSE 'partly_in_reach' END,
-       f.canonical, f.fx_rate_type,
+       f.canonical, f.frequency, f.data_status, f.hs_match, f.fx_rate_type,
        k.value_usd_affected, k.in_reach_value_usd, k.value_usd_affected - k.in_reach_value_usd, k.value_usd_alt_rate
 FROM ranked k
 JOIN window_flows f USING (flow_id);
 
 COMMENT ON TABLE core.flow_sanctions IS 'One row per (flow, measure) the measure covers on the flow''s date: how it matched, whether the authority can reach it (potential breach) or not (circumvention), and the value once. Grain: flow_id × measure_id. Value columns add up over flows for one measure (or one authority only after taking distinct flows: a flow may be covered by several measures)';
 COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows)';
-COMMENT ON COLUMN core.flow_sanctions.period IS 'First day of the flow''s month';
+COMMENT ON COLUMN core.flow_sanctions.period IS 'First day of the flow''s month (of its year for an annual flow)';
 COMMENT ON COLUMN core.flow_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
 COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure';
 COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of measure (obligation: a duty on parties, not a ban)';
@@ -217,13 +220,16 @@ COMMENT ON COLUMN core.flow_sanctions.is_obligation IS 'True for obligations (no
 COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_name, importer_name, vessel';
 COMMENT ON COLUMN core.flow_sanctions.matched_values IS 'The codes, channels, countries, names or IMO numbers that matched';
 COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when coverage rests only on an allocated channel or corridor';
-COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month: the flow may predate or postdate it (monthly data cannot tell the day)';
+COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month (its year, for an annual flow): the flow may predate or postdate it (the data cannot tell the day)';
 COMMENT ON COLUMN core.flow_sanctions.in_reach IS 'True when the authority can reach the flow (some routed row of it): see reach_reasons';
 COMMENT ON COLUMN core.flow_sanctions.reach_reason IS 'The first reach reason in the order un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:usd, currency:eur, secondary; NULL when out of reach';
 COMMENT ON COLUMN core.flow_sanctions.reach_reasons IS 'Every reason the authority reaches the flow, in that order';
 COMMENT ON COLUMN core.flow_sanctions.reach_basis IS 'observed when some reach reason rests on the data (parties, observed transit, channel or corridor, UN or secondary design); allocated when reach rests only on a channel or corridor allocated by rule; NULL when out of reach';
 COMMENT ON COLUMN core.flow_sanctions.finding IS 'potential_breach (covered and in reach), circumvention (covered, out of reach), partly_in_reach (split flows), or obligation';
 COMMENT ON COLUMN core.flow_sanctions.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical); sum canonical rows only';
+COMMENT ON COLUMN core.flow_sanctions.frequency IS 'monthly, or annual (period is the year; partial_month then means a partial year)';
+COMMENT ON COLUMN core.flow_sanctions.data_status IS 'illustrative (the shipped sample) or real (a downloaded or user-written file)';
+COMMENT ON COLUMN core.flow_sanctions.hs_match IS 'exact, or approximate when an HS 2017 code matched through a split in the HS 2022 concordance';
 COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market or official)';
 COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow the measure covers, USD, counted once however many ways it matched (the whole flow unless coverage rests on one of its allocated channels or corridors)';
 COMMENT ON COLUMN core.flow_sanctions.in_reach_value_usd IS 'Of which the authority can reach, USD';

@@ -3,6 +3,7 @@
 -- channel's share of the pair's month, how much of it rests on allocation rules, and the FX basis.
 CREATE TABLE IF NOT EXISTS marts.channel_mix (
     month               DATE      NOT NULL,
+    data_status         VARCHAR   NOT NULL,
     exporter_iso3       VARCHAR   NOT NULL,
     importer_iso3       VARCHAR   NOT NULL,
     channel_id          VARCHAR   NOT NULL,
@@ -18,12 +19,13 @@ CREATE TABLE IF NOT EXISTS marts.channel_mix (
 DELETE FROM marts.channel_mix WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.channel_mix
 SELECT r.period,
+       r.data_status,
        r.exporter_iso3,
        r.importer_iso3,
        coalesce(r.channel_id, 'unallocated'),
        any_value(c.kind),
        sum(r.value_usd),
-       sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period, r.exporter_iso3, r.importer_iso3), 0),
+       sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period, r.data_status, r.exporter_iso3, r.importer_iso3), 0),
        any_value(c.dollar_clearing),
        any_value(c.traceability),
        coalesce(sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0),
@@ -31,11 +33,12 @@ SELECT r.period,
        sum(r.value_usd_alt_rate)
 FROM core.routed_flows r
 LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
-WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical
-GROUP BY r.period, r.exporter_iso3, r.importer_iso3, coalesce(r.channel_id, 'unallocated');
+WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical AND r.frequency = 'monthly'
+GROUP BY r.period, r.data_status, r.exporter_iso3, r.importer_iso3, coalesce(r.channel_id, 'unallocated');
 
 COMMENT ON TABLE marts.channel_mix IS 'How fast is this trade leaving the dollar? Value by month, partner pair and payment channel, with shares of the month';
-COMMENT ON COLUMN marts.channel_mix.month IS 'First day of the month';
+COMMENT ON COLUMN marts.channel_mix.month IS 'First day of the month (monthly flows only: annual flows have no month)';
+COMMENT ON COLUMN marts.channel_mix.data_status IS 'illustrative (the shipped sample) or real; never add the two';
 COMMENT ON COLUMN marts.channel_mix.exporter_iso3 IS 'Exporting country (ISO3)';
 COMMENT ON COLUMN marts.channel_mix.importer_iso3 IS 'Importing country (ISO3)';
 COMMENT ON COLUMN marts.channel_mix.channel_id IS 'Payment channel (ref.payment_channels), or unallocated';

@@ -3,6 +3,7 @@
 -- days are ranges), the jurisdictions each corridor crosses and how much of it is allocated by rule.
 CREATE TABLE IF NOT EXISTS marts.corridor_flows (
     month                 DATE      NOT NULL,
+    data_status           VARCHAR   NOT NULL,
     corridor_id           VARCHAR   NOT NULL,
     value_usd             DECIMAL(18, 2) NOT NULL,
     tonnes                DOUBLE,
@@ -30,10 +31,11 @@ WITH routes AS (
     SELECT route_km, transit_days_min, transit_days_max FROM routes WHERE branch = 'suez'
 )
 SELECT r.period,
+       r.data_status,
        r.corridor_id,
        sum(r.value_usd),
        sum(r.quantity_kg) / 1000,
-       sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period), 0),
+       sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period, r.data_status), 0),
        any_value(t.route_km),
        any_value(s.route_km - t.route_km),
        any_value(t.transit_days_min),
@@ -47,11 +49,12 @@ SELECT r.period,
 FROM core.routed_flows r
 JOIN routes t USING (corridor_id)
 LEFT JOIN suez s ON true
-WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical
-GROUP BY r.period, r.corridor_id;
+WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical AND r.frequency = 'monthly'
+GROUP BY r.period, r.data_status, r.corridor_id;
 
 COMMENT ON TABLE marts.corridor_flows IS 'Which routes carry the trade? Value and tonnes by month and corridor, with km and days saved against the Suez baseline';
-COMMENT ON COLUMN marts.corridor_flows.month IS 'First day of the month';
+COMMENT ON COLUMN marts.corridor_flows.month IS 'First day of the month (monthly flows only: annual flows have no month)';
+COMMENT ON COLUMN marts.corridor_flows.data_status IS 'illustrative (the shipped sample) or real; never add the two';
 COMMENT ON COLUMN marts.corridor_flows.corridor_id IS 'Corridor (ref.corridors); flows with no corridor are left out';
 COMMENT ON COLUMN marts.corridor_flows.value_usd IS 'Value moved along the corridor, USD (canonical reports only)';
 COMMENT ON COLUMN marts.corridor_flows.tonnes IS 'Net weight moved, tonnes';

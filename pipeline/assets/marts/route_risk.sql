@@ -6,6 +6,7 @@
 -- (goods, channel, party, vessel) count: a whole-country embargo covers every route to the country
 -- alike, so it cannot tell one route from another.
 CREATE OR REPLACE TABLE marts.route_risk (
+    data_status               VARCHAR   NOT NULL,
     category_id               VARCHAR   NOT NULL,
     corridor_id               VARCHAR   NOT NULL,
     channel_id                VARCHAR   NOT NULL,
@@ -26,7 +27,7 @@ CREATE OR REPLACE TABLE marts.route_risk (
     measure_ids               VARCHAR[] NOT NULL,
     fx_rate_types             VARCHAR[] NOT NULL,
     value_usd_alt_rate        DECIMAL(18, 2) NOT NULL,
-    PRIMARY KEY (category_id, corridor_id, channel_id, transit_iso3)
+    PRIMARY KEY (data_status, category_id, corridor_id, channel_id, transit_iso3)
 );
 INSERT INTO marts.route_risk
 WITH tiers(tier, score) AS (
@@ -37,7 +38,7 @@ WITH tiers(tier, score) AS (
     WHERE m.target_type <> 'country' AND NOT s.is_obligation
     GROUP BY ALL
 ), rows AS (
-    SELECT r.flow_id, r.category_id, r.corridor_id, r.channel_id, r.transit_iso3, r.value_usd, r.value_usd_alt_rate,
+    SELECT r.flow_id, r.data_status, r.category_id, r.corridor_id, r.channel_id, r.transit_iso3, r.value_usd, r.value_usd_alt_rate,
            r.fx_rate_type, r.measure_ids, r.avoids_restricting,
            x.flow_id IS NOT NULL AS covered, coalesce(x.in_reach, false) AS in_reach,
            x.flow_id IS NOT NULL AND NOT coalesce(x.in_reach, false) AS circumvention,
@@ -47,14 +48,14 @@ WITH tiers(tier, score) AS (
            coalesce(jt.transshipment_hub, false) OR coalesce(ji.transshipment_hub, false) AS via_hub
     FROM core.routed_flows r
     LEFT JOIN targeted x USING (flow_id, route_seq)
-    LEFT JOIN ref.chpl ch ON ch.hs6 = left(r.hs_code, 6)
+    LEFT JOIN ref.chpl ch ON ch.hs6 = left(r.hs_code_2022, 6)
     LEFT JOIN tiers t ON t.tier = ch.tier
     LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
     LEFT JOIN ref.jurisdictions jt ON jt.country_iso3 = r.transit_iso3
     LEFT JOIN ref.jurisdictions ji ON ji.country_iso3 = r.importer_iso3
     WHERE r.canonical
 ), routes AS (
-    SELECT coalesce(category_id, 'uncategorised') AS category_id,
+    SELECT data_status, coalesce(category_id, 'uncategorised') AS category_id,
            coalesce(corridor_id, 'unallocated') AS corridor_id,
            coalesce(channel_id, 'unallocated') AS channel_id,
            coalesce(transit_iso3, 'none') AS transit_iso3,
@@ -79,14 +80,15 @@ WITH tiers(tier, score) AS (
               + 0.10 * hub_share AS risk_score
     FROM routes
 )
-SELECT category_id, corridor_id, channel_id, transit_iso3, value_usd, flows,
+SELECT data_status, category_id, corridor_id, channel_id, transit_iso3, value_usd, flows,
        covered_share, in_reach_share, circumvention_share, best_chpl_tier, chpl_score, traceability_score, hub_share,
        avoids_restricting_share, risk_score,
-       row_number() OVER (ORDER BY risk_score DESC, value_usd DESC, category_id, corridor_id, channel_id, transit_iso3),
+       row_number() OVER (PARTITION BY data_status ORDER BY risk_score DESC, value_usd DESC, category_id, corridor_id, channel_id, transit_iso3),
        allocated_share, measure_ids, fx_rate_types, value_usd_alt_rate
 FROM scored;
 
 COMMENT ON TABLE marts.route_risk IS 'Which routes most look like sanctions evasion? Every (category, corridor, channel, transit) route with a transparent, ranked score built on coverage, reach and circumvention';
+COMMENT ON COLUMN marts.route_risk.data_status IS 'illustrative (the shipped sample) or real; ranks run within each; never add the two';
 COMMENT ON COLUMN marts.route_risk.category_id IS 'Goods category';
 COMMENT ON COLUMN marts.route_risk.corridor_id IS 'Corridor, or unallocated';
 COMMENT ON COLUMN marts.route_risk.channel_id IS 'Payment channel, or unallocated';

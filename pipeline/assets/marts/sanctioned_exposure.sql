@@ -5,6 +5,7 @@
 -- (circumvention), with the partial-month value, how it moved, and what it rests on.
 CREATE TABLE IF NOT EXISTS marts.sanctioned_exposure (
     month                         DATE      NOT NULL,
+    data_status                   VARCHAR   NOT NULL,
     authority                     VARCHAR   NOT NULL,
     kind                          VARCHAR   NOT NULL,
     category_id                   VARCHAR   NOT NULL,
@@ -46,7 +47,7 @@ WITH window_hits AS (
     WHERE h.is_obligation = NOT k.restricted
     GROUP BY ALL
 ), rows AS (
-    SELECT p.*, r.period, r.category_id, r.corridor_id, r.channel_id, r.value_usd, r.value_usd_alt_rate, r.fx_rate_type,
+    SELECT p.*, r.period, r.data_status, r.category_id, r.corridor_id, r.channel_id, r.value_usd, r.value_usd_alt_rate, r.fx_rate_type,
            r.channel_basis = 'allocated' OR r.corridor_basis = 'allocated' AS allocated,
            coalesce(NOT c.dollar_clearing, false) AS non_dollar,
            coalesce(c.traceability = 'low', false) AS low_traceability,
@@ -55,9 +56,9 @@ WITH window_hits AS (
     JOIN core.routed_flows r USING (flow_id, route_seq)
     LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
     LEFT JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND e.authority = p.authority
-    WHERE r.canonical
+    WHERE r.canonical AND r.frequency = 'monthly'  -- an annual flow has no month: see core.flow_sanctions
 )
-SELECT period, authority, kind,
+SELECT period, data_status, authority, kind,
        coalesce(category_id, 'uncategorised'), coalesce(corridor_id, 'unallocated'), coalesce(channel_id, 'unallocated'),
        sum(value_usd),
        coalesce(sum(value_usd) FILTER (WHERE in_reach), 0),
@@ -80,7 +81,8 @@ FROM rows
 GROUP BY ALL;
 
 COMMENT ON TABLE marts.sanctioned_exposure IS 'How much covered trade slips past the authority that covers it? Value covered by measures in force on its date, once per authority, split into in reach (potential breach) and out of reach (circumvention)';
-COMMENT ON COLUMN marts.sanctioned_exposure.month IS 'First day of the month';
+COMMENT ON COLUMN marts.sanctioned_exposure.month IS 'First day of the month (monthly flows only; annual flows such as CEPII BACI''s are judged in core.flow_sanctions)';
+COMMENT ON COLUMN marts.sanctioned_exposure.data_status IS 'illustrative (the shipped sample) or real; never add the two';
 COMMENT ON COLUMN marts.sanctioned_exposure.authority IS 'Authority whose measures cover the value';
 COMMENT ON COLUMN marts.sanctioned_exposure.kind IS 'restriction (bans, embargoes, payment bans, secondary sanctions, asset freezes) or obligation (EU no-Russia clause: a duty on EU exporters, not a ban)';
 COMMENT ON COLUMN marts.sanctioned_exposure.category_id IS 'Goods category';

@@ -4,8 +4,10 @@
 -- baseline window ($baseline_first_year..$baseline_last_year, monthly averages) of the canonical
 -- reports (each trade once), the mirror gap where both the exporter and the intermediary report
 -- (both observations, on purpose), and what the intermediary sends on to sanctions targets.
--- CHPL tiers first: sort by chpl_rank.
+-- CHPL tiers first: sort by chpl_rank. Monthly flows only: growth is measured in monthly averages, which an
+-- annual figure (CEPII BACI) cannot give.
 CREATE OR REPLACE TABLE marts.transshipment_signals (
+    data_status                VARCHAR NOT NULL,
     intermediary_iso3          VARCHAR NOT NULL,
     category_id                VARCHAR NOT NULL,
     chpl_tier                  VARCHAR NOT NULL,
@@ -25,7 +27,7 @@ CREATE OR REPLACE TABLE marts.transshipment_signals (
     allocated_share            DOUBLE  NOT NULL,
     fx_rate_types              VARCHAR[] NOT NULL,
     value_usd_alt_rate         DECIMAL(18, 2) NOT NULL,
-    PRIMARY KEY (intermediary_iso3, category_id, chpl_tier, year)
+    PRIMARY KEY (data_status, intermediary_iso3, category_id, chpl_tier, year)
 );
 INSERT INTO marts.transshipment_signals
 WITH targets AS (
@@ -37,12 +39,13 @@ WITH targets AS (
            coalesce(f.category_id, 'uncategorised') AS category,
            coalesce(c.tier, 'not listed') AS chpl_tier, coalesce(t.rank, 7) AS chpl_rank
     FROM core.trade_flows f
-    LEFT JOIN ref.chpl c ON c.hs6 = left(f.hs_code, 6)
+    LEFT JOIN ref.chpl c ON c.hs6 = left(f.hs_code_2022, 6)
     LEFT JOIN tiers t ON t.tier = c.tier
+    WHERE f.frequency = 'monthly'
 ), months AS (  -- months of data in each year, for monthly averages
-    SELECT year(period) AS year, count(DISTINCT period) AS n FROM core.trade_flows GROUP BY ALL
+    SELECT data_status, year, count(DISTINCT period) AS n FROM flows GROUP BY ALL
 ), inbound AS (
-    SELECT importer_iso3 AS intermediary_iso3, category, chpl_tier, chpl_rank, year,
+    SELECT data_status, importer_iso3 AS intermediary_iso3, category, chpl_tier, chpl_rank, year,
            coalesce(sum(value_usd) FILTER (WHERE canonical), 0) AS canonical_usd,
            coalesce(sum(coalesce(value_usd_alt_rate, value_usd)) FILTER (WHERE canonical), 0) AS canonical_alt_usd,
            coalesce(sum(value_usd) FILTER (WHERE canonical AND (channel_id IS NULL OR corridor_id IS NULL)), 0) AS unobserved_usd,
@@ -53,20 +56,20 @@ WITH targets AS (
     WHERE exporter_iso3 NOT IN (SELECT iso3 FROM targets) AND importer_iso3 NOT IN (SELECT iso3 FROM targets)
     GROUP BY ALL
 ), onward AS (
-    SELECT exporter_iso3 AS intermediary_iso3, category, chpl_tier, year, sum(value_usd) AS reexports_usd
+    SELECT data_status, exporter_iso3 AS intermediary_iso3, category, chpl_tier, year, sum(value_usd) AS reexports_usd
     FROM flows
     WHERE importer_iso3 IN (SELECT iso3 FROM targets) AND exporter_iso3 NOT IN (SELECT iso3 FROM targets) AND canonical
     GROUP BY ALL
 ), valued AS (
     SELECT i.*, canonical_usd AS value_usd, canonical_usd::DOUBLE / m.n AS monthly_usd
-    FROM inbound i JOIN months m USING (year)
+    FROM inbound i JOIN months m USING (data_status, year)
 ), baseline AS (
-    SELECT intermediary_iso3, category, chpl_tier, sum(value_usd)::DOUBLE / sum(m.n) AS baseline_monthly_usd
-    FROM valued v JOIN months m USING (year)
+    SELECT data_status, intermediary_iso3, category, chpl_tier, sum(value_usd)::DOUBLE / sum(m.n) AS baseline_monthly_usd
+    FROM valued v JOIN months m USING (data_status, year)
     WHERE year BETWEEN $baseline_first_year AND $baseline_last_year
     GROUP BY ALL
 )
-SELECT v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
+SELECT v.data_status, v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
        coalesce(j.transshipment_hub, false),
        v.value_usd, v.monthly_usd, b.baseline_monthly_usd,
        v.monthly_usd / nullif(b.baseline_monthly_usd, 0) - 1,
@@ -81,11 +84,12 @@ SELECT v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
        v.fx_rate_types,
        v.canonical_alt_usd
 FROM valued v
-LEFT JOIN baseline b USING (intermediary_iso3, category, chpl_tier)
-LEFT JOIN onward o USING (intermediary_iso3, category, chpl_tier, year)
+LEFT JOIN baseline b USING (data_status, intermediary_iso3, category, chpl_tier)
+LEFT JOIN onward o USING (data_status, intermediary_iso3, category, chpl_tier, year)
 LEFT JOIN ref.jurisdictions j ON j.country_iso3 = v.intermediary_iso3;
 
 COMMENT ON TABLE marts.transshipment_signals IS 'Where do third countries suddenly import what sanctioned economies may no longer buy? Growth against a pre-sanction baseline, mirror gaps and onward flows; sort by chpl_rank';
+COMMENT ON COLUMN marts.transshipment_signals.data_status IS 'illustrative (the shipped sample) or real; never add the two';
 COMMENT ON COLUMN marts.transshipment_signals.intermediary_iso3 IS 'Third country importing the goods (ISO3)';
 COMMENT ON COLUMN marts.transshipment_signals.category_id IS 'Goods category';
 COMMENT ON COLUMN marts.transshipment_signals.chpl_tier IS 'CHPL tier of the HS6 codes, or not listed';

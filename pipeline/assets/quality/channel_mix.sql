@@ -3,15 +3,15 @@
 -- the shares of a partner pair stray from 1, the smallest value, and the month's total in the mart
 -- beside the same total of canonical flows in core.trade_flows.
 WITH pairs AS (
-    SELECT month, exporter_iso3, importer_iso3, sum(share_of_month) AS share_total
+    SELECT month, data_status, exporter_iso3, importer_iso3, sum(share_of_month) AS share_total
     FROM marts.channel_mix GROUP BY ALL
 ), keys AS (
-    SELECT month, count(*) - count(DISTINCT (exporter_iso3, importer_iso3, channel_id)) AS duplicate_keys,
+    SELECT month, count(*) - count(DISTINCT (data_status, exporter_iso3, importer_iso3, channel_id)) AS duplicate_keys,
            min(share_of_month) AS min_share, max(share_of_month) AS max_share, min(value_usd) AS min_value_usd,
            sum(value_usd)::DOUBLE AS mart_total
     FROM marts.channel_mix GROUP BY ALL
 ), core_months AS (
-    SELECT period AS month, sum(value_usd)::DOUBLE AS core_total FROM core.trade_flows WHERE canonical GROUP BY ALL
+    SELECT period AS month, sum(value_usd)::DOUBLE AS core_total FROM core.trade_flows WHERE canonical AND frequency = 'monthly' GROUP BY ALL
 )
 SELECT k.*, p.worst_share_total_error, c.core_total
 FROM keys k

@@ -5,11 +5,11 @@ WITH covered_flows AS (
     SELECT s.period AS month, s.authority, sum(r.value_usd)::DOUBLE AS distinct_total
     FROM (SELECT DISTINCT flow_id, route_seq, period, authority FROM core.route_sanctions) s
     JOIN core.routed_flows r USING (flow_id, route_seq)
-    WHERE r.canonical
+    WHERE r.canonical AND r.frequency = 'monthly'
     GROUP BY ALL
 )
 SELECT month, authority,
-       count(*) - count(DISTINCT (kind, category_id, corridor_id, channel_id)) AS duplicate_keys,
+       count(*) - count(DISTINCT (data_status, kind, category_id, corridor_id, channel_id)) AS duplicate_keys,
        min(covered_value_usd) AS min_value_usd,
        least(min(share_in_reach), min(share_non_dollar), min(share_low_traceability), min(share_avoiding_authority)) AS min_share,
        greatest(max(share_in_reach), max(share_non_dollar), max(share_low_traceability), max(share_avoiding_authority)) AS max_share,

@@ -1,0 +1,138 @@
+"""CEPII BACI trade files (`BACI_HS17_Y2021_V202501.csv`: t,i,j,k,v,q) beside the `country_codes_V<release>.csv`
+of the same release. BACI reconciles the exporter's and the importer's reports into one annual figure, so
+its rows carry basis 'baci_reconciled', frequency annual (period YYYY), values in USD (v × 1000) and
+quantities in kg (q × 1000). Its numeric country codes are its own (251 France, 579 Norway, 699 India,
+757 Switzerland, 842 USA; Italy 381 in V202201 but 380 in V202501): they are mapped through the
+dictionary of the same release, never as ISO numeric codes."""
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.importers import (
+    Chunk,
+    ImportedFile,
+    Reason,
+    any_of,
+    header_of,
+    rejected_rows,
+    relative_name,
+    require_columns,
+    sha256_of,
+    text_batches,
+)
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError
+from pipeline.warehouse import read_sql
+
+FOLDER = "imports/baci"
+LABEL = "CEPII BACI"
+SOURCE = "CEPII, BACI (Gaulier & Zignago 2010), release {release}"
+TRADE_FILE = re.compile(r"^BACI_HS(\d{2})_.*V(\d{6})[^/]*\.csv$", re.IGNORECASE)
+DICTIONARY = re.compile(r"^country_codes_V(\d{6})\.csv$", re.IGNORECASE)
+EDITIONS = {"17": "HS2017", "22": "HS2022"}  # the editions ref.hs_concordance links
+COLUMNS = ["t", "i", "j", "k", "v", "q"]
+# The 5-column layout (V202201 and before) and the 4-column one (V202501 on): code and ISO alpha-3.
+DICTIONARY_LAYOUTS = {
+    "country_code,country_name_abbreviation,country_name_full,iso_2digit_alpha,iso_3digit_alpha": "iso_3digit_alpha",
+    "country_code,country_name,country_iso2,country_iso3": "country_iso3",
+}
+SQL = read_sql(__file__, "baci.sql")
+
+
+def files(folder: Path) -> list[Path]:
+    """The BACI trade files of the folder; any other CSV than a trade file or a dictionary is refused."""
+    paths = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv"):
+        if TRADE_FILE.match(path.name):
+            paths.append(path)
+        elif not DICTIONARY.match(path.name):
+            raise SeedFileError(
+                f"{path}: not a BACI file name: trade files are BACI_HS<17|22>_Y<year>_V<release>.csv and "
+                "dictionaries country_codes_V<release>.csv, as CEPII names them"
+            )
+    return paths
+
+
+def country_codes(path: Path, release: str) -> dict[str, str]:
+    """BACI's numeric code → ISO alpha-3, from the dictionary of the file's release."""
+    matches = [p for p in path.parent.iterdir() if (m := DICTIONARY.match(p.name)) and m.group(1) == release]
+    if not matches:
+        raise SeedFileError(
+            f"{path}: no country_codes_V{release}.csv beside it: BACI's country codes are mapped with the dictionary "
+            "of the same release (it comes in CEPII's download)"
+        )
+    dictionary = matches[0]
+    header = ",".join(header_of(dictionary))
+    if header not in DICTIONARY_LAYOUTS:
+        raise SeedFileError(
+            f"{dictionary}: not a BACI country dictionary: expected the header "
+            + " or ".join(DICTIONARY_LAYOUTS)
+        )
+    # Names are not used and some are mis-encoded (CÙte d'Ivoire): read as lossy UTF-8.
+    codes = pl.read_csv(dictionary, infer_schema=False, encoding="utf8-lossy")
+    iso3 = DICTIONARY_LAYOUTS[header]
+    return dict(zip(codes["country_code"].str.strip_chars(), codes[iso3].str.strip_chars(), strict=True))
+
+
+def read(path: Path, seeds_dir: Path) -> ImportedFile:
+    match = TRADE_FILE.match(path.name)
+    edition, release = match.group(1), match.group(2)
+    if edition not in EDITIONS:
+        raise SeedFileError(
+            f"{path}: BACI in HS{edition}: only HS17 and HS22 files can be matched to the HS 2022 lists "
+            "(the shipped concordance links HS 2017 and HS 2022)"
+        )
+    require_columns(path, header_of(path), COLUMNS, "CEPII BACI trade (t,i,j,k,v,q)")
+    codes = country_codes(path, release)
+    name = relative_name(path, seeds_dir)
+    source = SOURCE.format(release=f"V{release}")
+
+    def chunks():
+        for frame in text_batches(path, SQL, {}):
+            yield to_flows(frame, codes, name, source, EDITIONS[edition], release)
+
+    return ImportedFile(name=name, sha256=sha256_of(path), chunks=chunks)
+
+
+def to_flows(frame: pl.DataFrame, codes: dict[str, str], name: str, source: str, edition: str, release: str) -> Chunk:
+    # pandas-written copies drop the leading zero of chapters 01-09 (10620 is 010620): pad to 6.
+    hs = pl.col("k").str.zfill(6)
+    exporter = pl.col("i").replace_strict(codes, default=None)
+    importer = pl.col("j").replace_strict(codes, default=None)
+    reasons: list[Reason] = [
+        (~pl.col("t").str.contains(r"^\d{4}$"), "t", "t is the year, YYYY", pl.col("t")),
+        (exporter.is_null(), "i", f"exporter code not in country_codes_V{release}.csv", pl.col("i")),
+        (importer.is_null(), "j", f"importer code not in country_codes_V{release}.csv", pl.col("j")),
+        (~pl.col("k").str.contains(r"^\d{5,6}$"), "k", "k is an HS6 code (6 digits; 5 when a leading zero was lost)", pl.col("k")),
+        (pl.col("value_usd").is_null(), "v", "type: not a number (thousands of USD)", pl.col("v")),
+        (
+            pl.col("quantity_kg").is_null() & ~(pl.col("q").is_null() | pl.col("q").is_in(["", "NA"])),
+            "q", "type: not a number (metric tonnes, or NA)", pl.col("q"),
+        ),
+    ]
+    rejected = rejected_rows(frame, reasons, COLUMNS, name)
+    good = frame.filter(~any_of(reasons))
+    rows = good.select(
+        pl.format("baci:V{}:{}:{}:{}:{}", pl.lit(release), "t", "i", "j", hs).alias("flow_id"),
+        pl.col("t").alias("period"),
+        exporter.alias("exporter_iso3"),
+        importer.alias("importer_iso3"),
+        hs.alias("hs_code"),
+        pl.lit(edition).alias("hs_edition"),
+        pl.col("value_usd").alias("value"),
+        pl.lit("USD").alias("currency"),
+        pl.col("quantity_kg"),
+        pl.lit(None, pl.String).alias("corridor_id"),
+        pl.lit(None, pl.String).alias("channel_id"),
+        pl.lit(None, pl.String).alias("transit_iso3"),
+        pl.lit(source).alias("source"),
+        pl.lit("baci_reconciled").alias("basis"),
+        pl.lit(None, pl.String).alias("flow_kind"),
+        pl.lit(None, pl.String).alias("exporter_name"),
+        pl.lit(None, pl.String).alias("importer_name"),
+        pl.lit(None, pl.String).alias("vessel_imo"),
+        pl.lit(name).alias(SOURCE_FILE),
+        pl.col(ROW_NUMBER),
+    )
+    return Chunk(rows=rows, rejected=rejected, skipped=0)

@@ -1,0 +1,6 @@
+-- One CEPII BACI trade file (t,i,j,k,v,q), every field as text, in file order. Values are exact
+-- decimals: v is in thousands of US dollars and q in metric tonnes; BACI pads a missing q as NA.
+SELECT trim(t) AS t, trim(i) AS i, trim(j) AS j, trim(k) AS k, trim(v) AS v, trim(q) AS q,
+       CAST(TRY_CAST(trim(v) AS DECIMAL(18, 3)) * 1000 AS VARCHAR) AS value_usd,
+       CAST(TRY_CAST(nullif(nullif(trim(q), ''), 'NA') AS DECIMAL(18, 3)) * 1000 AS VARCHAR) AS quantity_kg
+FROM read_csv($path, header = true, all_varchar = true, delim = ',', quote = '"', null_padding = false)
