@@ -46,7 +46,8 @@ def golden_build(tmp_path_factory):
     for case_id, rows in read_cases().items():
         flow = {c: rows[0][c] for c in FLOW_COLUMNS if c in header}
         by_month[flow["period"]].append({**flow, "flow_id": case_id, "value": "1000000.00", "currency": "USD",
-                                         "quantity_kg": "", "source": "golden case (tests/golden/sanctions_cases.csv)"})
+                                         "quantity_kg": "", "hs_edition": "HS2022",
+                                         "source": "golden case (tests/golden/sanctions_cases.csv)"})
     for month, flows in by_month.items():
         write_rows(seeds / "trade_flows" / f"{month}-golden.csv", header, flows)
     build = materialize(seeds, root / "detour.duckdb")

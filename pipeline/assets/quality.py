@@ -138,7 +138,7 @@ def suites() -> list[Suite]:
             [
                 unique("measure_id"),
                 gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="first_month_flagged", column_B="effective_month", or_equal=True
+                    column_A="first_period_end_flagged", column_B="day_after_effective", or_equal=True
                 ),
             ],
         ),
