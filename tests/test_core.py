@@ -42,7 +42,7 @@ def small_build(seeds, tmp_path):
         old.unlink()
     header = SEEDS["trade_flows"].required_columns
     rows = [
-        dict(zip(header, (fid, period, "RUS", "IRN", hs, value, cur, "", "", "", "", "test flow", "importer_reported"), strict=True))
+        dict(zip(header, (fid, period, "RUS", "IRN", hs, "HS2022", value, cur, "", "", "", "", "test flow", "importer_reported"), strict=True))
         for fid, period, hs, value, cur in FLOWS
     ]
     for period in {r["period"] for r in rows}:

@@ -138,7 +138,7 @@ def dated_build(tmp_path_factory):
                  "excluded_countries": "", "excluded_hs_prefixes": ""})
     write_rows(seeds / "sanctions_measures.csv", header, rows)
     header = SEEDS["trade_flows"].required_columns
-    flow = dict(zip(header, ("", "2024-01", "RUS", "IRN", "100199", "1000000", "USD", "", "", "usd", "", "test", "importer_reported"), strict=True))
+    flow = dict(zip(header, ("", "2024-01", "RUS", "IRN", "100199", "HS2022", "1000000", "USD", "", "", "usd", "", "test", "importer_reported"), strict=True))
     write_rows(seeds / "trade_flows" / "2024-01-test.csv", header, [
         {**flow, "flow_id": "T-SUEZ", "corridor_id": "suez"},
         {**flow, "flow_id": "T-CASPIAN", "corridor_id": "instc_caspian"},
