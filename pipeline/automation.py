@@ -12,6 +12,7 @@ import duckdb
 from pipeline import settings
 from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
 from pipeline.assets.ingest import ref_key
+from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
@@ -41,6 +42,8 @@ def seed_key(relative: str) -> dg.AssetKey | None:
     """The asset a seed file feeds, by its path relative to the seeds folder."""
     if relative.startswith(f"{TRADE_FLOWS.path}/"):
         return TRADE_FLOWS_KEY
+    if relative.casefold().startswith("lists/"):  # sanctions lists (lists/ofac, lists/opensanctions)
+        return LISTS_KEY
     return next((ref_key(s.name) for s in REFERENCE_SEEDS if s.path == relative), None)
 
 
@@ -48,7 +51,7 @@ def fingerprints(folder: Path, known: dict) -> dict[str, list]:
     """{relative path: [size, mtime_ns, sha256]} of every seed file; a file whose size and mtime are
     unchanged keeps its known hash, so big folders are not re-read on every tick."""
     current = {}
-    for path in sorted(folder.rglob("*.csv")):
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.casefold() == ".csv"):
         relative = str(path.relative_to(folder))
         if seed_key(relative) is None:
             continue

@@ -47,8 +47,28 @@ def normalise(name: str | None) -> str:
     return " ".join(words)
 
 
+ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_VOWELS = re.compile(r"[aeiouyw]")
+_DOUBLED = re.compile(r"(.)\1+")
+MIN_SKELETON = 4  # letters; shorter skeletons match too much
+# Skeletons are short and lose the vowels that tell names apart ("bnk ml rn" Bank Melli Iran scores 90
+# against "bnk mlt rvn" Bank Mellat Yerevan), so a skeleton must match all but nearly exactly.
+SKELETON_THRESHOLD = 95
+
+
+def skeleton(normalised: str) -> str:
+    """Consonants of each word, doubled letters once: Persian and Arabic script leave short vowels
+    unwritten and write long ones as ا/و/ی (a / w / y after transliteration), so "ماهان ایر" (mhn yr)
+    and "MAHAN AIR" both read "mhn r"."""
+    words = (_DOUBLED.sub(r"\1", _VOWELS.sub("", w)) for w in normalised.split())
+    return " ".join(w for w in words if w)
+
+
 def _tokens(normalised: str) -> set[str]:
-    return {t for t in normalised.split() if len(t) > 1 and t not in STOP_WORDS}
+    """Blocking keys: the words, and the first and last four letters of long words, so that a typo in
+    the one word that tells a name apart ("HVANATUR" for HAVANATUR) still meets its listed name."""
+    words = {t for t in normalised.split() if len(t) > 1 and t not in STOP_WORDS}
+    return words | {f"{w[:4]}<" for w in words if len(w) >= 7} | {f">{w[-4:]}" for w in words if len(w) >= 7}
 
 
 HITS_SCHEMA = {"name": pl.String, "party_id": pl.String, "matched_name": pl.String, "score": pl.Int64}
@@ -81,26 +101,49 @@ def screen(
     listed_norm = listed["normalised"].to_list()
     listed_party = listed["party_id"].to_list()
     listed_name = listed["listed_name"].to_list()
-    index: dict[str, list[int]] = defaultdict(list)
-    for i, norm in enumerate(listed_norm):
-        for token in _tokens(norm):
-            index[token].append(i)
+    index = _index(listed_norm)
+    screened = names["name"].drop_nulls().unique(maintain_order=True).to_list()
+    # Names in Arabic script are also compared as consonant skeletons (built only when one is screened).
+    skeletons, skeleton_index = [], {}
+    if any(ARABIC_SCRIPT.search(n) for n in screened):
+        skeletons = [skeleton(n) for n in listed_norm]
+        skeleton_index = _index(skeletons)
 
     hits: list[tuple[str, str, str, int]] = []
-    for name in names["name"].drop_nulls().unique(maintain_order=True).to_list():
+    for name in screened:
         query = normalise(name)
-        tokens = [t for t in _tokens(query) if t in index]
-        if not tokens:
-            continue
-        rare = [t for t in tokens if len(index[t]) <= max_token_names] or [min(tokens, key=lambda t: len(index[t]))]
-        candidates = sorted({i for t in rare for i in index[t]})
-        scores = process.cdist([query], [listed_norm[i] for i in candidates], scorer=SCORER, score_cutoff=threshold - 0.5)[0]
         best: dict[str, tuple[int, str]] = {}
-        for pos in scores.nonzero()[0]:
-            i = candidates[pos]
-            score = int(round(float(scores[pos])))
-            party = listed_party[i]
-            if party not in best or score > best[party][0]:
-                best[party] = (score, listed_name[i])
+        passes = [(query, listed_norm, index, threshold)]
+        if skeleton_index and ARABIC_SCRIPT.search(name) and len(skeleton(query).replace(" ", "")) >= MIN_SKELETON:
+            passes.append((skeleton(query), skeletons, skeleton_index, max(threshold, SKELETON_THRESHOLD)))
+        for text, choices, tokens_to_names, cutoff in passes:
+            candidates = _candidates(text, tokens_to_names, max_token_names)
+            if not candidates:
+                continue
+            scores = process.cdist([text], [choices[i] for i in candidates], scorer=SCORER, score_cutoff=cutoff - 0.5)[0]
+            for pos in scores.nonzero()[0]:
+                i = candidates[pos]
+                score = int(round(float(scores[pos])))
+                party = listed_party[i]
+                if party not in best or score > best[party][0]:
+                    best[party] = (score, listed_name[i])
         hits.extend((name, party, matched, score) for party, (score, matched) in best.items())
     return pl.DataFrame(hits, schema=HITS_SCHEMA, orient="row")
+
+
+def _index(texts: list[str]) -> dict[str, list[int]]:
+    """Inverted index: token → positions of the texts holding it."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, text in enumerate(texts):
+        for token in _tokens(text):
+            index[token].append(i)
+    return index
+
+
+def _candidates(text: str, index: dict[str, list[int]], max_token_names: int) -> list[int]:
+    """Listed names sharing a rare-ish token with `text` (its rarest token when all are common)."""
+    tokens = [t for t in _tokens(text) if t in index]
+    if not tokens:
+        return []
+    rare = [t for t in tokens if len(index[t]) <= max_token_names] or [min(tokens, key=lambda t: len(index[t]))]
+    return sorted({i for t in rare for i in index[t]})
