@@ -12,6 +12,7 @@ import duckdb
 from pipeline import settings
 from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
 from pipeline.assets.ingest import ref_key
+from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
@@ -37,10 +38,15 @@ def refresh_all(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(tags=all_months_tags(context.scheduled_execution_time))
 
 
+IMPORTS = "imports/"  # downloaded trade files (pipeline/importers)
+
+
 def seed_key(relative: str) -> dg.AssetKey | None:
     """The asset a seed file feeds, by its path relative to the seeds folder."""
-    if relative.startswith(f"{TRADE_FLOWS.path}/"):
+    if relative.startswith((f"{TRADE_FLOWS.path}/", IMPORTS)):
         return TRADE_FLOWS_KEY
+    if relative.casefold().startswith("lists/"):  # sanctions lists (lists/ofac, lists/opensanctions)
+        return LISTS_KEY
     return next((ref_key(s.name) for s in REFERENCE_SEEDS if s.path == relative), None)
 
 
@@ -48,7 +54,7 @@ def fingerprints(folder: Path, known: dict) -> dict[str, list]:
     """{relative path: [size, mtime_ns, sha256]} of every seed file; a file whose size and mtime are
     unchanged keeps its known hash, so big folders are not re-read on every tick."""
     current = {}
-    for path in sorted(folder.rglob("*.csv")):
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.casefold() == ".csv"):
         relative = str(path.relative_to(folder))
         if seed_key(relative) is None:
             continue
@@ -77,7 +83,7 @@ def loaded_hashes(warehouse: Warehouse) -> dict[str, str]:
     description=(
     "Watches DETOUR_SEEDS_DIR. A new, changed or removed seed file (by content hash, not mtime) "
     "starts one refresh of the assets it feeds: a trade-flow file its month, a reference seed "
-    "every month. All changes seen in one look start one run."
+    "or an imported file (imports/comtrade, imports/baci) every month. All changes seen in one look start one run."
     ),
 )
 def seeds_changed(context: dg.SensorEvaluationContext, seeds: SeedsFolder, warehouse: Warehouse):
@@ -90,7 +96,8 @@ def seeds_changed(context: dg.SensorEvaluationContext, seeds: SeedsFolder, wareh
         return dg.SensorResult(skip_reason="no seed file changed", cursor=json.dumps(current))
     roots = {seed_key(p) for p in changed} - {None}
     months = sorted({file_month(Path(p).name) for p in changed if seed_key(p) == TRADE_FLOWS_KEY} - {None})
-    only_flows = roots == {TRADE_FLOWS_KEY} and months
+    # an imported file (an annual BACI year, a Comtrade download) is read by full refreshes only
+    only_flows = roots == {TRADE_FLOWS_KEY} and months and not any(p.startswith(IMPORTS) for p in changed)
     tags = month_tags(months[0], months[-1]) if only_flows else all_months_tags()
     selection = dg.AssetSelection.assets(*roots).downstream().resolve(context.repository_def.asset_graph)
     run_key = hashlib.sha256(json.dumps([(p, hashes.get(p)) for p in changed]).encode()).hexdigest()[:16]

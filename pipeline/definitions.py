@@ -8,6 +8,7 @@ from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.ingest import reference_assets, seed_file_specs
+from pipeline.assets.lists import LIST_FILE_SPECS, list_assets
 from pipeline.assets.publish import published_warehouse
 from pipeline.assets.quality import great_expectations_suites
 from pipeline.assets.quality_tables import quality_tables
@@ -17,7 +18,9 @@ from pipeline.warehouse import Warehouse
 defs = dg.Definitions(
     assets=[
         *seed_file_specs,
+        *LIST_FILE_SPECS,
         *reference_assets,
+        *list_assets,
         trade_flows,
         *enrich_assets,
         *mart_assets,

@@ -10,6 +10,7 @@ import duckdb
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.ingest import OWNERS, reference_assets
+from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import MARTS, mart_assets
 from pipeline.assets.quality_tables import quality_tables
 from pipeline.report import write_report
@@ -42,7 +43,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> list:
     kinds={"duckdb", "parquet", "html"},
     owners=OWNERS,
     pool=POOL,
-    deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets, quality_tables) for key in a.keys],
+    deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets, *list_assets, quality_tables) for key in a.keys],
 )
 def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:
     path = warehouse.publish()

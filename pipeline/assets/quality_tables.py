@@ -5,6 +5,7 @@ import dagster as dg
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS, reference_assets
+from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.warehouse import POOL, Warehouse
 
@@ -30,7 +31,7 @@ FROM latest GROUP BY seed ORDER BY seed
             group_name="quality",
             kinds={"duckdb"},
             owners=OWNERS,
-            deps=[*(a.key for a in reference_assets), trade_flows.key],
+            deps=[*(a.key for a in reference_assets), LISTS_KEY, trade_flows.key],
         ),
         dg.AssetSpec(
             LOAD_AUDIT,
@@ -38,7 +39,7 @@ FROM latest GROUP BY seed ORDER BY seed
             group_name="quality",
             kinds={"duckdb"},
             owners=OWNERS,
-            deps=[*(a.key for a in reference_assets), trade_flows.key],
+            deps=[*(a.key for a in reference_assets), LISTS_KEY, trade_flows.key],
         ),
     ],
     pool=POOL,
