@@ -13,6 +13,7 @@ from pipeline import settings
 from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
 from pipeline.assets.ingest import ref_key
 from pipeline.assets.lists import KEY as LISTS_KEY
+from pipeline.importers import baci
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
@@ -43,6 +44,8 @@ IMPORTS = "imports/"  # downloaded trade files (pipeline/importers)
 
 def seed_key(relative: str) -> dg.AssetKey | None:
     """The asset a seed file feeds, by its path relative to the seeds folder."""
+    if relative.startswith(IMPORTS) and baci.DICTIONARY.match(Path(relative).name):
+        return None  # a BACI country dictionary is not audited: the next full refresh (the schedule) rereads it
     if relative.startswith((f"{TRADE_FLOWS.path}/", IMPORTS)):
         return TRADE_FLOWS_KEY
     if relative.casefold().startswith("lists/"):  # sanctions lists (lists/ofac, lists/opensanctions)

@@ -61,7 +61,7 @@ def test_a_changed_reference_seed_refreshes_everything_it_feeds_every_month(seed
     selected = {"/".join(k.path) for k in request.asset_selection}
     assert "ref/payment_channels" in selected and "ref/goods_categories" not in selected
     assert "core/trade_flows" in selected and "marts/claims_check" in selected
-    assert request.tags[RANGE_START] == "2019-01-01"
+    assert request.tags[RANGE_START] == "2017-01-01"
 
 
 def test_before_the_first_build_every_seed_file_counts_as_new(seeds, tmp_path):
@@ -72,7 +72,7 @@ def test_before_the_first_build_every_seed_file_counts_as_new(seeds, tmp_path):
 def test_the_schedule_refreshes_the_whole_graph_in_one_run():
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime.now(dt.UTC))
     request = refresh_all(context)
-    assert request.tags[RANGE_START] == "2019-01-01" and request.tags[RANGE_END] >= "2024-12-01"
+    assert request.tags[RANGE_START] == "2017-01-01" and request.tags[RANGE_END] >= "2024-12-01"
     assert request.asset_selection is None  # the job's selection: every asset
     assert refresh_all.default_status == dg.DefaultScheduleStatus.RUNNING
     assert seeds_changed.default_status == dg.DefaultSensorStatus.RUNNING
