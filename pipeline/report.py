@@ -31,19 +31,16 @@ JOIN ref.corridors c USING (corridor_id)
 JOIN ref.payment_channels p USING (channel_id)
 LEFT JOIN ref.goods_categories g USING (category_id)
 LEFT JOIN goods_hits h USING (flow_id, route_seq)
-WHERE r.canonical AND r.data_status = 'illustrative'  -- the charts show the sample; real rows are never added to it
+WHERE r.canonical
 GROUP BY ALL HAVING sum(r.value_usd) > 0
 """
 CHANNEL_MIX_SQL = """
 SELECT year(month) AS year, channel_id, sum(value_usd)::DOUBLE AS value
 FROM marts.channel_mix
-WHERE exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS') AND data_status = 'illustrative'
+WHERE exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')
 GROUP BY ALL ORDER BY ALL
 """
-CORRIDOR_SQL = (
-    "SELECT year(month) AS year, corridor_id, sum(value_usd)::DOUBLE AS value FROM marts.corridor_flows "
-    "WHERE data_status = 'illustrative' GROUP BY ALL ORDER BY ALL"
-)
+CORRIDOR_SQL = "SELECT year(month) AS year, corridor_id, sum(value_usd)::DOUBLE AS value FROM marts.corridor_flows GROUP BY ALL ORDER BY ALL"
 CLAIMS_SQL = """
 SELECT claim_id, metric, scope, period_start, period_end, claimed_value, relation, tolerance, data_value,
        relative_difference, agrees, comparable, calibrated, speaker, source

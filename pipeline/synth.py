@@ -33,7 +33,7 @@ OBSERVED_SHARE = 0.3
 BAD_SHARE = 0.001
 SOURCE = "synthetic benchmark data from detour-synth; not real trade"
 COLUMNS = ["flow_id", "period", "exporter_iso3", "importer_iso3", "hs_code", "value", "currency", "quantity_kg",
-           "corridor_id", "channel_id", "transit_iso3", "source", "basis"]
+           "corridor_id", "channel_id", "transit_iso3", "source", "basis", "hs_edition"]
 
 
 def usd_per_unit(fx_rates: Path) -> dict[tuple[str, str], float]:
@@ -86,6 +86,7 @@ def month_frame(rng: np.random.Generator, year: int, month: int, n: int, rates: 
         "transit_iso3": np.where(rng.random(n) < 0.02, np.array(COUNTRIES)[rng.integers(0, len(COUNTRIES), n)], ""),
         "source": SOURCE,
         "basis": np.where(rng.random(n) < 0.5, "exporter_reported", "importer_reported"),
+        "hs_edition": "HS2022",
     }).with_columns(
         pl.col("value").cast(pl.String),
         pl.col("quantity_kg").cast(pl.Int64).cast(pl.String),
