@@ -18,6 +18,17 @@ FAILURE_COLUMNS = {
     "bad_value": pl.String,
 }
 QUARANTINE_COLUMNS = [SOURCE_FILE, ROW_NUMBER, "column_name", "rule", "bad_value", "raw_record"]
+
+
+def empty_quarantine() -> pl.DataFrame:
+    return pl.DataFrame(schema={c: pl.Int64 if c == ROW_NUMBER else pl.String for c in QUARANTINE_COLUMNS})
+
+
+def failures_where(typed: pl.DataFrame, condition: pl.Expr, column: str, rule: str, bad_value: pl.Expr) -> pl.DataFrame:
+    """One failure record (FAILURE_COLUMNS) per typed row (with _idx) meeting `condition`."""
+    return typed.filter(condition).select(
+        pl.col(IDX), pl.lit(column).alias("column_name"), pl.lit(rule).alias("rule"), bad_value.alias("bad_value")
+    ).cast(FAILURE_COLUMNS)
 TRUE_FALSE = {"true": True, "false": False, "t": True, "f": False, "1": True, "0": False, "yes": True, "no": False}
 CAST_RULES = {
     pl.Int64: "type: not a whole number",

@@ -38,23 +38,35 @@ def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
     return [path]
 
 
-def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
-    """`optional` columns may be left out of a file; they are then read as empty."""
-    data = path.read_bytes()
-    name = str(path.relative_to(seeds_dir)) if path.is_relative_to(seeds_dir) else str(path)
-    sha256 = hashlib.sha256(data).hexdigest()
-    if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM):]
-    if not data.strip():
-        raise SeedFileError(f"{path}: file is empty (expected a header line: {','.join(columns)})")
+def relative_name(path: Path, seeds_dir: Path) -> str:
+    """How tables name a file: relative to the seeds folder when it lies inside it."""
+    return str(path.relative_to(seeds_dir)) if path.is_relative_to(seeds_dir) else str(path)
+
+
+def decode_text(path: Path, data: bytes, fallback: str | None = None) -> str:
+    """The file's bytes as text: UTF-8 without its BOM; `fallback` decodes what is not UTF-8, else the
+    fault names line and byte."""
+    data = data.removeprefix(UTF8_BOM)
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
+        if fallback:
+            return data.decode(fallback)
         line = data[: err.start].count(b"\n") + 1
         raise SeedFileError(
             f"{path}: not valid UTF-8 (line {line}, byte {err.start}: {data[err.start:err.start + 1]!r}); "
             "save the file as UTF-8"
         ) from None
+
+
+def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
+    """`optional` columns may be left out of a file; they are then read as empty."""
+    data = path.read_bytes()
+    name = relative_name(path, seeds_dir)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not data.removeprefix(UTF8_BOM).strip():
+        raise SeedFileError(f"{path}: file is empty (expected a header line: {','.join(columns)})")
+    text = decode_text(path, data)
 
     header = next(csv.reader(io.StringIO(text.splitlines()[0])))
     header = [h.strip() for h in header]

@@ -11,6 +11,7 @@ import polars as pl
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import (
+    check_rows,
     OWNERS,
     accounting_check,
     check_specs,
@@ -21,8 +22,8 @@ from pipeline.assets.ingest import (
     seed_columns,
 )
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.contract import FAILURE_COLUMNS, IDX, Checked, ContractError, check
-from pipeline.importers.common import LAYOUT, text_frame
+from pipeline.contract import FAILURE_COLUMNS, IDX, Checked
+from pipeline.importers import LAYOUT, text_frame
 from pipeline.importers.ofac import read_ofac
 from pipeline.importers.opensanctions import read_opensanctions
 from pipeline.resources import SeedsFolder
@@ -109,12 +110,7 @@ def layout_rule(typed: pl.DataFrame) -> pl.DataFrame:
 
 
 def check_files(seed: Seed, files: list[RawFile], con: duckdb.DuckDBPyConnection) -> Checked:
-    raw = pl.concat([text_frame([], seed.columns), *(f.rows for f in files)])
-
-    def lookup(ref_seed: str, column: str) -> list:
-        return [v for (v,) in con.execute(f"SELECT DISTINCT {column} FROM ref.{ref_seed}").fetchall()]
-
-    return check(raw, seed, lookup, layout_rule)
+    return check_rows(seed, pl.concat([text_frame([], seed.columns), *(f.rows for f in files)]), con, layout_rule)
 
 
 def write_table(con: duckdb.DuckDBPyConnection, seed: Seed, rows: pl.DataFrame) -> None:
@@ -170,16 +166,13 @@ def sanctioned_parties(context: dg.AssetExecutionContext, warehouse: Warehouse, 
     checked: dict[Seed, Checked] = {}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        try:
-            # Entries first: the aliases and addresses reference the entries that loaded.
-            checked[PARTIES] = check_files(PARTIES, files[PARTIES], con)
-            write_table(con, PARTIES, checked[PARTIES].good)
-            for seed, from_entries in ((ALIASES, opensanctions.aliases), (ADDRESSES, opensanctions.addresses)):
-                checked[seed] = check_files(seed, files[seed], con)
-                rows = pl.concat([checked[seed].good, derived(from_entries, seed, checked[PARTIES].good)])
-                write_table(con, seed, rows)
-        except ContractError as err:
-            raise dg.Failure(description=str(err), allow_retries=False) from None
+        # Entries first: the aliases and addresses reference the entries that loaded.
+        checked[PARTIES] = check_files(PARTIES, files[PARTIES], con)
+        write_table(con, PARTIES, checked[PARTIES].good)
+        for seed, from_entries in ((ALIASES, opensanctions.aliases), (ADDRESSES, opensanctions.addresses)):
+            checked[seed] = check_files(seed, files[seed], con)
+            rows = pl.concat([checked[seed].good, derived(from_entries, seed, checked[PARTIES].good)])
+            write_table(con, seed, rows)
         for seed, result in checked.items():
             clear_quarantine(con, seed)
             if files[seed]:  # no file, nothing to account for

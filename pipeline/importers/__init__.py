@@ -1,8 +1,9 @@
 """Downloaded files taken as they are: one module per format recognises its layout (or fails with one
-message naming the file and what is missing), maps codes, units and periods, and hands rows in the
-trade-flow contract's shape to the same validation, quarantine and audit as the seed files.
+message naming the file and what is missing), maps codes, units and periods, and hands rows in a
+contract's shape to the same validation, quarantine and audit as the seed files.
 
-A format module has FOLDER (under the seeds folder), LABEL, `files(folder)` and `read(path, seeds_dir)`.
+A trade format module (comtrade, baci) has FOLDER (under the seeds folder), LABEL, `files(folder)` and
+`read(path, seeds_dir)`; the list formats (ofac, opensanctions) give RawFiles for ref.sanctioned_parties.
 """
 
 import hashlib
@@ -13,8 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipeline.contract import QUARANTINE_COLUMNS
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, UTF8_BOM, SeedFileError
+from pipeline.contract import empty_quarantine
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, UTF8_BOM, RawFile, SeedFileError, decode_text, relative_name
 
 CHUNK_ROWS = 500_000  # rows read, mapped and checked at a time: memory stays bounded for 10M-row files
 
@@ -31,10 +32,6 @@ class ImportedFile:
     name: str  # relative to the seeds folder
     sha256: str
     chunks: Callable[[], Iterator[Chunk]]
-
-
-def relative_name(path: Path, seeds_dir: Path) -> str:
-    return str(path.relative_to(seeds_dir)) if path.is_relative_to(seeds_dir) else str(path)
 
 
 def sha256_of(path: Path) -> str:
@@ -95,8 +92,7 @@ def rejected_rows(frame: pl.DataFrame, reasons: list[Reason], native: list[str],
         )
         for condition, column, rule, bad in ((c, col, r if isinstance(r, pl.Expr) else pl.lit(r), b) for c, col, r, b in reasons)
     ]
-    empty = pl.DataFrame(schema={c: (pl.Int64 if c == ROW_NUMBER else pl.String) for c in QUARANTINE_COLUMNS})
-    return pl.concat([empty, *parts], how="vertical_relaxed").select(QUARANTINE_COLUMNS)
+    return pl.concat([empty_quarantine(), *parts], how="vertical_relaxed")
 
 
 def any_of(reasons: list[Reason]) -> pl.Expr:
@@ -105,3 +101,38 @@ def any_of(reasons: list[Reason]) -> pl.Expr:
         condition = condition | reason[0].fill_null(False)
     return condition
 
+
+LAYOUT = "_layout"  # why a row does not fit the file's layout (wrong field count), else null
+LAYOUT_RULE_PREFIX = "layout: "
+
+
+def find_file(folder: Path, name: str) -> Path | None:
+    """`folder/name`, matching the name case-insensitively (OFAC publishes SDN.CSV and sdn.csv)."""
+    if not folder.is_dir():
+        return None
+    matches = sorted(p for p in folder.iterdir() if p.is_file() and p.name.casefold() == name.casefold())
+    return matches[0] if matches else None
+
+
+def read_text(path: Path, fallback: str | None = None) -> tuple[str, str]:
+    """The file's text and sha256 (a file of blanks and OFAC's Ctrl-Z end byte is empty)."""
+    data = path.read_bytes()
+    if not data.removeprefix(UTF8_BOM).replace(b"\x1a", b"").strip():
+        raise SeedFileError(f"{path}: file is empty")
+    return decode_text(path, data, fallback), hashlib.sha256(data).hexdigest()
+
+
+def text_frame(records: list[dict], columns: list[str]) -> pl.DataFrame:
+    """Rows as text in `columns` order, plus provenance and the layout flag."""
+    schema = {c: pl.String for c in columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}
+    return pl.DataFrame(records, schema=schema, orient="row") if records else pl.DataFrame(schema=schema)
+
+
+def raw_file(path: Path, seeds_dir: Path, sha256: str, rows: pl.DataFrame) -> RawFile:
+    return RawFile(path=path, name=relative_name(path, seeds_dir), sha256=sha256, rows=rows)
+
+
+def multi(values: list[str | None]) -> str | None:
+    """Values ';'-joined (empty ones dropped, order kept, duplicates dropped), or None."""
+    kept = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+    return ";".join(kept) if kept else None

@@ -29,7 +29,7 @@ from schemas.columns import ISO3_COUNTRIES
 
 FOLDER = "imports/comtrade"
 LABEL = "UN Comtrade Plus"
-SOURCE = "UN Comtrade Plus ({classification})"
+SOURCE = "UN Comtrade Plus ({})"  # the classification code, e.g. H6
 USED = [
     "typeCode", "freqCode", "period", "reporterCode", "reporterISO", "flowCode", "partnerCode", "partnerISO",
     "partner2Code", "classificationCode", "cmdCode", "customsCode", "mosCode", "motCode", "netWgt", "primaryValue",
@@ -132,7 +132,7 @@ def to_flows(frame: pl.DataFrame, name: str) -> Chunk:
         pl.lit(None, pl.String).alias("corridor_id"),
         pl.lit(None, pl.String).alias("channel_id"),
         pl.lit(None, pl.String).alias("transit_iso3"),
-        pl.format(SOURCE.replace("{classification}", "{}"), "classificationCode").alias("source"),
+        pl.format(SOURCE, "classificationCode").alias("source"),
         pl.col("flowCode").replace_strict({k: v[1] for k, v in FLOWS.items()}).alias("basis"),
         pl.col("flowCode").replace_strict({k: v[2] for k, v in FLOWS.items()}, return_dtype=pl.String).alias("flow_kind"),
         pl.lit(None, pl.String).alias("exporter_name"),

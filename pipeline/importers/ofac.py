@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.importers.common import LAYOUT, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
+from pipeline.importers import LAYOUT, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
 from schemas.sanctioned_parties import ADDRESSES, ALIASES, PARTIES
 
