@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DETOUR_UI_PORT ?= 3000
 
-.PHONY: install run test ui sample bench clean
+.PHONY: install run test ui sample bench bench-import clean
 
 install: $(VENV)/.installed
 
@@ -40,3 +40,7 @@ clean:
 ROWS ?= 10000000
 bench: install
 	$(VENV)/bin/detour-bench --rows $(ROWS)
+
+# Time and peak RSS of importing one CEPII BACI year of ROWS rows (reference tables + core/trade_flows).
+bench-import: install
+	$(VENV)/bin/python -m pipeline.bench_import --rows $(ROWS)

@@ -45,7 +45,7 @@ def prepare(rows: int, folder: Path) -> Path:
     if (folder / "rows.txt").exists() and (folder / "rows.txt").read_text() == str(rows):
         return seeds
     shutil.rmtree(folder, ignore_errors=True)
-    shutil.copytree(REPO / "seeds", seeds, ignore=shutil.ignore_patterns("trade_flows"))
+    shutil.copytree(REPO / "seeds", seeds, ignore=shutil.ignore_patterns("trade_flows", "imports"))
     started = time.perf_counter()
     synthesize(rows, seeds / "trade_flows", seeds / "fx_rates.csv")
     print(f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s")

@@ -1,5 +1,7 @@
 """core.trade_flows: categories by longest HS prefix, USD values by ASOF join on FX rates."""
 
+import shutil
+
 import duckdb
 import pytest
 
@@ -40,6 +42,7 @@ def small_build(seeds, tmp_path):
     write_rows(seeds / "fx_rates.csv", header, [dict(zip(header, (*r, "test rate"), strict=True)) for r in rates])
     for old in (seeds / "trade_flows").glob("*.csv"):
         old.unlink()
+    shutil.rmtree(seeds / "imports")  # these flows only
     header = SEEDS["trade_flows"].required_columns
     rows = [
         dict(zip(header, (fid, period, "RUS", "IRN", hs, "HS2022", value, cur, "", "", "", "", "test flow", "importer_reported"), strict=True))

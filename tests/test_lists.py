@@ -200,16 +200,17 @@ def built_month(seeds: Path, tmp_path: Path):
 
 
 def add_named_flows(seeds: Path) -> None:
-    """Two flows of May 2023 that name their parties: one carried by an SDN vessel (DORITA, IMO8605234),
-    one sold to IRISL under a spelling of its own."""
+    """Three flows of May 2023 that name their parties: one carried by an SDN vessel (DORITA, IMO8605234),
+    one sold to IRISL under its listed name, one under a spelling of its own (a legal form added)."""
     header, rows = read_rows(seeds / "trade_flows/2023-05.csv")
     template = rows[0]
-    header = [*header, "exporter_name", "importer_name", "vessel_imo"]
     flows = [
         {**template, "flow_id": "NAMED-1", "exporter_name": "Volga Shipping Ltd", "importer_name": "Tehran Food Co",
          "vessel_imo": "IMO8605234"},
         {**template, "flow_id": "NAMED-2", "exporter_name": "Astrakhan Port LLC",
          "importer_name": "Islamic Republic of Iran Shipping Lines", "vessel_imo": ""},
+        {**template, "flow_id": "NAMED-3", "exporter_name": "Astrakhan Port LLC",
+         "importer_name": "Islamic Republic of Iran Shipping Lines Co.", "vessel_imo": ""},
     ]
     write_rows(seeds / "trade_flows/2023-05-named.csv", header, flows)
 
@@ -251,6 +252,12 @@ def test_a_run_loads_the_real_lists_and_hits_a_flow_naming_an_sdn_vessel_with_sc
     assert (irisl[0][1], irisl[0][5]) == (irisl_id, 100)  # listed under this very name
     assert not [h for h in hits if h[3] == "exporter_name"]  # neither exporter is listed
     assert build.query("SELECT count(*) FROM marts.counterparty_hits WHERE flow_id NOT LIKE 'NAMED-%'") == [(0,)]
+    # the listed entry feeds the IRISL measure: NAMED-2 matches its name outright, NAMED-3 only through screening
+    irisl_measure = dict(build.query(
+        "SELECT flow_id, matched_on FROM core.flow_sanctions WHERE measure_id = 'us_irisl_designation' ORDER BY flow_id"
+    ))
+    assert irisl_measure == {"NAMED-2": ["importer_name", "listed_party:importer_name"],
+                             "NAMED-3": ["listed_party:importer_name"]}
     uncommented = build.query(
         """SELECT table_name || '.' || column_name FROM duckdb_columns()
            WHERE (table_name LIKE 'sanctioned_part%' OR table_name = 'counterparty_hits') AND coalesce(comment, '') = ''"""

@@ -28,7 +28,7 @@ from pipeline.assets.ingest import (
     seed_columns,
 )
 from pipeline.assets.tables import table_metadata
-from pipeline.contract import FAILURE_COLUMNS, IDX, QUARANTINE_COLUMNS, RowRule
+from pipeline.contract import RowRule, empty_quarantine, failures_where
 from pipeline.importers import baci, comtrade
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
@@ -58,7 +58,8 @@ DERIVED_COLUMNS = (
     ("category_id", "VARCHAR", "Goods category of the longest matching prefix of hs_code_2022 in ref.hs_categories"),
     ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
-    ("fx_rate_type", "VARCHAR", "Rate type used: market where published, else official"),
+    ("fx_rate_type", "VARCHAR", "Rate type used: market where published, else official; usd for a value in US dollars "
+     "with no FX row (imported files need none)"),
     ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period)"),
     ("value_usd_alt_rate", "DECIMAL(18,2)", "value at the other rate type of the same date (official where value_usd uses "
      "the market rate, and the reverse); NULL when the currency has one rate type then"),
@@ -83,6 +84,7 @@ PERIOD_RULE = "period is the month in the file's name"
 BATCH_BYTES = 32 * 1024 * 1024  # files are read, checked and loaded about this much at a time
 IMPORTERS = (comtrade, baci)
 HS2022_IN_FORCE = "2022-01-01"
+HS_IN_FORCE_RULE = "code exists only from HS 2022 (in force 1 Jan 2022), so a flow before 2022 cannot carry it"
 NEW_IN_HS2022_SQL = """
 SELECT DISTINCT hs2022 FROM ref.hs_concordance WHERE hs2022 NOT IN (SELECT hs2017 FROM ref.hs_concordance)
 """
@@ -108,10 +110,7 @@ def files_of(seeds_dir: Path, win: Window) -> list[Path]:
 def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
     """A flow's period must be the month its file is named after, so a month's refresh is complete."""
     month_of_file = pl.col(SOURCE_FILE).str.extract(r"(\d{4}-\d{2})[^/]*$", 1)
-    return typed.filter(pl.col("period").is_not_null(), pl.col("period") != month_of_file).select(
-        pl.col(IDX), pl.lit("period").alias("column_name"), pl.lit(PERIOD_RULE).alias("rule"),
-        pl.col("period").alias("bad_value"),
-    ).cast(FAILURE_COLUMNS)
+    return failures_where(typed, pl.col("period") != month_of_file, "period", PERIOD_RULE, pl.col("period"))
 
 
 def hs_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
@@ -122,11 +121,7 @@ def hs_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
     def rule(typed: pl.DataFrame) -> pl.DataFrame:
         code = pl.col("hs_code")
         new = code.str.slice(0, 6).is_in(new_codes.implode()) | code.str.starts_with("8806")
-        return typed.filter(new & (pl.col("period") < HS2022_IN_FORCE[:7])).select(
-            pl.col(IDX), pl.lit("hs_code").alias("column_name"),
-            pl.lit("code exists only from HS 2022 (in force 1 Jan 2022), so a flow before 2022 cannot carry it").alias("rule"),
-            code.alias("bad_value"),
-        ).cast(FAILURE_COLUMNS)
+        return failures_where(typed, new & (pl.col("period") < HS2022_IN_FORCE[:7]), "hs_code", HS_IN_FORCE_RULE, code)
 
     return rule
 
@@ -137,11 +132,8 @@ def in_partitions(win: Window) -> RowRule:
 
     def rule(typed: pl.DataFrame) -> pl.DataFrame:
         month = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("period") + "-01").otherwise(pl.col("period"))
-        return typed.filter(pl.col("period").is_not_null(), (month < first) | (month > last)).select(
-            pl.col(IDX), pl.lit("period").alias("column_name"),
-            pl.lit(f"period outside the monthly partitions {first}..{last} (set DETOUR_FIRST_MONTH earlier)").alias("rule"),
-            pl.col("period").alias("bad_value"),
-        ).cast(FAILURE_COLUMNS)
+        rule_text = f"period outside the monthly partitions {first}..{last} (DETOUR_FIRST_MONTH sets the first)"
+        return failures_where(typed, (month < first) | (month > last), "period", rule_text, pl.col("period"))
 
     return rule
 
@@ -219,7 +211,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         con.execute("COMMIT")
 
         without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()
-        quarantine = pl.concat(kept_aside) if kept_aside else pl.DataFrame(schema={c: pl.String for c in QUARANTINE_COLUMNS})
+        quarantine = pl.concat([empty_quarantine(), *kept_aside], how="vertical_relaxed")
         yield dg.MaterializeResult(
             metadata={
                 **table_metadata(con, TABLE),
@@ -280,8 +272,7 @@ def import_file(
          "rows_quarantined": [quarantined], "rows_skipped": [skipped]}
     )
     record_audit(con, TRADE_FLOWS, audit, params["run_id"])
-    empty = pl.DataFrame(schema={c: (pl.Int64 if c == ROW_NUMBER else pl.String) for c in QUARANTINE_COLUMNS})
-    return read, pl.concat([empty, *kept_aside])
+    return read, pl.concat([empty_quarantine(), *kept_aside])
 
 
 def batches(paths: list[Path]) -> list[list[Path]]:

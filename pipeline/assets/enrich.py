@@ -2,9 +2,13 @@
 point-in-time sanctions, and which sanctioning jurisdictions each corridor crosses."""
 
 import dagster as dg
+import duckdb
+import polars as pl
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS, ref_key
+from pipeline.assets.lists import HITS_KEY
+from pipeline.screening import normalise
 from pipeline.assets.tables import markdown_table, sample_note, set_table_comment, table_comment, table_metadata
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
 from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
@@ -15,6 +19,11 @@ SANCTIONS_SQL = read_sql(__file__, "enrich/sanctions.sql")
 ROUTED_FLOWS_SQL = read_sql(__file__, "enrich/routed_flows.sql")
 TOTALS_AUDIT_SQL = read_sql(__file__, "enrich/audit_totals.sql")
 DATES_AUDIT_SQL = read_sql(__file__, "enrich/audit_measure_dates.sql")
+
+ENTITY_TARGETS_SQL = """
+SELECT DISTINCT measure_id, unnest(string_split(target, '|')) AS target_item
+FROM ref.sanctions_measures WHERE target_type = 'entity'
+"""
 
 ROUTE_EXPOSURE = dg.AssetKey(["core", "route_exposure"])
 ROUTED_FLOWS = dg.AssetKey(["core", "routed_flows"])
@@ -37,6 +46,15 @@ def route_exposure(warehouse: Warehouse) -> dg.MaterializeResult:
         return dg.MaterializeResult(metadata=table_metadata(con, "core.route_exposure"))
 
 
+def register_measure_names(con: duckdb.DuckDBPyConnection) -> None:
+    """`measure_names`: each entity a measure names, normalised as screening normalises list names, so
+    sanctions.sql can find the list entries it means."""
+    names = con.execute(ENTITY_TARGETS_SQL).pl()
+    con.register("measure_names", names.with_columns(
+        pl.col("target_item").map_elements(normalise, return_dtype=pl.String).alias("normalised")
+    ))
+
+
 def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: str) -> dg.AssetCheckResult:
     """A SQL audit: the query returns the offending rows; none means pass."""
     bad = con.sql(sql).pl()
@@ -56,13 +74,15 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
         "specific allocation rule; with its sanctions flags and whether its route avoids the restricting "
         "authorities. Per flow the rows add up to its value_usd exactly.\n\n"
         "Writes beside it `core.flow_sanctions` (every measure in force in a flow's month that hits it: by "
-        "HS code or prefix, channel, exporter, importer, transit country or a country its corridor crosses) "
+        "HS code or prefix, channel, exporter, importer, transit country or a country its corridor crosses, a "
+        "named party or vessel, or a list entry screening put the flow's party or vessel on) "
         "and `core.route_sanctions` (the same hits per routed row)."
     ),
     group_name="core",
     kinds={"duckdb"},
     owners=OWNERS,
-    deps=[trade_flows.key, ref_key("allocation_rules"), ref_key("sanctions_measures"), ref_key("corridor_legs"), ROUTE_EXPOSURE],
+    deps=[trade_flows.key, ref_key("allocation_rules"), ref_key("sanctions_measures"), ref_key("corridor_legs"), ROUTE_EXPOSURE,
+          HITS_KEY],
     partitions_def=MONTHS,
     backfill_policy=SINGLE_RUN,
     pool=POOL,
@@ -84,6 +104,7 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         con.execute("BEGIN TRANSACTION")
         if win.full:
             drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions"])
+        register_measure_names(con)
         run_sql(con, SANCTIONS_SQL, win.params)
         run_sql(con, ROUTED_FLOWS_SQL, win.params)
         note = sample_note(con)

@@ -46,7 +46,7 @@ class Grain:
         if self.not_summable_over:
             text += f"; not over {', '.join(self.not_summable_over)} ({self.why_not})"
         if DATA_STATUS in self.keys:
-            text += f". {DATA_STATUS} keeps the illustrative sample and real data apart: filter on it, never add the two"
+            text += f". {DATA_STATUS} keeps illustrative and real rows apart: filter on it, never add the two"
         return text + ". Canonical reports only: a trade both sides report counts once."
 
 

@@ -38,7 +38,9 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
     }
 
 
-SAMPLE_NOTE = " Figures rest on the illustrative sample (seeds/trade_flows), not on real customs data."
+SAMPLE_NOTE = (
+    " Rows with data_status 'illustrative' rest on the illustrative sample (seeds/trade_flows), not on real customs data."
+)
 
 
 def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str:

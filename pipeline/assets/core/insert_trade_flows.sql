@@ -45,8 +45,11 @@ WITH dated AS (
     ASOF LEFT JOIN official o ON o.currency = f.currency AND f.period_date >= o.date
 ), chosen AS (  -- the rate used and, where the other type has a rate of the same date, that one
     SELECT *,
-           CASE WHEN use_market THEN market_usd ELSE official_usd END AS usd_per_unit,
-           CASE WHEN use_market THEN 'market' WHEN official_date IS NOT NULL THEN 'official' END AS rate_type,
+           -- a value already in US dollars needs no FX row (imported files: Comtrade, BACI)
+           CASE WHEN use_market THEN market_usd WHEN official_date IS NOT NULL THEN official_usd
+                WHEN currency = 'USD' THEN 1.0 END AS usd_per_unit,
+           CASE WHEN use_market THEN 'market' WHEN official_date IS NOT NULL THEN 'official'
+                WHEN currency = 'USD' THEN 'usd' END AS rate_type,
            CASE WHEN use_market THEN market_date ELSE official_date END AS rate_date,
            CASE WHEN market_date = official_date THEN CASE WHEN use_market THEN official_usd ELSE market_usd END END AS alt_usd_per_unit,
            CASE WHEN market_date = official_date THEN CASE WHEN use_market THEN 'official' ELSE 'market' END END AS alt_rate_type

@@ -30,6 +30,17 @@ CREATE OR REPLACE TEMP TABLE measure_targets AS  -- one row per item of a measur
 SELECT measure_id, target_type, direction, unnest(string_split(target, '|')) AS target_item
 FROM ref.sanctions_measures;
 
+CREATE OR REPLACE TEMP TABLE listed_targets AS  -- the list entries a measure names: an entity by its normalised
+-- name or alias (`measure_names`, normalised by pipeline/screening.py), a vessel by its IMO number
+SELECT DISTINCT n.measure_id, p.party_id
+FROM measure_names n
+JOIN (SELECT party_id, name_normalised AS normalised FROM ref.sanctioned_parties
+      UNION ALL SELECT party_id, alias_normalised FROM ref.sanctioned_party_aliases) p
+  ON p.normalised = n.normalised AND n.normalised <> ''
+UNION
+SELECT m.measure_id, p.party_id
+FROM measure_targets m JOIN ref.sanctioned_parties p ON m.target_type = 'vessel' AND p.imo = m.target_item;
+
 CREATE OR REPLACE TEMP TABLE authorities_of AS
 SELECT country_iso3, string_split(sanctions_authorities, '|') AS authorities FROM ref.jurisdictions;
 
@@ -72,7 +83,11 @@ SELECT r.flow_id, r.route_seq, m.measure_id, 'importer_name', m.target_item, 'ob
 FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_name))
 UNION ALL
 SELECT r.flow_id, r.route_seq, m.measure_id, 'vessel', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo;
+FROM routed r JOIN measure_targets m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo
+UNION ALL  -- a party or vessel screening put on a list entry the measure names (marts.counterparty_hits:
+           -- names after normalisation with a fuzzy score, IMO numbers exactly)
+SELECT r.flow_id, r.route_seq, t.measure_id, 'listed_party:' || h.matched_on, h.party_id || ' (score ' || h.score || ')', 'observed'
+FROM routed r JOIN marts.counterparty_hits h USING (flow_id) JOIN listed_targets t USING (party_id);
 
 CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers
 WITH matched AS (
@@ -217,7 +232,7 @@ COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure';
 COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of measure (obligation: a duty on parties, not a ban)';
 COMMENT ON COLUMN core.flow_sanctions.direction IS 'Direction of the measure: to_target, from_target or either';
 COMMENT ON COLUMN core.flow_sanctions.is_obligation IS 'True for obligations (no-Russia clause), reported apart from restrictions';
-COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_name, importer_name, vessel';
+COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_name, importer_name, vessel (exactly), or listed_party:<exporter_name|importer_name|vessel_imo> (screened onto a list entry the measure names; matched_values gives party and score)';
 COMMENT ON COLUMN core.flow_sanctions.matched_values IS 'The codes, channels, countries, names or IMO numbers that matched';
 COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when coverage rests only on an allocated channel or corridor';
 COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month (its year, for an annual flow): the flow may predate or postdate it (the data cannot tell the day)';

@@ -1,0 +1,94 @@
+"""`make bench-import` (python -m pipeline.bench_import): how long, and in how much memory, one CEPII BACI year of
+N rows takes to import: reading, mapping, pandera validation, quarantine, audit and the insert into
+core.trade_flows (the reference tables and core/trade_flows only; nothing downstream).
+
+It writes a BACI-layout file (`t,i,j,k,v,q`, HS17, 2023) of N rows over the real HS codes of
+detour-synth and 200 country codes, plus its country dictionary, beside the shipped reference seeds,
+then materializes in a child process and reads its peak RSS with wait4.
+
+    python -m pipeline.bench_import --rows 10000000
+"""
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pycountry
+
+from pipeline.bench import REPO, measure
+
+YEAR = 2023
+COUNTRIES = 200
+SELECTION = "ref/*,core/trade_flows"  # the import path, without routing and marts
+
+
+def write_baci(rows: int, folder: Path) -> Path:
+    """The BACI file and its dictionary in `folder`; codes 1..COUNTRIES are fictitious countries mapped to
+    real ISO3 codes, so every row maps."""
+    folder.mkdir(parents=True, exist_ok=True)
+    iso3 = sorted({c.alpha_3 for c in pycountry.countries})[:COUNTRIES]
+    pl.DataFrame({
+        "country_code": [str(n) for n in range(1, COUNTRIES + 1)], "country_name": iso3,
+        "country_iso2": ["XX"] * COUNTRIES, "country_iso3": iso3,
+    }).write_csv(folder / "country_codes_V202501.csv")
+    codes = [line for line in (REPO / "pipeline" / "synth_hs6.txt").read_text().split() if line.isdigit()]
+    rng = np.random.default_rng(2023)
+    exporter = rng.integers(1, COUNTRIES + 1, rows)
+    importer = (exporter + rng.integers(1, COUNTRIES, rows) - 1) % COUNTRIES + 1
+    pl.DataFrame({
+        "t": np.full(rows, YEAR), "i": exporter, "j": importer,
+        "k": np.array(codes)[rng.integers(0, len(codes), rows)],
+        "v": np.round(rng.lognormal(3, 2, rows), 3), "q": np.round(rng.lognormal(1, 2, rows), 3),
+    }).write_csv(folder / f"BACI_HS17_Y{YEAR}_V202501.csv")
+    return folder / f"BACI_HS17_Y{YEAR}_V202501.csv"
+
+
+def materialize(seeds: Path, warehouse: Path) -> None:
+    import dagster as dg
+
+    from pipeline.definitions import defs
+    from pipeline.partitions import all_months_tags
+    from pipeline.resources import SeedsFolder
+    from pipeline.warehouse import Warehouse
+
+    selection = dg.AssetSelection.from_coercible(SELECTION.split(","))
+    result = dg.materialize(
+        [*defs.assets], selection=selection, instance=dg.DagsterInstance.ephemeral(), tags=all_months_tags(),
+        resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},
+    )
+    if not result.success:
+        raise SystemExit("import failed")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--dir", type=Path, default=Path("bench"))
+    parser.add_argument("--materialize", nargs=2, type=Path, metavar=("SEEDS", "WAREHOUSE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.materialize:
+        materialize(*args.materialize)
+        return
+    folder = args.dir.resolve() / f"baci-{args.rows}"
+    shutil.rmtree(folder, ignore_errors=True)
+    seeds = folder / "seeds"
+    shutil.copytree(REPO / "seeds", seeds, ignore=shutil.ignore_patterns("imports", "trade_flows"))
+    (seeds / "trade_flows").mkdir()
+    shutil.copy(REPO / "seeds" / "trade_flows" / "2023-05.csv", seeds / "trade_flows")
+    started = time.perf_counter()
+    path = write_baci(args.rows, seeds / "imports" / "baci")
+    print(f"wrote {args.rows:,} BACI rows ({path.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s")
+    seconds, peak = measure(
+        [sys.executable, "-m", "pipeline.bench_import", "--materialize", str(seeds), str(folder / "detour.duckdb")],
+        log=folder / "import.log",
+    )
+    print(f"import of {args.rows:,} BACI rows (reference tables + core/trade_flows): {seconds:.1f} s, "
+          f"{args.rows / seconds:,.0f} rows/s, peak RSS {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
