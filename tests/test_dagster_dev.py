@@ -155,7 +155,7 @@ def show_asset_graph(server: DagsterDev, tmp_path: Path) -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=[a for a in OFFLINE_FLAGS if a != "--headless"])
-        page = browser.new_page(viewport={"width": 2000, "height": 1200})
+        page = browser.new_page(viewport={"width": 2400, "height": 1600})
         page.goto(f"{server.url}/locations/{LOCATION}/asset-groups/core", wait_until="networkidle")
         skip = page.get_by_role("button", name="Skip")  # the first-visit "Join the community" dialog
         if skip.count():
