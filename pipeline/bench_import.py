@@ -20,10 +20,10 @@ import polars as pl
 import pycountry
 
 from pipeline.bench import REPO, measure
+from pipeline.synth import HS6
 
 YEAR = 2023
 COUNTRIES = 200
-SELECTION = "ref/*,core/trade_flows"  # the import path, without routing and marts
 
 
 def write_baci(rows: int, folder: Path) -> Path:
@@ -35,13 +35,14 @@ def write_baci(rows: int, folder: Path) -> Path:
         "country_code": [str(n) for n in range(1, COUNTRIES + 1)], "country_name": iso3,
         "country_iso2": ["XX"] * COUNTRIES, "country_iso3": iso3,
     }).write_csv(folder / "country_codes_V202501.csv")
-    codes = [line for line in (REPO / "pipeline" / "synth_hs6.txt").read_text().split() if line.isdigit()]
     rng = np.random.default_rng(2023)
-    exporter = rng.integers(1, COUNTRIES + 1, rows)
-    importer = (exporter + rng.integers(1, COUNTRIES, rows) - 1) % COUNTRIES + 1
+    # distinct (exporter, importer, code) triples, as in a real BACI year
+    triple = rng.choice(COUNTRIES * (COUNTRIES - 1) * len(HS6), rows, replace=False)
+    pair, code = np.divmod(triple, len(HS6))
+    exporter, other = np.divmod(pair, COUNTRIES - 1)
+    importer = other + (other >= exporter)
     pl.DataFrame({
-        "t": np.full(rows, YEAR), "i": exporter, "j": importer,
-        "k": np.array(codes)[rng.integers(0, len(codes), rows)],
+        "t": np.full(rows, YEAR), "i": exporter + 1, "j": importer + 1, "k": np.array(HS6)[code],
         "v": np.round(rng.lognormal(3, 2, rows), 3), "q": np.round(rng.lognormal(1, 2, rows), 3),
     }).write_csv(folder / f"BACI_HS17_Y{YEAR}_V202501.csv")
     return folder / f"BACI_HS17_Y{YEAR}_V202501.csv"
@@ -55,7 +56,8 @@ def materialize(seeds: Path, warehouse: Path) -> None:
     from pipeline.resources import SeedsFolder
     from pipeline.warehouse import Warehouse
 
-    selection = dg.AssetSelection.from_coercible(SELECTION.split(","))
+    # the import path: the reference tables and core/trade_flows, without routing and marts
+    selection = dg.AssetSelection.groups("reference") | dg.AssetSelection.assets(["core", "trade_flows"])
     result = dg.materialize(
         [*defs.assets], selection=selection, instance=dg.DagsterInstance.ephemeral(), tags=all_months_tags(),
         resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},

@@ -195,6 +195,16 @@ def test_a_file_of_the_wrong_layout_is_refused_with_one_message(tmp_path):
     assert "Traceback" not in message
 
 
+def test_a_downloaded_file_dropped_among_the_seed_flows_is_sent_to_its_folder(tmp_path):
+    seeds = small_seeds(tmp_path)
+    misplaced = seeds / "trade_flows" / "TradeData_3_1_2024.csv"
+    write_comtrade(misplaced, [comtrade_row()])
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    message = build.failure("core__trade_flows")
+    assert message == (f"{misplaced}: a UN Comtrade Plus file: put it, unchanged, in {seeds / 'imports/comtrade'}/ "
+                       "(see README, Bring your own data)")
+
+
 def test_a_baci_file_without_its_dictionary_is_refused(tmp_path):
     seeds = small_seeds(tmp_path)
     baci = seeds / "imports" / "baci"

@@ -29,7 +29,7 @@ from pipeline.assets.ingest import (
 )
 from pipeline.assets.tables import table_metadata
 from pipeline.contract import RowRule, empty_quarantine, failures_where
-from pipeline.importers import baci, comtrade
+from pipeline.importers import baci, comtrade, header_of
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
@@ -94,6 +94,12 @@ def files_of(seeds_dir: Path, win: Window) -> list[Path]:
     """The trade-flow files of the window's months. A full window also vets every file's name."""
     paths = []
     for path in seed_files(seeds_dir, TRADE_FLOWS.path):
+        downloaded = next((fmt for fmt in IMPORTERS if fmt.recognises(header_of(path))), None)
+        if downloaded:
+            raise SeedFileError(
+                f"{path}: a {downloaded.LABEL} file: put it, unchanged, in {seeds_dir / downloaded.FOLDER}/ "
+                "(see README, Bring your own data)"
+            )
         month = file_month(path.name)
         if month is None:
             raise SeedFileError(f"{path}: name trade-flow files by their month, YYYY-MM*.csv (e.g. 2023-05.csv)")

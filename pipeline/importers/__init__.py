@@ -2,8 +2,8 @@
 message naming the file and what is missing), maps codes, units and periods, and hands rows in a
 contract's shape to the same validation, quarantine and audit as the seed files.
 
-A trade format module (comtrade, baci) has FOLDER (under the seeds folder), LABEL, `files(folder)` and
-`read(path, seeds_dir)`; the list formats (ofac, opensanctions) give RawFiles for ref.sanctioned_parties.
+A trade format module (comtrade, baci) has FOLDER (under the seeds folder), LABEL, `recognises(header)`,
+`files(folder)` and `read(path, seeds_dir)`; the list formats (ofac, opensanctions) give RawFiles for ref.sanctioned_parties.
 """
 
 import hashlib

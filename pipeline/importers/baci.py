@@ -40,6 +40,10 @@ DICTIONARY_LAYOUTS = {
 SQL = read_sql(__file__, "baci.sql")
 
 
+def recognises(header: list[str]) -> bool:
+    return header == COLUMNS
+
+
 def files(folder: Path) -> list[Path]:
     """The BACI trade files of the folder; any other CSV than a trade file or a dictionary is refused."""
     paths = []

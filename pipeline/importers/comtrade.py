@@ -50,6 +50,10 @@ WORLD = "0"
 SQL = read_sql(__file__, "comtrade.sql")
 
 
+def recognises(header: list[str]) -> bool:
+    return set(USED) <= set(header)
+
+
 def files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
 

@@ -32,7 +32,8 @@ WITH dated AS (
                 WHEN h.kept THEN left(d.hs_code, 6)
                 ELSE left(d.hs_code, 4) END AS hs_code_2022,
            CASE WHEN d.hs_edition = 'HS2022' OR h.links = 1 THEN 'exact' ELSE 'approximate' END AS hs_match
-    FROM dated d LEFT JOIN hs2017 h ON d.hs_edition = 'HS2017' AND h.hs2017 = left(d.hs_code, 6)
+    -- the edition test inside the key keeps this an equi-join (a constant beside it makes a nested loop)
+    FROM dated d LEFT JOIN hs2017 h ON h.hs2017 = CASE WHEN d.hs_edition = 'HS2017' THEN left(d.hs_code, 6) END
 ), market AS (
     SELECT currency, date, usd_per_unit FROM ref.fx_rates WHERE rate_type = 'market'
 ), official AS (
