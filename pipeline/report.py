@@ -115,8 +115,10 @@ tr.disagrees {{ background: #fde2e1; }} tr.agrees {{ background: #e6f4ea; }} .no
 </style>
 <script>{plotly_js}</script></head><body>
 <h1>Detour: how trade is routed around sanctions</h1>
-<p class="note">Built from <code>{warehouse}</code>. The shipped trade flows are an illustrative sample
-calibrated to published figures, not customs data; see each row's <code>source</code>.</p>
+<p class="note">Built from <code>{warehouse}</code>. The charts add up monthly flows: the shipped ones are an
+illustrative sample calibrated to published figures, not customs data (<code>data_status = 'illustrative'</code>).
+The real rows the warehouse also ships, CEPII, BACI (Gaulier &amp; Zignago 2010), China↔Russia 2017–2023, are annual
+(<code>data_status = 'real'</code>) and are not in these month-level charts; see the README's first worked example.</p>
 <h2>Where the value goes</h2>{sankey}
 <h2>How fast is IRN↔RUS trade leaving the dollar?</h2>{channels}
 <h2>Which corridors carry it?</h2>{corridors}
