@@ -122,6 +122,18 @@ def read_text(path: Path, fallback: str | None = None) -> tuple[str, str]:
     return decode_text(path, data, fallback), hashlib.sha256(data).hexdigest()
 
 
+def csv_records(reader) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, fields) of every record of a csv.reader; blank lines are skipped."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        if row and not (len(row) == 1 and not row[0].strip()):
+            yield line, row
+
+
 def text_frame(records: list[dict], columns: list[str]) -> pl.DataFrame:
     """Rows as text in `columns` order, plus provenance and the layout flag."""
     schema = {c: pl.String for c in columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}

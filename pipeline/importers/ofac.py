@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.importers import LAYOUT, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
+from pipeline.importers import LAYOUT, csv_records, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
 from schemas.sanctioned_parties import ADDRESSES, ALIASES, PARTIES
 
@@ -44,17 +44,8 @@ def _records(path: Path, kind: str) -> tuple[list[tuple[int, list[str | None]]],
     fields = LAYOUTS[kind]
     text, sha256 = read_text(path, FALLBACK_ENCODING)
     reader = csv.reader(io.StringIO(text.replace("\x1a", ""), newline=""))
-    records = []
     try:
-        while True:
-            line = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            records.append((line, [None if v.strip() in NULLS else v.strip() for v in row]))
+        records = [(line, [None if v.strip() in NULLS else v.strip() for v in row]) for line, row in csv_records(reader)]
     except csv.Error as err:
         raise SeedFileError(f"{path}: cannot be parsed as CSV (line {reader.line_num}): {err}") from None
     first_line, first = records[0]

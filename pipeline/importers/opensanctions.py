@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.importers import LAYOUT, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
+from pipeline.importers import LAYOUT, csv_records, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
 from schemas.sanctioned_parties import PARTIES
 
@@ -88,14 +88,7 @@ def read_opensanctions(seeds_dir: Path) -> OpenSanctionsFile:
             )
         at = {h: i for i, h in enumerate(header)}
         parties, aliases, addresses = [], [], []
-        while True:
-            line = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            if not row:
-                continue
+        for line, row in csv_records(reader):
             layout = None if len(row) == len(header) else f"{LAYOUT_RULE_PREFIX}{len(row)} fields, expected {len(header)} ({FILE})"
             cells = row + [""] * len(header)
 
