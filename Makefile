@@ -26,8 +26,15 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 test: install
 	$(VENV)/bin/pytest
 
+# Started from DAGSTER_HOME (where dagster.yaml is linked) so `dagster dev` does not warn about the
+# repository's dagster.yaml; the paths it reads are made absolute first. `dg dev` supersedes
+# `dagster dev` only for dg projects: its warning is silenced.
 ui: install $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p $(DETOUR_UI_PORT)
+	cd $(DAGSTER_HOME) && \
+	DETOUR_SEEDS_DIR=$(abspath $(or $(DETOUR_SEEDS_DIR),seeds)) \
+	DETOUR_WAREHOUSE=$(abspath $(or $(DETOUR_WAREHOUSE),warehouse/detour.duckdb)) \
+	PYTHONWARNINGS='ignore:Function `dev_command` is superseded' \
+	$(CURDIR)/$(VENV)/bin/dagster dev -m pipeline.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DETOUR_UI_PORT)
 
 # Regenerate the shipped illustrative trade-flow sample (deterministic).
 sample: install

@@ -1,5 +1,5 @@
-"""Scheduled and file-triggered refreshes. Both are on by default when the Dagster daemon runs
-(`make ui` starts it). Only one run writes the warehouse at a time: every asset is in the
+"""Scheduled, file-triggered and publish-on-change refreshes. All are on by default when the Dagster
+daemon runs (`make ui` starts it). Only one run writes the warehouse at a time: every asset is in the
 `warehouse` pool, limited to 1 in dagster.yaml, so a second trigger queues."""
 
 import hashlib
@@ -13,6 +13,7 @@ from pipeline import settings
 from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
 from pipeline.assets.ingest import ref_key
 from pipeline.assets.lists import KEY as LISTS_KEY
+from pipeline.assets.publish import KEY as PUBLISHED_KEY
 from pipeline.importers import baci
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
@@ -25,18 +26,28 @@ refresh = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Rebuild the tables of the run's months from the seeds, check them and publish the warehouse.",
 )
+REFRESH_ALL_JOB = "refresh_all"
+refresh_all_job = dg.define_asset_job(
+    REFRESH_ALL_JOB,
+    selection=dg.AssetSelection.all(),
+    tags=all_months_tags(),
+    description=(
+        "Refresh everything, every month, in one run: rebuild every table from the seeds, check them and "
+        "publish the warehouse. Launch it from its Launchpad (no partition to choose)."
+    ),
+)
 LOADED_HASHES_SQL = "SELECT source_file, arg_max(file_sha256, loaded_at) FROM quality.load_audit GROUP BY source_file"
 
 
 @dg.schedule(
     name="refresh_all",
-    job=refresh,
+    job=refresh_all_job,
     cron_schedule=settings.refresh_cron(),
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Refresh the whole graph, every month, in one run (cron: DETOUR_REFRESH_CRON, UTC).",
 )
 def refresh_all(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return dg.RunRequest(tags=all_months_tags(context.scheduled_execution_time))
+    return dg.RunRequest(tags=all_months_tags())
 
 
 IMPORTS = "imports/"  # downloaded trade files (pipeline/importers)
@@ -112,3 +123,14 @@ def seeds_changed(context: dg.SensorEvaluationContext, seeds: SeedsFolder, wareh
         cursor=json.dumps(current),
     )
 
+
+
+# What you materialize is what you query: a run that changed a table (one mart, in the UI) but did not
+# publish is followed by a publish run once that run's blocking checks have passed.
+publish_on_change = dg.AutomationConditionSensorDefinition(
+    "publish_on_change",
+    target=dg.AssetSelection.assets(PUBLISHED_KEY),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=5,
+    description="Publishes the warehouse after any run that changed the build file without publishing it.",
+)

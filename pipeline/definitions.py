@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline import settings
-from pipeline.automation import refresh, refresh_all, seeds_changed
+from pipeline.automation import publish_on_change, refresh, refresh_all, refresh_all_job, seeds_changed
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.marts import mart_assets
@@ -12,6 +12,7 @@ from pipeline.assets.lists import LIST_FILE_SPECS, list_assets
 from pipeline.assets.publish import published_warehouse
 from pipeline.assets.quality import great_expectations_suites
 from pipeline.assets.quality_tables import quality_tables
+from pipeline.progress import progress_logger
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
 
@@ -28,13 +29,14 @@ defs = dg.Definitions(
         published_warehouse,
     ],
     asset_checks=[great_expectations_suites],
-    jobs=[refresh],
+    jobs=[refresh, refresh_all_job],
     schedules=[refresh_all],
-    sensors=[seeds_changed],
+    sensors=[seeds_changed, publish_on_change],
     resources={
         "warehouse": Warehouse(path=str(settings.warehouse_path())),
         "seeds": SeedsFolder(path=str(settings.seeds_dir())),
     },
+    loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     # One process writes the build file; steps run one after another (DuckDB has a single writer).
     executor=dg.in_process_executor,
 )

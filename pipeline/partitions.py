@@ -1,18 +1,49 @@
 """Monthly partitions of the trade flows and everything built from them, row by row.
-A run covers a window of months; a run over every month is a full rebuild."""
+A run covers a window of months; a run over every month is a full rebuild. The partitions end at the
+last month with data, so the UI shows no empty months; a new month's file adds its partition when
+the definitions load again (every run loads them; the UI on "Reload definitions")."""
 
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
 from pipeline import settings
+from schemas import TRADE_FLOWS
 
-# end_offset=1: the current month is a partition too, so its file can load before the month ends.
-MONTHS = dg.MonthlyPartitionsDefinition(start_date=settings.first_month(), end_offset=1)
-SINGLE_RUN = dg.BackfillPolicy.single_run()
 MONTH_OF_FILE = re.compile(r"^(\d{4}-(0[1-9]|1[0-2]))")
+BACI_YEARS = re.compile(r"^BACI_HS\d{2}_Y(\d{4})(?:-(\d{4}))?_", re.IGNORECASE)  # BACI_HS17_Y2023_… or _Y2017-2023_…
+
+
+def file_month(name: str) -> str | None:
+    """YYYY-MM from a trade-flow file name such as 2023-05.csv or 2023-05_customs.csv."""
+    match = MONTH_OF_FILE.match(name)
+    return match.group(1) if match else None
+
+
+def last_month_with_data(seeds_dir: Path) -> str | None:
+    """YYYY-MM: the latest month named by a trade-flow file, or December of the latest year a BACI
+    file name covers; DETOUR_LAST_MONTH overrides (e.g. for Comtrade downloads, whose names say nothing)."""
+    if settings.last_month():
+        return settings.last_month()
+    months = [m for p in (seeds_dir / TRADE_FLOWS.path).glob("*") if p.suffix.casefold() == ".csv" and (m := file_month(p.name))]
+    years = [y[1] or y[0] for p in (seeds_dir / "imports").rglob("*") if (y := BACI_YEARS.match(p.name))]
+    return max([*months, *(f"{year}-12" for year in years)], default=None)
+
+
+def months_definition(seeds_dir: Path) -> dg.MonthlyPartitionsDefinition:
+    last = last_month_with_data(seeds_dir)
+    if last is None:  # no data yet: up to the current month, so a first file can load
+        return dg.MonthlyPartitionsDefinition(start_date=settings.first_month(), end_offset=1)
+    year, month = map(int, last.split("-"))
+    end = dt.date(year + month // 12, month % 12 + 1, 1)  # the day after the last month
+    return dg.MonthlyPartitionsDefinition(start_date=settings.first_month(), end_date=end.isoformat())
+
+
+MONTHS = months_definition(settings.seeds_dir())
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
@@ -56,9 +87,3 @@ def all_months_tags(now: dt.datetime | None = None) -> dict[str, str]:
 def month_tags(first: str, last: str) -> dict[str, str]:
     """Run tags for the months first..last (YYYY-MM)."""
     return {RANGE_START: f"{first}-01", RANGE_END: f"{last}-01"}
-
-
-def file_month(name: str) -> str | None:
-    """YYYY-MM from a trade-flow file name such as 2023-05.csv or 2023-05_customs.csv."""
-    match = MONTH_OF_FILE.match(name)
-    return match.group(1) if match else None

@@ -21,7 +21,7 @@ SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS load
        sum(rows_quarantined) AS quarantined, sum(rows_skipped) AS skipped
 FROM quality.load_audit WHERE run_id = ? GROUP BY seed ORDER BY seed
 """
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}, "progress": {}}}
 QUARANTINE_SQL = """
 SELECT seed, source_file, row_number, column_name, rule, bad_value
 FROM quality.quarantine WHERE run_id = ? ORDER BY seed, source_file, row_number LIMIT 10
@@ -44,18 +44,21 @@ def failures(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def check_results(result: dg.ExecuteInProcessResult) -> tuple[int, list[str]]:
-    """How many asset checks passed, and a line for each that did not."""
-    passed, failed = 0, []
+def check_results(result: dg.ExecuteInProcessResult) -> tuple[int, list[str], list[str]]:
+    """How many asset checks passed, a line for each that warned (WARN severity: rows kept aside,
+    nothing blocked) and a line for each that failed."""
+    passed, warned, failed = 0, [], []
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
+            line = f"{'/'.join(evaluation.asset_key.path)} {evaluation.check_name}: {evaluation.description or ''}"
             if evaluation.passed:
                 passed += 1
+            elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+                warned.append(line)
             else:
-                key = "/".join(evaluation.asset_key.path)
-                failed.append(f"{key} {evaluation.check_name}: {evaluation.description or ''}")
-    return passed, failed
+                failed.append(line)
+    return passed, warned, failed
 
 
 def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Path) -> None:
@@ -69,14 +72,17 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Pat
     print(f"\n{'seed':<20}{'files':>6}{'read':>9}{'loaded':>9}{'quarantined':>13}{'skipped':>9}")
     for seed, files, read, loaded, quarantined, skipped in rows:
         print(f"{seed:<20}{files:>6}{read:>9}{loaded:>9}{quarantined:>13}{skipped:>9}")
+    kept_aside = sum(row[4] for row in rows)
     if examples:
-        print("\nkept aside in quality.quarantine (first 10):")
+        print(f"\n{kept_aside} rows kept aside in quality.quarantine (first 10):")
         for seed, file, row, column, rule, value in examples:
             print(f"  {file} row {row}, column {column}: {rule} (value {value!r})")
-    passed, failed = check_results(result)
-    print(f"\nasset checks: {passed} passed, {len(failed)} failed")
+    passed, warned, failed = check_results(result)
+    print(f"\nasset checks: {passed} passed, {len(warned)} warned, {len(failed)} failed")
+    for line in warned:
+        print(f"  warning  {line}")
     for line in failed:
-        print(f"  {line}")
+        print(f"  FAILED   {line}")
     print(f"\n{tables} tables in {database}")
 
 

@@ -25,6 +25,11 @@ def first_month() -> str:
     return os.environ.get("DETOUR_FIRST_MONTH") or "2017-01-01"
 
 
+def last_month() -> str | None:
+    """Last monthly partition (YYYY-MM) when set; by default the last month with data."""
+    return os.environ.get("DETOUR_LAST_MONTH") or None
+
+
 def refresh_cron() -> str:
     """When the schedule refreshes the whole graph (cron, UTC)."""
     return os.environ.get("DETOUR_REFRESH_CRON") or "0 6 * * *"

@@ -48,3 +48,7 @@ COMMENT ON COLUMN quality.load_audit.rows_loaded IS 'Rows written to the seed''s
 COMMENT ON COLUMN quality.load_audit.rows_quarantined IS 'Rows kept aside in quality.quarantine (rows, not failures)';
 COMMENT ON COLUMN quality.load_audit.loaded_at IS 'When the run loaded the file';
 COMMENT ON COLUMN quality.load_audit.rows_skipped IS 'Rows an importer leaves out by design, not by fault: UN Comtrade breakdown rows (customs procedure, mode of transport or supply, second partner) and World-partner totals, which repeat the trade of the country rows';
+-- History stays in load_audit; the view answers "what did the last run load" without filtering by hand.
+CREATE OR REPLACE VIEW quality.load_audit_latest AS
+SELECT * FROM quality.load_audit WHERE run_id = (SELECT arg_max(run_id, loaded_at) FROM quality.load_audit);
+COMMENT ON VIEW quality.load_audit_latest IS 'The files the latest run loaded, one row each (quality.load_audit keeps every run: do not sum it across runs).';

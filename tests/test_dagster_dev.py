@@ -1,7 +1,8 @@
 """The Dagster UI as the control room: a real `dagster dev` (webserver + daemon) on 127.0.0.1 in a
-temporary DAGSTER_HOME. A materialization launched through GraphQL succeeds, the schedule and the
-sensor are running, a new trade-flow file starts exactly one sensor run that loads it, and the
-asset graph renders in headless Chromium."""
+temporary DAGSTER_HOME. The partitions end at the data; `refresh_all`, launched through GraphQL,
+refreshes every month in one run; the schedule and the sensors are running; a new trade-flow file
+starts exactly one sensor run that loads it; one mart materialized alone reaches the published
+file, while one whose blocking check fails publishes nothing; the asset graph renders in Chromium."""
 
 import os
 import shutil
@@ -16,7 +17,6 @@ import duckdb
 import pytest
 import requests
 
-from pipeline.partitions import month_tags
 from tests.browser import OFFLINE_FLAGS, chromium
 from tests.conftest import REPO, materialize
 from tests.seededit import read_rows, write_rows
@@ -34,6 +34,10 @@ RUNS = """query { runsOrError(filter: {tags: [{key: "dagster/sensor_name", value
 LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+PARTITIONS = """query { assetNodes(assetKeys: [{path: ["core", "trade_flows"]}]) {
+  partitionKeys partitionStats { numMaterialized numPartitions } } }"""
+ALL_RUNS = """query { runsOrError { ... on Runs { results { runId jobName } } } }"""
+CLAIM = "trade_2019_morgulov"
 
 
 def free_port() -> int:
@@ -124,17 +128,23 @@ def test_dagster_dev_runs_launches_schedules_senses_and_shows_the_graph(dagster_
         return {**sensors, **schedules}
 
     assert server.wait_until(
-        lambda: (s := states()) and s.get("refresh_all") == "RUNNING" and s.get("seeds_changed") == "RUNNING" and s,
-        120, "the schedule and sensor to run",
+        lambda: (s := states()) and all(s.get(n) == "RUNNING" for n in ("refresh_all", "seeds_changed", "publish_on_change")) and s,
+        120, "the schedule and sensors to run",
     )
 
-    tags = [{"key": k, "value": v} for k, v in month_tags("2024-12", "2024-12").items()]
+    # the partitions end at the last month with data, not at today
+    (node,) = server.graphql(PARTITIONS)["assetNodes"]
+    assert node["partitionKeys"][0] == "2017-01-01" and node["partitionKeys"][-1] == "2024-12-01"
+
+    # refresh_all needs no partition chosen: one run, every month
     launched = server.graphql(LAUNCH, {"params": {
-        "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": "refresh"},
-        "executionMetadata": {"tags": tags},
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": "refresh_all"},
     }})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     wait_for_success(server, launched["run"]["runId"])
+    (node,) = server.graphql(PARTITIONS)["assetNodes"]
+    assert node["partitionStats"]["numMaterialized"] == node["partitionStats"]["numPartitions"] == 96
+    assert [r["jobName"] for r in server.graphql(ALL_RUNS)["runsOrError"]["results"]] == ["refresh_all"]
 
     header, rows = read_rows(server.seeds / "trade_flows" / "2024-12.csv")
     write_rows(server.seeds / "trade_flows" / "2024-12-late.csv", header,
@@ -147,7 +157,46 @@ def test_dagster_dev_runs_launches_schedules_senses_and_shows_the_graph(dagster_
     with duckdb.connect(str(server.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM core.trade_flows WHERE flow_id LIKE 'LATE-%'").fetchone()[0] == 5
 
+    publish_follows_a_single_mart(server)
     show_asset_graph(server, tmp_path)
+
+
+def published_claim(warehouse: Path) -> float:
+    """claimed_value of CLAIM as a SQL client sees it: another process, the published file, read-only."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "duckdb"), "-readonly", "-noheader", "-csv", str(warehouse),
+         "-c", f"SELECT claimed_value FROM marts.claims_check WHERE claim_id = '{CLAIM}'"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    return float(done.stdout.strip())
+
+
+def materialize_claims_check(server: DagsterDev, change: str) -> str:
+    """Change ref.claims in the build file, then materialize marts/claims_check alone in the UI's way."""
+    with duckdb.connect(str(server.warehouse.with_name("detour.build.duckdb"))) as con:
+        con.execute(change)
+    launched = server.graphql(LAUNCH, {"params": {
+        "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": "refresh",
+                     "assetSelection": [{"path": ["marts", "claims_check"]}]},
+    }})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    return server.wait_until(lambda: (s := run_status(server, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") and s, 400, run_id)
+
+
+def publish_follows_a_single_mart(server: DagsterDev) -> None:
+    before = published_claim(server.warehouse)
+    status = materialize_claims_check(server, f"UPDATE ref.claims SET value = 12345 WHERE claim_id = '{CLAIM}'")
+    assert status == "SUCCESS"
+    ended = time.monotonic()
+    server.wait_until(lambda: published_claim(server.warehouse) == 12345, 180, "the publish that follows the mart")
+    print(f"published {time.monotonic() - ended:.1f} s after the mart's run ended (was {before})")
+
+    # every claim's scope unknown: no data_value, the mart's blocking GE check fails, nothing is published
+    status = materialize_claims_check(server, "UPDATE ref.claims SET scope = 'XXX-YYY', value = 777")
+    assert status == "FAILURE"
+    time.sleep(20)  # four ticks of publish_on_change
+    assert published_claim(server.warehouse) == 12345
 
 
 def show_asset_graph(server: DagsterDev, tmp_path: Path) -> None:

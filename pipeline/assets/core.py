@@ -106,7 +106,7 @@ def files_of(seeds_dir: Path, win: Window) -> list[Path]:
         if win.full and month not in win.months:
             raise SeedFileError(
                 f"{path}: month {month} is outside the monthly partitions {win.months[0]}..{win.months[-1]} "
-                "(set DETOUR_FIRST_MONTH to an earlier month)"
+                "(DETOUR_FIRST_MONTH and DETOUR_LAST_MONTH set them)"
             )
         if month in win.months:
             paths.append(path)
@@ -138,7 +138,7 @@ def in_partitions(win: Window) -> RowRule:
 
     def rule(typed: pl.DataFrame) -> pl.DataFrame:
         month = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("period") + "-01").otherwise(pl.col("period"))
-        rule_text = f"period outside the monthly partitions {first}..{last} (DETOUR_FIRST_MONTH sets the first)"
+        rule_text = f"period outside the monthly partitions {first}..{last} (DETOUR_FIRST_MONTH and DETOUR_LAST_MONTH set them)"
         return failures_where(typed, (month < first) | (month > last), "period", rule_text, pl.col("period"))
 
     return rule

@@ -16,6 +16,7 @@ from pipeline.assets.quality_tables import quality_tables
 from pipeline.report import write_report
 from pipeline.warehouse import POOL, Warehouse, sql_literal
 
+KEY = dg.AssetKey(["published_warehouse"])
 TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY ALL"
 
 
@@ -32,13 +33,28 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> list:
     return paths
 
 
+# Publish when a run changed the build file without publishing it (a mart materialized alone in the
+# UI), once nothing upstream is missing or running and every upstream blocking check has passed; a run
+# that published itself does not count (any_deps_updated ignores updates made alongside this asset).
+PUBLISH_ON_CHANGE = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+).with_label("publish when a run changed the build and its blocking checks passed")
+
+
 @dg.asset(
-    key=dg.AssetKey(["published_warehouse"]),
+    key=KEY,
     description=(
         "The warehouse SQL clients open: a complete copy of the build file, swapped in with one atomic "
         "rename (readers holding the old file keep their snapshot until they reconnect); beside it "
-        "parquet/<mart>.parquet, docs/ (Data Docs) and report.html with charts/*.png."
+        "`parquet/{mart}.parquet`, `docs/` (Data Docs) and `report.html` with `charts/*.png`.\n\n"
+        "Published by every refresh, and within seconds after any other run that changed the build "
+        "(sensor `publish_on_change`) once its blocking checks passed; a failed blocking check publishes nothing."
     ),
+    automation_condition=PUBLISH_ON_CHANGE,
     group_name="publish",
     kinds={"duckdb", "parquet", "html"},
     owners=OWNERS,
