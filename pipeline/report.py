@@ -128,10 +128,11 @@ FROM marts.sanctioned_exposure WHERE data_status = $status
 GROUP BY ALL ORDER BY authority, kind DESC, year
 """
 EXPOSURE_PERIOD_SQL = "SELECT min(month), max(month) FROM marts.sanctioned_exposure WHERE data_status = $status"
+# A claim scoped to one corridor shows the corridor's name, like every other chart and table.
 CLAIMS_SQL = """
-SELECT claim_id, metric, scope, period_start, period_end, claimed_value, relation, tolerance, data_value,
-       relative_difference, agrees, comparable, calibrated, speaker, source
-FROM marts.claims_check ORDER BY metric, period_start
+SELECT k.claim_id, k.metric, coalesce(c.name, k.scope) AS scope, k.period_start, k.period_end, k.claimed_value, k.relation,
+       k.tolerance, k.data_value, k.relative_difference, k.agrees, k.comparable, k.calibrated, k.speaker, k.source
+FROM marts.claims_check k LEFT JOIN ref.corridors c ON c.corridor_id = k.scope ORDER BY k.metric, k.period_start
 """
 
 
