@@ -1,7 +1,12 @@
 """The report people open first: a self-contained HTML page (report.html, plotly.js inlined, no
-network needed) and PNG charts of the same (charts/*.png), drawn from the published marts."""
+network needed) and PNG charts of the same (charts/*.png), drawn from the published marts.
+
+Every section says what period it covers, which data_status it rests on, and how much of its value
+has its payment channel or corridor allocated by rule rather than observed, and it labels channels,
+corridors, categories and countries with their ref names, the same in every chart and table."""
 
 import html
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -18,6 +23,27 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 
 RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"
+IN_REACH = "#c62828"
+CIRCUMVENTION = "#f0a030"
+PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+STATUS_WORDS = {"illustrative": "illustrative sample", "real": "real data"}
+TOP_ROUTES = 10
+TOP_INTERMEDIARIES = 6
+# Month-level sections show one data_status (they must never add two): real monthly rows when an import
+# brought some, else the illustrative sample.
+STATUS_SQL = """
+SELECT data_status FROM core.routed_flows WHERE canonical AND frequency = 'monthly'
+GROUP BY data_status ORDER BY data_status = 'real' DESC, data_status LIMIT 1
+"""
+# The period and frequency a section's rows come from; {where} is one of the constant filters below.
+PERIOD_SQL = """
+SELECT min(period), max(period), list(DISTINCT frequency ORDER BY frequency)
+FROM core.routed_flows WHERE canonical AND data_status = $status {where}
+"""
+CORRIDOR_ROWS = "AND corridor_id IS NOT NULL"  # the Sankey's and corridor chart's rows: IRN↔RUS trade
+PAIR_ROWS = "AND frequency = 'monthly' AND exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')"
+ALL_ROWS = ""
+MONTHLY_ROWS = "AND frequency = 'monthly'"
 SANKEY_SQL = """
 WITH goods_hits AS (
     SELECT DISTINCT s.flow_id, s.route_seq
@@ -25,38 +51,131 @@ WITH goods_hits AS (
     WHERE m.target_type IN ('hs_code', 'hs_prefix') AND NOT s.is_obligation
 )
 SELECT coalesce(g.name, 'Uncategorised') AS category, c.name AS corridor, p.name AS channel,
-       h.flow_id IS NOT NULL AS restricted_goods, sum(r.value_usd)::DOUBLE / 1e6 AS musd
+       h.flow_id IS NOT NULL AS restricted_goods, sum(r.value_usd)::DOUBLE / 1e6 AS musd,
+       coalesce(sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated' OR r.corridor_basis = 'allocated'), 0)::DOUBLE
+           / 1e6 AS allocated_musd
 FROM core.routed_flows r
 JOIN ref.corridors c USING (corridor_id)
 JOIN ref.payment_channels p USING (channel_id)
 LEFT JOIN ref.goods_categories g USING (category_id)
 LEFT JOIN goods_hits h USING (flow_id, route_seq)
-WHERE r.canonical
+WHERE r.canonical AND r.data_status = $status
 GROUP BY ALL HAVING sum(r.value_usd) > 0
 """
 CHANNEL_MIX_SQL = """
-SELECT year(month) AS year, channel_id, sum(value_usd)::DOUBLE AS value
-FROM marts.channel_mix
-WHERE exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')
+SELECT year(m.month) AS year, coalesce(p.name, 'Not allocated') AS channel, sum(m.value_usd)::DOUBLE AS value,
+       sum(m.value_usd * m.allocated_share)::DOUBLE AS allocated
+FROM marts.channel_mix m LEFT JOIN ref.payment_channels p USING (channel_id)
+WHERE m.data_status = $status AND m.exporter_iso3 IN ('IRN', 'RUS') AND m.importer_iso3 IN ('IRN', 'RUS')
 GROUP BY ALL ORDER BY ALL
 """
-CORRIDOR_SQL = "SELECT year(month) AS year, corridor_id, sum(value_usd)::DOUBLE AS value FROM marts.corridor_flows GROUP BY ALL ORDER BY ALL"
-CLAIMS_SQL = """
-SELECT claim_id, metric, scope, period_start, period_end, claimed_value, relation, tolerance, data_value,
-       relative_difference, agrees, comparable, calibrated, speaker, source
-FROM marts.claims_check ORDER BY metric, period_start
+CORRIDOR_SQL = """
+SELECT year(f.month) AS year, coalesce(c.name, 'Not allocated') AS corridor,
+       sum(f.value_usd * (1 - f.allocated_share))::DOUBLE AS observed, sum(f.value_usd * f.allocated_share)::DOUBLE AS allocated
+FROM marts.corridor_flows f LEFT JOIN ref.corridors c USING (corridor_id)
+WHERE f.data_status = $status
+GROUP BY ALL ORDER BY ALL
 """
+ROUTE_STATUSES_SQL = "SELECT DISTINCT data_status FROM marts.route_risk ORDER BY data_status"
+ROUTE_RISK_SQL = """
+SELECT r.risk_rank, coalesce(g.name, r.category_id) AS category, coalesce(c.name, 'Not allocated') AS corridor,
+       coalesce(p.name, 'Not allocated') AS channel, coalesce(j.name, CASE r.transit_iso3 WHEN 'none' THEN '—' ELSE r.transit_iso3 END) AS transit,
+       r.value_usd::DOUBLE AS value_usd, r.risk_score, r.circumvention_share, r.in_reach_share, r.covered_share, r.chpl_score,
+       r.traceability_score, r.hub_share, r.avoids_restricting_share, r.allocated_share
+FROM marts.route_risk r
+LEFT JOIN ref.goods_categories g USING (category_id)
+LEFT JOIN ref.corridors c USING (corridor_id)
+LEFT JOIN ref.payment_channels p USING (channel_id)
+LEFT JOIN ref.jurisdictions j ON j.country_iso3 = r.transit_iso3
+WHERE r.data_status = $status AND r.risk_rank <= $top
+ORDER BY r.risk_rank
+"""
+# The value-weighted allocated share of all of a status's routes, not only the top ones shown.
+ROUTE_ALLOCATED_SQL = """
+SELECT sum(value_usd * allocated_share)::DOUBLE / nullif(sum(value_usd), 0) FROM marts.route_risk WHERE data_status = $status
+"""
+# Intermediary-years: value adds up over category and tier (the grain says so). Growth compares the year's
+# monthly value with the intermediary's baseline, the sum of its categories' baselines (each category-tier's
+# baseline repeats on every year's row, so it is taken once); the mirror gap is recomputed from its sums.
+TRANSSHIPMENT_SQL = """
+WITH baseline AS (
+    SELECT intermediary_iso3, sum(baseline_monthly_usd) AS baseline_monthly_usd
+    FROM (SELECT DISTINCT intermediary_iso3, category_id, chpl_tier, baseline_monthly_usd
+          FROM marts.transshipment_signals WHERE data_status = $status)
+    GROUP BY ALL
+)
+SELECT coalesce(j.name, t.intermediary_iso3) AS intermediary, t.year, any_value(t.baseline_years) AS baseline_years,
+       bool_or(t.transshipment_hub) AS hub, sum(t.value_usd)::DOUBLE AS value_usd,
+       sum(t.monthly_usd) / nullif(any_value(b.baseline_monthly_usd), 0) - 1 AS growth_vs_baseline,
+       sum(t.exporter_reported_usd)::DOUBLE AS exporter_reported_usd, sum(t.importer_reported_usd)::DOUBLE AS importer_reported_usd,
+       sum(t.mirror_gap_usd)::DOUBLE / nullif(sum(t.exporter_reported_usd) FILTER (WHERE t.mirror_gap_usd IS NOT NULL), 0)
+           AS mirror_gap_share,
+       sum(t.reexports_to_targets_usd)::DOUBLE AS reexports_to_targets_usd,
+       sum(t.value_usd * t.allocated_share)::DOUBLE AS allocated_usd
+FROM marts.transshipment_signals t
+LEFT JOIN baseline b USING (intermediary_iso3)
+LEFT JOIN ref.jurisdictions j ON j.country_iso3 = t.intermediary_iso3
+WHERE t.data_status = $status
+GROUP BY t.intermediary_iso3, j.name, t.year ORDER BY intermediary, t.year
+"""
+# Per authority, kind and year: values add up over month, category, corridor and channel, never across
+# authorities (a flow covered by two authorities appears under each).
+EXPOSURE_SQL = """
+SELECT authority, kind, year(month) AS year, sum(covered_value_usd)::DOUBLE AS covered,
+       sum(in_reach_value_usd)::DOUBLE AS in_reach, sum(circumvention_value_usd)::DOUBLE AS circumvention,
+       sum(covered_value_usd * allocated_share)::DOUBLE / nullif(sum(covered_value_usd), 0) AS allocated_share
+FROM marts.sanctioned_exposure WHERE data_status = $status
+GROUP BY ALL ORDER BY authority, kind DESC, year
+"""
+EXPOSURE_PERIOD_SQL = "SELECT min(month), max(month) FROM marts.sanctioned_exposure WHERE data_status = $status"
+# A claim scoped to one corridor shows the corridor's name, like every other chart and table.
+CLAIMS_SQL = """
+SELECT k.claim_id, k.metric, coalesce(c.name, k.scope) AS scope, k.period_start, k.period_end, k.claimed_value, k.relation,
+       k.tolerance, k.data_value, k.relative_difference, k.agrees, k.comparable, k.calibrated, k.speaker, k.source
+FROM marts.claims_check k LEFT JOIN ref.corridors c ON c.corridor_id = k.scope ORDER BY k.metric, k.period_start
+"""
+
+
+def period_text(first: date, last: date, frequencies: list[str], status: str) -> str:
+    """'2019-01 to 2024-12, monthly flows, illustrative sample': monthly periods by month, annual by year."""
+    fmt = "%Y-%m" if "monthly" in frequencies else "%Y"
+    return f"{first:{fmt}} to {last:{fmt}}, {' and '.join(frequencies)} flows, {STATUS_WORDS.get(status, status)}"
+
+
+def pct(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+def musd(value: float | None) -> str:
+    return "—" if value is None else f"{value / 1e6:,.1f}"
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def section(anchor: str, title: str, lead: str, period: str, basis: str, body: str) -> str:
+    """A report section: a plain-language lead, then the period and what the figures rest on, then the charts."""
+    return (f'<section id="{anchor}"><h2>{html.escape(title)}</h2><p class="lead">{html.escape(lead)}</p>'
+            f'<p class="basis"><b>Period:</b> <span class="period">{html.escape(period)}</span>. '
+            f'<b>Rests on:</b> {basis}</p>{body}</section>')
 
 
 def shares_by_year(df: pl.DataFrame, key: str) -> pl.DataFrame:
     """Wide table: one row per year, one column per key, shares of the year summing to 1."""
-    wide = df.pivot(on=key, index="year", values="value").fill_null(0).sort("year")
+    wide = df.pivot(on=key, index="year", values="value", aggregate_function="sum").fill_null(0).sort("year")
     columns = [c for c in wide.columns if c != "year"]
     total = wide.select(pl.sum_horizontal(columns)).to_series()
     return wide.with_columns(pl.col(c) / total for c in columns)
 
 
-def sankey_figure(links: pl.DataFrame) -> go.Figure:
+def allocated_by_year(df: pl.DataFrame, value: str = "value") -> pl.DataFrame:
+    return df.group_by("year").agg(share=pl.col("allocated").sum() / pl.col(value).sum()).sort("year")
+
+
+def sankey_figure(links: pl.DataFrame, title: str) -> go.Figure:
     nodes = [*links["category"].unique(maintain_order=True), *links["corridor"].unique(maintain_order=True),
              *links["channel"].unique(maintain_order=True)]
     index = {name: i for i, name in enumerate(nodes)}
@@ -77,18 +196,54 @@ def sankey_figure(links: pl.DataFrame) -> go.Figure:
             },
         )
     )
-    figure.update_layout(
-        title="Goods category → corridor → payment channel (M USD; red: goods restricted on their date)",
-        height=700, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-    )
+    figure.update_layout(title=title, height=700, margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return figure
 
 
-def area_figure(wide: pl.DataFrame, title: str) -> go.Figure:
+def area_figure(wide: pl.DataFrame, allocated: pl.DataFrame, title: str) -> go.Figure:
     figure = go.Figure()
-    for column in [c for c in wide.columns if c != "year"]:
-        figure.add_trace(go.Scatter(x=wide["year"], y=wide[column], name=column, stackgroup="one", mode="lines"))
-    figure.update_layout(title=title, yaxis={"tickformat": ".0%"}, height=420)
+    for i, column in enumerate(c for c in wide.columns if c != "year"):
+        figure.add_trace(go.Scatter(x=wide["year"], y=wide[column], name=column, stackgroup="one", mode="lines",
+                                    line={"color": PALETTE[i % len(PALETTE)]}))
+    figure.add_trace(go.Scatter(x=allocated["year"], y=allocated["share"], name="allocated by rule (share of value)",
+                                mode="lines+markers", line={"color": "black", "dash": "dash"}))
+    figure.update_layout(title=title, yaxis={"tickformat": ".0%"}, xaxis={"dtick": 1}, height=440)
+    return figure
+
+
+def corridor_figure(corridors: pl.DataFrame, title: str) -> go.Figure:
+    """Value by corridor by year, the observed part solid and the part allocated by rule hatched."""
+    figure = go.Figure()
+    for i, name in enumerate(corridors["corridor"].unique(maintain_order=True)):
+        rows = corridors.filter(pl.col("corridor") == name)
+        color = PALETTE[i % len(PALETTE)]
+        figure.add_trace(go.Bar(x=rows["year"], y=rows["observed"] / 1e9, name=f"{name}: observed", marker_color=color))
+        figure.add_trace(go.Bar(x=rows["year"], y=rows["allocated"] / 1e9, name=f"{name}: allocated by rule",
+                                marker={"color": "white", "line": {"color": color, "width": 1.5},
+                                        "pattern": {"shape": "/", "fgcolor": color}}))
+    figure.update_layout(title=title, barmode="stack", yaxis={"title": "bn USD"}, xaxis={"dtick": 1}, height=480)
+    return figure
+
+
+def transshipment_figure(trans: pl.DataFrame, title: str) -> go.Figure:
+    figure = go.Figure()
+    for i, name in enumerate(trans["intermediary"].unique(maintain_order=True)):
+        rows = trans.filter(pl.col("intermediary") == name)
+        figure.add_trace(go.Scatter(x=rows["year"], y=rows["value_usd"] / 1e6, name=name, mode="lines+markers",
+                                    line={"color": PALETTE[i % len(PALETTE)]}))
+    figure.update_layout(title=title, yaxis={"title": "M USD"}, xaxis={"dtick": 1}, height=420)
+    return figure
+
+
+def exposure_figure(exposure: pl.DataFrame, title: str) -> go.Figure:
+    """Restrictions only: an obligation (the EU no-Russia clause) is a duty, not a ban, so nothing circumvents it."""
+    rows = exposure.filter(pl.col("kind") == "restriction")
+    x = [f"{a} {y}" for a, y in zip(rows["authority"], rows["year"], strict=True)]
+    figure = go.Figure([
+        go.Bar(x=x, y=rows["in_reach"] / 1e6, name="in reach of the authority (potential breach)", marker_color=IN_REACH),
+        go.Bar(x=x, y=rows["circumvention"] / 1e6, name="out of its reach (circumvention)", marker_color=CIRCUMVENTION),
+    ])
+    figure.update_layout(title=title, barmode="stack", yaxis={"title": "M USD"}, height=440)
     return figure
 
 
@@ -103,31 +258,37 @@ def claims_table(claims: pl.DataFrame) -> str:
     for row in claims.iter_rows(named=True):
         mark = {True: "agrees", False: "disagrees", None: "no-data"}[row["agrees"]]
         rows.append(f'<tr class="{mark}">' + "".join(f"<td>{cell(v)}</td>" for v in row.values()) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Detour — how trade is routed around sanctions</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; color: #222; }}
-table {{ border-collapse: collapse; font-size: .85rem; }} th, td {{ border: 1px solid #ddd; padding: .25rem .4rem; }}
+body {{ font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; color: #222; padding: 0 1rem; }}
+table {{ border-collapse: collapse; font-size: .85rem; margin: .5rem 0 1rem; }}
+th, td {{ border: 1px solid #ddd; padding: .25rem .4rem; }} th {{ background: #f4f4f4; }}
+td:not(:first-child) {{ font-variant-numeric: tabular-nums; }}
 tr.disagrees {{ background: #fde2e1; }} tr.agrees {{ background: #e6f4ea; }} .note {{ color: #555; }}
+.lead {{ font-size: 1.05rem; }} .basis {{ color: #444; font-size: .9rem; border-left: 3px solid #bbb; padding-left: .6rem; }}
+section {{ margin-bottom: 2.5rem; }} .wide {{ overflow-x: auto; }}
 </style>
 <script>{plotly_js}</script></head><body>
 <h1>Detour: how trade is routed around sanctions</h1>
-<p class="note">Built from <code>{warehouse}</code>. The charts add up monthly flows: the shipped ones are an
-illustrative sample calibrated to published figures, not customs data (<code>data_status = 'illustrative'</code>).
+<p class="note">Built from <code>{warehouse}</code>. The month-level charts rest on <code>data_status = '{status}'</code>
+rows ({status_words}): the shipped flows are an illustrative sample calibrated to published figures, not customs data.
 The real rows the warehouse also ships, CEPII, BACI (Gaulier &amp; Zignago 2010), China↔Russia 2017–2023, are annual
-(<code>data_status = 'real'</code>) and are not in these month-level charts; see the README's first worked example.</p>
-<h2>Where the value goes</h2>{sankey}
-<h2>How fast is IRN↔RUS trade leaving the dollar?</h2>{channels}
-<h2>Which corridors carry it?</h2>{corridors}
-<h2>What officials said, and what the data says</h2>{claims}
+(<code>data_status = 'real'</code>): they appear only in the route-risk ranking, in a table of their own; see the
+README's first worked example.</p>
+<p class="note"><b>Observed or allocated?</b> Where a flow's record does not say how it was paid or which way it went,
+Detour assigns its payment channel and corridor by rule (<code>ref.allocation_rules</code>). Of the IRN↔RUS value
+behind the corridor charts, <b class="allocated-headline">{headline}</b> has its channel or corridor allocated by rule
+rather than observed. Every chart says how much of its value is allocated; read those parts as assumptions, not findings.</p>
+{sections}
 </body></html>
 """
 
 
-def draw_sankey_png(links: pl.DataFrame, path: Path) -> None:
+def draw_sankey_png(links: pl.DataFrame, title: str, path: Path) -> None:
     """A three-column Sankey with matplotlib: stacked node bars joined by bands sized by value."""
     columns = ["category", "corridor", "channel"]
     fig, ax = plt.subplots(figsize=(14, 9))
@@ -162,23 +323,72 @@ def draw_sankey_png(links: pl.DataFrame, path: Path) -> None:
     ax.set_xlim(-0.3, 2.3)
     ax.set_ylim(0, max(v[2] for v in positions.values()) * 1.02)
     ax.axis("off")
-    ax.set_title("Goods category → corridor → payment channel (red: goods restricted on their date)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def draw_area_png(wide: pl.DataFrame, title: str, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(10, 5))
-    columns = [c for c in wide.columns if c != "year"]
-    ax.stackplot(wide["year"].to_numpy(), np.vstack([wide[c].to_numpy() for c in columns]), labels=columns)
-    ax.set_ylim(0, 1)
     ax.set_title(title)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    save(fig, path)
+
+
+def save(fig, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def draw_area_png(wide: pl.DataFrame, allocated: pl.DataFrame, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(11, 5))
+    columns = [c for c in wide.columns if c != "year"]
+    ax.stackplot(wide["year"].to_numpy(), np.vstack([wide[c].to_numpy() for c in columns]), labels=columns,
+                 colors=PALETTE[: len(columns)])
+    ax.plot(allocated["year"], allocated["share"], "k--o", label="allocated by rule (share of value)")
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize=10)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    save(fig, path)
+
+
+def draw_corridor_png(corridors: pl.DataFrame, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(11, 5))
+    years = sorted(corridors["year"].unique())
+    bottom = np.zeros(len(years))
+    for i, name in enumerate(corridors["corridor"].unique(maintain_order=True)):
+        rows = corridors.filter(pl.col("corridor") == name).sort("year")
+        color = PALETTE[i % len(PALETTE)]
+        for part, style in (("observed", {"color": color}), ("allocated", {"facecolor": "white", "edgecolor": color, "hatch": "//"})):
+            values = rows[part].to_numpy() / 1e9
+            label = f"{name}: {'observed' if part == 'observed' else 'allocated by rule'}"
+            ax.bar(rows["year"], values, bottom=bottom, label=label, **style)
+            bottom += values
+    ax.set_ylabel("bn USD")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    save(fig, path)
+
+
+def draw_transshipment_png(trans: pl.DataFrame, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(11, 5))
+    for i, name in enumerate(trans["intermediary"].unique(maintain_order=True)):
+        rows = trans.filter(pl.col("intermediary") == name)
+        ax.plot(rows["year"], rows["value_usd"] / 1e6, "-o", label=name, color=PALETTE[i % len(PALETTE)])
+    ax.set_ylabel("M USD")
+    ax.set_title(title, fontsize=10)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    save(fig, path)
+
+
+def draw_exposure_png(exposure: pl.DataFrame, title: str, path: Path) -> None:
+    rows = exposure.filter(pl.col("kind") == "restriction")
+    labels = [f"{a} {y}" for a, y in zip(rows["authority"], rows["year"], strict=True)]
+    fig, ax = plt.subplots(figsize=(11, 5))
+    ax.bar(labels, rows["in_reach"] / 1e6, color=IN_REACH, label="in reach of the authority (potential breach)")
+    ax.bar(labels, rows["circumvention"] / 1e6, bottom=rows["in_reach"] / 1e6, color=CIRCUMVENTION,
+           label="out of its reach (circumvention)")
+    ax.set_ylabel("M USD")
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.legend(fontsize=8)
+    save(fig, path)
 
 
 def write_report(warehouse: Path) -> list[Path]:
@@ -187,27 +397,141 @@ def write_report(warehouse: Path) -> list[Path]:
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        links = con.sql(SANKEY_SQL).pl()
-        channels = shares_by_year(con.sql(CHANNEL_MIX_SQL).pl(), "channel_id")
-        corridors = shares_by_year(con.sql(CORRIDOR_SQL).pl(), "corridor_id")
+        found = con.sql(STATUS_SQL).fetchone()
+        status = found[0] if found else "illustrative"
+        at = {"status": status}
+
+        def period(where: str, of: str = status) -> str:
+            first, last, frequencies = con.execute(PERIOD_SQL.format(where=where), {"status": of}).fetchone()
+            return period_text(first, last, frequencies, of) if first else f"no rows, {STATUS_WORDS.get(of, of)}"
+
+        periods = {"corridor": period(CORRIDOR_ROWS), "pair": period(PAIR_ROWS)}
+        links = con.execute(SANKEY_SQL, at).pl()
+        channel_rows = con.execute(CHANNEL_MIX_SQL, at).pl()
+        corridors = con.execute(CORRIDOR_SQL, at).pl()
+        routes = {s: (con.execute(ROUTE_RISK_SQL, {"status": s, "top": TOP_ROUTES}).pl(), period(ALL_ROWS, s),
+                      con.execute(ROUTE_ALLOCATED_SQL, {"status": s}).fetchone()[0])
+                  for (s,) in con.sql(ROUTE_STATUSES_SQL).fetchall()}
+        trans = con.execute(TRANSSHIPMENT_SQL, at).pl()
+        exposure = con.execute(EXPOSURE_SQL, at).pl()
+        first_month, last_month = con.execute(EXPOSURE_PERIOD_SQL, at).fetchone()
         claims = con.sql(CLAIMS_SQL).pl()
-    channel_title = "Payment channels, share of IRN↔RUS value by year"
-    corridor_title = "Corridors, share of value by year"
-    figures = [sankey_figure(links), area_figure(channels, channel_title), area_figure(corridors, corridor_title)]
-    sankey, channel_html, corridor_html = (f.to_html(full_html=False, include_plotlyjs=False) for f in figures)
-    page = PAGE.format(
-        plotly_js=plotly.offline.get_plotlyjs(),
-        warehouse=html.escape(str(warehouse)),
-        sankey=sankey,
-        channels=channel_html,
-        corridors=corridor_html,
-        claims=claims_table(claims),
-    )
+    rests = f"<code>data_status = '{html.escape(status)}'</code> ({STATUS_WORDS.get(status, status)})"
+    sections, pictures = [], []
+
+    def chart(figure: go.Figure, draw, name: str, *args) -> str:
+        draw(*args, charts / f"{name}.png")
+        pictures.append(charts / f"{name}.png")
+        return figure.to_html(full_html=False, include_plotlyjs=False)
+
+    # Where the value goes: categories → corridors → channels, summed over the whole period.
+    sankey_alloc = links["allocated_musd"].sum() / links["musd"].sum()
+    title = f"Goods category → corridor → payment channel, M USD summed over {periods['corridor'].split(',')[0]} (red: goods restricted on their date)"
+    sections.append(section(
+        "where-value-goes", "Where the value goes",
+        "Iran–Russia trade by what is traded, which corridor carries it and how it is paid, with goods restricted on their date in red.",
+        periods["corridor"], f"{rests}; <b>{pct(sankey_alloc)}</b> of this value has its corridor and channel allocated by rule.",
+        chart(sankey_figure(links, title), draw_sankey_png, "sankey", links, title)))
+
+    # Channel mix: shares per year, with the allocated share drawn on the same axis.
+    channels, channel_alloc = shares_by_year(channel_rows, "channel"), allocated_by_year(channel_rows)
+    title = f"Payment channels, share of IRN↔RUS value by year ({periods['pair'].split(',')[0]}); dashed: share allocated by rule"
+    sections.append(section(
+        "channels", "How fast is Iran–Russia trade leaving the dollar?",
+        "Each payment channel's share of Iran–Russia trade by year.",
+        periods["pair"], f"{rests}; <b>{pct(channel_rows['allocated'].sum() / channel_rows['value'].sum())}</b> of this value "
+        "has its channel allocated by rule (dashed line, per year): shifts in that part come from the rules, not from observations.",
+        chart(area_figure(channels, channel_alloc, title), draw_area_png, "channel_mix", channels, channel_alloc, title)))
+
+    # Corridors: shares would be flat by construction (fixed rule shares), so show USD, observed vs allocated.
+    corridor_alloc = corridors["allocated"].sum() / (corridors["observed"].sum() + corridors["allocated"].sum())
+    title = f"Corridors, IRN↔RUS value by year ({periods['corridor'].split(',')[0]}); hatched: allocated by rule"
+    sections.append(section(
+        "corridors", "Which corridors carry it?",
+        "Value carried on each corridor per year, split into what the records show and what Detour assigned by rule.",
+        periods["corridor"], f"{rests}; <b>{pct(corridor_alloc)}</b> of this value has its corridor allocated by rule (hatched). "
+        "The rules split unobserved value by fixed shares, so the corridors' shares of the hatched part are the same every year "
+        "by construction: only the solid part can show a shift between corridors.",
+        chart(corridor_figure(corridors, title), draw_corridor_png, "corridor_flows", corridors, title)))
+
+    # Route risk: the top routes of each data_status, never ranked together.
+    headers = ["rank", "goods category", "corridor", "payment channel", "transit", "value (M USD)", "risk score",
+               "circumvention", "in reach", "covered", "CHPL score", "traceability score", "hub share",
+               "avoids restricting", "allocated"]
+    tables = []
+    for s, (top, route_period, route_alloc) in routes.items():
+        rows = [[r["risk_rank"], r["category"], r["corridor"], r["channel"], r["transit"], musd(r["value_usd"]),
+                 f"{r['risk_score']:.3f}", *(pct(r[c]) for c in ("circumvention_share", "in_reach_share", "covered_share")),
+                 *(f"{r[c]:.2f}" for c in ("chpl_score", "traceability_score")),
+                 *(pct(r[c]) for c in ("hub_share", "avoids_restricting_share", "allocated_share"))]
+                for r in top.iter_rows(named=True)]
+        tables.append(f'<h3>Top {TOP_ROUTES} routes, <code>data_status = \'{html.escape(s)}\'</code></h3>'
+                      f'<p class="basis"><b>Period:</b> <span class="period">{html.escape(route_period)}</span>. '
+                      f"<b>Rests on:</b> <code>data_status = '{html.escape(s)}'</code>; <b>{pct(route_alloc)}</b> of all its routes' "
+                      f"value has its channel or corridor allocated by rule.</p>{table(headers, rows)}")
+    sections.append(section(
+        "route-risk", "Which routes most look like sanctions evasion?",
+        "Routes (goods category, corridor, payment channel, transit country) ranked by a transparent score: "
+        "0.35 × circumvention + 0.15 × in reach + 0.20 × CHPL score + 0.20 × traceability score + 0.10 × hub share.",
+        "; ".join(p for _, p, _ in routes.values()),
+        "each data_status ranked on its own. Circumvention: value a targeted restriction covers that none of its authorities "
+        "can reach; in reach: covered and reachable (potential breach); CHPL score: how high the goods sit on the Common High "
+        "Priority List; traceability score: how opaque the channel is; hub share: value through a FinCEN/BIS transshipment hub.",
+        "".join(tables)))
+
+    # Transshipment: the third-country surge of the top intermediaries after the baseline, with the mirror gap.
+    baseline = trans["baseline_years"][0] if trans.height else "—"
+    after = trans.filter(pl.col("year") > int(baseline[-4:])) if trans.height else trans
+    top = after.group_by("intermediary").agg(pl.col("value_usd").sum()).sort("value_usd", descending=True)["intermediary"][:TOP_INTERMEDIARIES]
+    trans = trans.filter(pl.col("intermediary").is_in(top.implode())).sort(pl.col("intermediary").replace_strict(
+        top, list(range(len(top)))), "year") if trans.height else trans
+    trans_period = (f"{trans['year'].min()} to {trans['year'].max()}, yearly sums of monthly flows, baseline {baseline}, "
+                    f"{STATUS_WORDS.get(status, status)}") if trans.height else "no rows"
+    title = f"Imports of third countries from non-targets, top {TOP_INTERMEDIARIES} intermediaries, M USD by year ({trans_period.split(',')[0]})"
+    rows = [[r["intermediary"], r["year"], "yes" if r["hub"] else "no", musd(r["value_usd"]),
+             "—" if r["growth_vs_baseline"] is None else f"{r['growth_vs_baseline']:+.0%}", musd(r["exporter_reported_usd"]),
+             musd(r["importer_reported_usd"]), pct(r["mirror_gap_share"]), musd(r["reexports_to_targets_usd"])]
+            for r in trans.filter(pl.col("year") > int(baseline[-4:])).iter_rows(named=True)] if trans.height else []
+    trans_alloc = trans["allocated_usd"].sum() / trans["value_usd"].sum() if trans.height else None
+    sections.append(section(
+        "transshipment", "Where do third countries suddenly import what sanctioned economies may no longer buy?",
+        f"Imports of the top intermediaries (countries that are not sanctions targets) from non-targets, against their "
+        f"{baseline} monthly average, and how far the exporters' reports exceed the intermediaries' own (the mirror gap).",
+        trans_period, f"{rests}; these figures are not split by channel or corridor, so allocation does not change them "
+        f"({pct(trans_alloc)} of this value has no observed channel or corridor).",
+        chart(transshipment_figure(trans, title), draw_transshipment_png, "transshipment", trans, title)
+        + table(["intermediary", "year", "transshipment hub", "value (M USD)", "monthly value vs baseline",
+                 "exporter-reported (M USD)", "importer-reported (M USD)", "mirror gap (share of exporter-reported)",
+                 "sent on to sanctions targets (M USD)"], rows)))
+
+    # Sanctioned exposure: per authority, never added across authorities.
+    exposure_period = (f"{period_text(first_month, last_month, ['monthly'], status)}"
+                       if first_month else f"no rows, {STATUS_WORDS.get(status, status)}")
+    title = f"Value covered by each authority's restrictions, in reach vs out of reach, M USD by year ({exposure_period.split(',')[0]})"
+    rows = [[r["authority"], r["kind"], r["year"], musd(r["covered"]), musd(r["in_reach"]), musd(r["circumvention"]),
+             pct(r["allocated_share"])] for r in exposure.iter_rows(named=True)]
+    sections.append(section(
+        "sanctioned-exposure", "How much covered trade slips past the authority that covers it?",
+        "Trade a sanctions authority's measures cover, split into what that authority can reach (a potential breach) and what "
+        "it cannot (circumvention: lawful for the parties involved, and the story of this report).",
+        exposure_period, f"{rests}; each authority is counted on its own (a flow two authorities cover appears under both, "
+        "so the authorities are never added up); the allocated share of each row is in the table.",
+        chart(exposure_figure(exposure, title), draw_exposure_png, "sanctioned_exposure", exposure, title)
+        + table(["authority", "kind", "year", "covered (M USD)", "in reach (M USD)", "circumvention (M USD)",
+                 "allocated by rule"], rows)))
+
+    claims_period = f"{claims['period_start'].min()} to {claims['period_end'].max()}, each claim over its own period"
+    sections.append(section(
+        "claims", "What officials said, and what the data says",
+        "Public claims about this trade next to the figure the warehouse gives for the same metric, scope and period.",
+        claims_period, "the warehouse rows of each claim's scope; where <code>calibrated</code> is true the data were tuned to "
+        "the claim, so agreement proves nothing.", claims_table(claims)))
+
+    page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(str(warehouse)),
+                       status=html.escape(status), status_words=STATUS_WORDS.get(status, status),
+                       headline=pct(sankey_alloc), sections="\n".join(sections))
     report = folder / "report.html"
     staged = folder / "report.html.tmp"
     staged.write_text(page, encoding="utf-8")
     staged.replace(report)
-    draw_sankey_png(links, charts / "sankey.png")
-    draw_area_png(channels, channel_title, charts / "channel_mix.png")
-    draw_area_png(corridors, corridor_title, charts / "corridor_shares.png")
-    return [report, charts / "sankey.png", charts / "channel_mix.png", charts / "corridor_shares.png"]
+    return [report, *pictures]

@@ -1,31 +1,118 @@
-"""The report: one self-contained HTML page that loads offline in a real browser with its Sankey
-drawn, and PNG charts of the same."""
+"""The report: one self-contained HTML page that loads offline in a real browser with its charts
+drawn, whose sections state their period and what they rest on, labelled with ref names; and PNG
+charts of the same."""
 
-from tests.browser import run_chromium
+import os
+import re
+import shutil
+
+from tests.browser import OFFLINE_FLAGS, chromium
 
 REPO_PICTURE = "docs/sankey.png"
+SCREENSHOT = "docs/report.png"
+SECTIONS = ("where-value-goes", "channels", "corridors", "route-risk", "transshipment", "sanctioned-exposure", "claims")
+
+
+def page_of(build) -> str:
+    return (build.warehouse.parent / "report.html").read_text(encoding="utf-8")
+
+
+def sections_of(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<section id="([^"]+)">(.*?)</section>', page, re.S))
 
 
 def test_the_report_is_self_contained(shipped_build):
-    page = (shipped_build.warehouse.parent / "report.html").read_text(encoding="utf-8")
+    page = page_of(shipped_build)
     assert "<script src=" not in page and '<link rel="stylesheet" href="http' not in page
     assert "Plotly" in page and "sankey" in page
     assert "claim_id" in page and "trade_2019_morgulov" in page
 
 
-def test_the_report_loads_offline_in_chromium_with_the_sankey_drawn(shipped_build, tmp_path):
+def test_every_section_states_its_period_and_allocated_share(shipped_build):
+    sections = sections_of(page_of(shipped_build))
+    assert tuple(sections) == SECTIONS
+    first, last = shipped_build.query(
+        "SELECT strftime(min(period), '%Y-%m'), strftime(max(period), '%Y-%m') FROM core.routed_flows "
+        "WHERE canonical AND data_status = 'illustrative' AND corridor_id IS NOT NULL")[0]
+    for anchor, body in sections.items():
+        assert re.search(r'class="period">[^<]*\d{4}[^<]* to [^<]*\d{4}', body), f"{anchor} states no period"
+        assert 'class="lead"' in body and "Rests on:" in body, anchor
+    # The Sankey sums the whole period, and says so in its title.
+    assert f"summed over {first} to {last}" in sections["where-value-goes"]
+    share = shipped_build.query(
+        "SELECT sum(value_usd) FILTER (WHERE channel_basis = 'allocated' OR corridor_basis = 'allocated')::DOUBLE / sum(value_usd) "
+        "FROM core.routed_flows WHERE canonical AND data_status = 'illustrative' AND corridor_id IS NOT NULL "
+        "AND channel_id IS NOT NULL")[0][0]
+    for anchor in ("where-value-goes", "channels", "corridors"):
+        assert f"<b>{share:.0%}</b>" in sections[anchor], anchor
+    assert "by construction" in sections["corridors"]
+
+
+def test_route_risk_lists_the_top_routes_with_their_score_components(shipped_build):
+    body = sections_of(page_of(shipped_build))["route-risk"]
+    category, corridor, channel, score = shipped_build.query(
+        "SELECT g.name, coalesce(c.name, 'Not allocated'), p.name, r.risk_score FROM marts.route_risk r "
+        "JOIN ref.goods_categories g USING (category_id) LEFT JOIN ref.corridors c USING (corridor_id) "
+        "JOIN ref.payment_channels p USING (channel_id) WHERE r.data_status = 'illustrative' AND r.risk_rank = 1")[0]
+    top = re.search(r"<tr><td>1</td>(.*?)</tr>", body).group(1)
+    assert f"<td>{category}</td><td>{corridor}</td><td>{channel}</td>" in top and f"<td>{score:.3f}</td>" in top
+    for header in ("circumvention", "in reach", "covered", "CHPL score", "traceability score", "hub share", "allocated"):
+        assert f"<th>{header}</th>" in body
+    assert "data_status = &#x27;real&#x27;" in body or "data_status = 'real'" in body  # ranked apart, never together
+
+
+def test_exposure_figures_equal_the_mart_per_authority(shipped_build):
+    body = sections_of(page_of(shipped_build))["sanctioned-exposure"]
+    rows = shipped_build.query(
+        "SELECT authority, kind, year(month), sum(covered_value_usd), sum(in_reach_value_usd), sum(circumvention_value_usd) "
+        "FROM marts.sanctioned_exposure WHERE data_status = 'illustrative' GROUP BY ALL")
+    assert len(rows) > 5
+    for authority, kind, year, covered, in_reach, circumvention in rows:
+        cells = "".join(f"<td>{v}</td>" for v in (authority, kind, year, *(f"{float(x) / 1e6:,.1f}" for x in (covered, in_reach, circumvention))))
+        assert cells in body, cells
+
+
+def test_transshipment_shows_the_surge_and_the_mirror_gap(shipped_build):
+    body = sections_of(page_of(shipped_build))["transshipment"]
+    name, value, gap = shipped_build.query(
+        "SELECT j.name, sum(t.value_usd), sum(t.mirror_gap_usd)::DOUBLE / sum(t.exporter_reported_usd) "
+        "FROM marts.transshipment_signals t JOIN ref.jurisdictions j ON j.country_iso3 = t.intermediary_iso3 "
+        "WHERE t.data_status = 'illustrative' AND t.year = 2024 AND t.mirror_gap_usd IS NOT NULL "
+        "GROUP BY ALL ORDER BY 2 DESC LIMIT 1")[0]
+    assert f"<td>{name}</td><td>2024</td>" in body and f"<td>{float(value) / 1e6:,.1f}</td>" in body
+    assert f"<td>{gap:.0%}</td>" in body and "vs baseline" in body
+
+
+def test_the_report_loads_offline_in_chromium_with_names_not_ids(shipped_build, tmp_path):
+    from playwright.sync_api import sync_playwright
+
     report = shipped_build.warehouse.parent / "report.html"
-    dom = run_chromium(report.as_uri(), tmp_path / "profile", "--virtual-time-budget=20000", "--dump-dom", offline=True)
-    assert dom.count('class="sankey-link"') > 10, "the Sankey's links were not drawn"
-    assert 'class="sankey-node' in dom
-    shot = tmp_path / "report.png"
-    run_chromium(report.as_uri(), tmp_path / "profile2", "--virtual-time-budget=20000", "--window-size=1300,1000",
-                 f"--screenshot={shot}", offline=True)
-    assert shot.stat().st_size > 20_000
+    ids = {i for i, name in shipped_build.query(
+        "SELECT channel_id, name FROM ref.payment_channels UNION ALL SELECT corridor_id, name FROM ref.corridors "
+        "UNION ALL SELECT category_id, name FROM ref.goods_categories") if i != name}
+    errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else (requests.append(r.request.url), r.abort()))
+        page.goto(report.as_uri())
+        page.wait_for_selector(".sankey-link", state="attached")
+        links = page.locator(".sankey-link").count()
+        labels = page.eval_on_selector_all("td, th, svg text", "nodes => nodes.map(n => n.textContent.trim())")
+        page.screenshot(path=tmp_path / "report.png", full_page=True)
+        browser.close()
+    assert not errors and not requests, (errors, requests)
+    assert links > 10, "the Sankey's links were not drawn"
+    assert "Russian ruble" in labels and not ids & set(labels), ids & set(labels)
+    assert (tmp_path / "report.png").stat().st_size > 100_000
+    if os.environ.get("DETOUR_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(tmp_path / "report.png", SCREENSHOT)
 
 
 def test_png_charts_are_drawn(shipped_build):
     charts = shipped_build.warehouse.parent / "charts"
-    for name in ("sankey.png", "channel_mix.png", "corridor_shares.png"):
-        data = (charts / name).read_bytes()
+    for name in ("sankey", "channel_mix", "corridor_flows", "transshipment", "sanctioned_exposure"):
+        data = (charts / f"{name}.png").read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000, name
