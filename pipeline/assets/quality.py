@@ -37,7 +37,7 @@ class Suite:
 
     @property
     def on_summary(self) -> bool:
-        """The expectations run on an audit query's summary rows, not on the table's own rows."""
+        """The expectations run on the rows of an audit query (quality/*.sql), not on the table's own."""
         return self.query != f"SELECT * FROM {self.table}"
 
 
@@ -161,7 +161,7 @@ class SuiteResult:
 
     @property
     def rows_text(self) -> str:
-        checked = f", checked on {self.checked_rows:,} summary rows" if self.suite.on_summary else ""
+        checked = f"; checked on {self.checked_rows:,} rows of its audit query" if self.suite.on_summary else ""
         return f"{self.table_rows:,} rows{checked}"
 
 
@@ -305,7 +305,7 @@ def write_index(site: Path, results: list[SuiteResult]) -> None:
         validation = next((site / "validations").joinpath(*parts).rglob("*.html"), None)
         suite_page = (site / "expectations").joinpath(*parts[:-1], parts[-1] + ".html")
         status = "passed" if not result.failed else f"failed: {', '.join(f'{t} {c}' for t, c, _ in result.failed)}"
-        checked = f"{result.checked_rows:,} summary rows" if result.suite.on_summary else "all rows"
+        checked = f"audit query: {result.checked_rows:,} rows" if result.suite.on_summary else "the table"
         rows.append(
             f'<tr><th scope="row">{html.escape(result.suite.table)}</th>'
             f'<td class="{"text-success" if not result.failed else "text-danger"}">{html.escape(status)}</td>'
@@ -322,8 +322,8 @@ INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Det
 <link rel="shortcut icon" href="static/images/favicon.ico" type="image/x-icon">
 </head><body><main class="container-fluid px-5 py-4">
 <h1 class="h3">Detour · Great Expectations Data Docs</h1>
-<p class="lead">One suite per reference table and mart, validated on the last build. The big marts are
-checked on audit queries that reduce them to summary rows (one per month, say).</p>
+<p class="lead">One suite per reference table and mart, validated on the last build. "Rows" counts the
+table; most marts are checked on an audit query that adds check columns or reduces them to a row per month.</p>
 <table class="table table-sm table-hover"><thead class="thead-light"><tr><th>table</th><th>result</th>
 <th class="text-right">expectations met</th><th class="text-right">rows</th><th>checked on</th><th>pages</th></tr></thead>
 <tbody>
