@@ -36,7 +36,7 @@ class Suite:
     expectations: list = field(default_factory=list)
 
     @property
-    def on_summary(self) -> bool:
+    def on_audit_query(self) -> bool:
         """The expectations run on the rows of an audit query (quality/*.sql), not on the table's own."""
         return self.query != f"SELECT * FROM {self.table}"
 
@@ -161,7 +161,7 @@ class SuiteResult:
 
     @property
     def rows_text(self) -> str:
-        checked = f"; checked on {self.checked_rows:,} rows of its audit query" if self.suite.on_summary else ""
+        checked = f"; checked on {self.checked_rows:,} rows of its audit query" if self.suite.on_audit_query else ""
         return f"{self.table_rows:,} rows{checked}"
 
 
@@ -305,7 +305,7 @@ def write_index(site: Path, results: list[SuiteResult]) -> None:
         validation = next((site / "validations").joinpath(*parts).rglob("*.html"), None)
         suite_page = (site / "expectations").joinpath(*parts[:-1], parts[-1] + ".html")
         status = "passed" if not result.failed else f"failed: {', '.join(f'{t} {c}' for t, c, _ in result.failed)}"
-        checked = f"audit query: {result.checked_rows:,} rows" if result.suite.on_summary else "the table"
+        checked = f"audit query: {result.checked_rows:,} rows" if result.suite.on_audit_query else "the table"
         rows.append(
             f'<tr><th scope="row">{html.escape(result.suite.table)}</th>'
             f'<td class="{"text-success" if not result.failed else "text-danger"}">{html.escape(status)}</td>'
