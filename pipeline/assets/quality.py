@@ -35,6 +35,11 @@ class Suite:
     query: str
     expectations: list = field(default_factory=list)
 
+    @property
+    def on_audit_query(self) -> bool:
+        """The expectations run on the rows of an audit query (quality/*.sql), not on the table's own."""
+        return self.query != f"SELECT * FROM {self.table}"
+
 
 def unique(*columns: str):
     import great_expectations.expectations as gxe
@@ -151,7 +156,13 @@ class SuiteResult:
     suite: Suite
     evaluated: int
     failed: list[tuple[str, str, str]]  # (expectation, column, unexpected count or "exception")
-    rows: int
+    checked_rows: int  # of the suite's query
+    table_rows: int
+
+    @property
+    def rows_text(self) -> str:
+        checked = f"; checked on {self.checked_rows:,} rows of its audit query" if self.suite.on_audit_query else ""
+        return f"{self.table_rows:,} rows{checked}"
 
 
 CHECK_NAME = "great_expectations"
@@ -175,34 +186,68 @@ def docs_folder(warehouse: Warehouse) -> Path:
     return warehouse.published_path.parent / "docs"
 
 
+# A CDN file GE's pages load → its local copy in static/vendor/ (from the XStatic packages). The
+# Bootstrap bundle carries the Popper that GE loads on its own. The other CDN files are dropped:
+# bootstrap-table and its datepicker fill only GE's own index, which ours replaces; Vega draws only
+# the charts of profiling pages, which are not built; bootstrap-dark would only restyle for a dark
+# desktop theme.
+VENDOR = {
+    r"/jquery-[\d.]+\.min\.js$": "jquery.min.js",
+    r"/bootstrap/4[\d.]+/css/bootstrap\.min\.css$": "bootstrap.min.css",
+    r"/bootstrap/4[\d.]+/js/bootstrap\.min\.js$": "bootstrap.bundle.min.js",
+    r"/font-awesome/6[\d.]+/css/all\.min\.css$": "fontawesome/css/all.min.css",
+}
+CDN_TAG = re.compile(r'<link[^>]+href="https?://[^"]+"[^>]*>|<script[^>]+src="https?://[^"]+"[^>]*>\s*</script>')
+GE_IMAGE = re.compile(r"https://great-expectations-web-assets[^\"')]+")
+
+
+def copy_vendor(static: Path) -> None:
+    import xstatic.pkg.bootstrap
+    import xstatic.pkg.font_awesome
+    import xstatic.pkg.jquery
+
+    vendor = static / "vendor"
+    fonts = Path(xstatic.pkg.font_awesome.BASE_DIR)
+    (vendor / "fontawesome" / "css").mkdir(parents=True)
+    (vendor / "fontawesome" / "webfonts").mkdir()
+    shutil.copy(Path(xstatic.pkg.jquery.BASE_DIR, "jquery.min.js"), vendor)
+    shutil.copy(Path(xstatic.pkg.bootstrap.BASE_DIR, "css", "bootstrap.min.css"), vendor)
+    shutil.copy(Path(xstatic.pkg.bootstrap.BASE_DIR, "js", "bootstrap.bundle.min.js"), vendor)
+    shutil.copy(fonts / "LICENSE.txt", vendor / "fontawesome")  # CC BY: the icons' credit travels with them
+    shutil.copy(fonts / "css" / "all.min.css", vendor / "fontawesome" / "css")
+    for font in (fonts / "webfonts").glob("*.woff2"):  # every browser that runs the pages reads woff2
+        shutil.copy(font, vendor / "fontawesome" / "webfonts")
+
+
+def local_tag(tag: str, static: str) -> str:
+    url = re.search(r'(?:href|src)="([^"]+)"', tag)[1]
+    local = next((name for pattern, name in VENDOR.items() if re.search(pattern, url)), None)
+    if local is None:
+        return ""
+    # integrity/crossorigin would make Chromium fetch a file:// script in CORS mode and refuse it.
+    return re.sub(r'\s(?:integrity|crossorigin)="[^"]*"', "", tag.replace(url, f"{static}/vendor/{local}"))
+
+
+def offline_css(text: str, static: str) -> str:
+    """The logo from S3 → the local one; GE's dark-theme overrides off, as bootstrap-dark (which
+    they complete) is not shipped and half a dark theme leaves light text on white."""
+    text = GE_IMAGE.sub(f"{static}/images/logo-long.png", text)
+    return text.replace("@media (prefers-color-scheme: dark)", "@media not all")
+
+
 def make_offline(site: Path) -> None:
-    """GE's pages load Bootstrap, jQuery, Vega and fonts from CDNs and a logo from S3. Drop those
-    tags, point the logo at the local copy and add a small local stylesheet, so the pages render
-    without a network (and tell nobody that they were opened)."""
-    css = site / "static" / "styles" / "detour_offline.css"
-    css.write_text(OFFLINE_CSS, encoding="utf-8")
+    """GE's pages load jQuery, Bootstrap, Font Awesome, Vega, ... from CDNs and the logo from S3,
+    and end with a newsletter banner. Point them at local copies, drop the rest, so the pages render
+    and run without a network (and tell nobody that they were opened)."""
+    copy_vendor(site / "static")
+    for css in (site / "static" / "styles").glob("*.css"):
+        css.write_text(offline_css(css.read_text(encoding="utf-8"), ".."), encoding="utf-8")
     for page in site.rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        html = re.sub(r'<link[^>]+href="https?://[^"]+"[^>]*>', "", html)
-        html = re.sub(r'<script[^>]+src="https?://[^"]+"[^>]*>\s*</script>', "", html)
-        depth = len(page.relative_to(site).parts) - 1
-        static = "../" * depth + "static"
-        html = re.sub(r'src="https?://great-expectations-web-assets[^"]+"', f'src="{static}/images/logo-long.png"', html)
-        html = html.replace("</head>", f'<link rel="stylesheet" href="{static}/styles/detour_offline.css"></head>', 1)
-        page.write_text(html, encoding="utf-8")
-
-
-OFFLINE_CSS = """
-body { font-family: system-ui, sans-serif; margin: 0 1.5rem; color: #222; }
-table { border-collapse: collapse; margin: .5rem 0 1.5rem; width: 100%; }
-th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-th { background: #f1f3f5; }
-.card { border: 1px solid #ddd; border-radius: 4px; margin: 1rem 0; padding: .5rem 1rem; }
-.text-danger, .fa-times { color: #b02a37; } .text-success, .fa-check { color: #146c43; }
-.navbar, .ge-footer, .modal, .sticky { position: static; }
-img { max-height: 40px; }
-.collapse:not(.show) { display: block; }
-"""
+        static = "/".join([".."] * (len(page.relative_to(site).parts) - 1) + ["static"])
+        html = CDN_TAG.sub(lambda tag: local_tag(tag[0], static), page.read_text(encoding="utf-8"))
+        html = re.sub(r'((?:href|src)=")(?:\.\./)*static/', rf"\g<1>{static}/", html)  # GE's favicon path is one level short
+        html = re.sub(r"<footer>.*?</footer>", "", html, flags=re.S)  # GE's only footer: "Subscribe" to the newsletter
+        page.write_text(offline_css(html, static), encoding="utf-8")
 
 
 # Blocking on the marts, so a failed suite stops the publish. On the reference tables and the
@@ -243,7 +288,8 @@ def run_suites(con, site: Path) -> list[SuiteResult]:
             for r in validation.results
             if not r.success or raised(r.exception_info)
         ]
-        results.append(SuiteResult(suite, len(validation.results), failed, len(frame)))
+        table_rows = con.sql(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
+        results.append(SuiteResult(suite, len(validation.results), failed, len(frame), table_rows))
     ctx.build_data_docs(site_names=["detour"])
     make_offline(site)
     write_index(site, results)
@@ -251,19 +297,20 @@ def run_suites(con, site: Path) -> list[SuiteResult]:
 
 
 def write_index(site: Path, results: list[SuiteResult]) -> None:
-    """GE's index page lists results with JavaScript from a CDN; offline it is blank. Keep it as
-    ge_index.html and put a plain index in its place."""
-    (site / "index.html").replace(site / "ge_index.html")
+    """Our index in place of GE's, which fills its tables with bootstrap-table (not shipped) and
+    lists the same pages; ours also gives each table's own row count."""
     rows = []
     for result in results:
         parts = result.suite.table.split(".")
         validation = next((site / "validations").joinpath(*parts).rglob("*.html"), None)
         suite_page = (site / "expectations").joinpath(*parts[:-1], parts[-1] + ".html")
         status = "passed" if not result.failed else f"failed: {', '.join(f'{t} {c}' for t, c, _ in result.failed)}"
+        checked = f"audit query: {result.checked_rows:,} rows" if result.suite.on_audit_query else "the table"
         rows.append(
-            f'<tr class="{"ok" if not result.failed else "bad"}"><td>{html.escape(result.suite.table)}</td>'
-            f"<td>{html.escape(status)}</td><td>{result.evaluated - len(result.failed)} / {result.evaluated}</td>"
-            f"<td>{result.rows}</td>"
+            f'<tr><th scope="row">{html.escape(result.suite.table)}</th>'
+            f'<td class="{"text-success" if not result.failed else "text-danger"}">{html.escape(status)}</td>'
+            f'<td class="text-right">{result.evaluated - len(result.failed)} / {result.evaluated}</td>'
+            f'<td class="text-right">{result.table_rows:,}</td><td>{checked}</td>'
             f'<td><a href="{validation.relative_to(site) if validation else ""}">validation</a> · '
             f'<a href="{suite_page.relative_to(site)}">suite</a></td></tr>'
         )
@@ -271,15 +318,17 @@ def write_index(site: Path, results: list[SuiteResult]) -> None:
 
 
 INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Detour · Data Docs</title>
-<link rel="stylesheet" href="static/styles/detour_offline.css">
-<style>tr.ok td:nth-child(2) {{ color: #146c43; }} tr.bad td:nth-child(2) {{ color: #b02a37; }}</style>
-</head><body><h1>Detour · Great Expectations Data Docs</h1>
-<p>One suite per reference table and mart, validated on the last build. GE's own index page,
-<a href="ge_index.html">ge_index.html</a>, fills its tables with CDN scripts and so stays blank offline.</p>
-<table><thead><tr><th>table</th><th>result</th><th>expectations met</th><th>rows</th><th>pages</th></tr></thead>
+<link rel="stylesheet" href="static/vendor/bootstrap.min.css">
+<link rel="shortcut icon" href="static/images/favicon.ico" type="image/x-icon">
+</head><body><main class="container-fluid px-5 py-4">
+<h1 class="h3">Detour · Great Expectations Data Docs</h1>
+<p class="lead">One suite per reference table and mart, validated on the last build. "Rows" counts the
+table; most marts are checked on an audit query that adds check columns or reduces them to a row per month.</p>
+<table class="table table-sm table-hover"><thead class="thead-light"><tr><th>table</th><th>result</th>
+<th class="text-right">expectations met</th><th class="text-right">rows</th><th>checked on</th><th>pages</th></tr></thead>
 <tbody>
 {rows}
-</tbody></table></body></html>
+</tbody></table></main></body></html>
 """
 
 
@@ -313,7 +362,7 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse:
             asset_key=result.suite.asset_key,
             check_name=CHECK_NAME,
             passed=not result.failed,
-            description=f"{result.evaluated - len(result.failed)} of {result.evaluated} expectations met on {result.rows} rows",
+            description=f"{result.evaluated - len(result.failed)} of {result.evaluated} expectations met ({result.rows_text})",
             metadata={
                 "failed_expectations": dg.MetadataValue.md(
                     markdown_table(pl.DataFrame(result.failed, schema=["expectation", "column", "unexpected"], orient="row"))
