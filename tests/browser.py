@@ -38,3 +38,11 @@ def run_chromium(url: str, profile: Path, *flags: str, offline: bool = False) ->
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
+
+
+def keep_screenshot(shot: Path, target: Path) -> None:
+    """With DETOUR_UPDATE_SCREENSHOTS set, store a screenshot in docs/ as a 256-colour PNG (a tenth of the bytes)."""
+    if os.environ.get("DETOUR_UPDATE_SCREENSHOTS"):
+        from PIL import Image
+
+        Image.open(shot).convert("RGB").quantize(256).save(target, optimize=True)

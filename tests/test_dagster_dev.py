@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import requests
 
-from tests.browser import OFFLINE_FLAGS, chromium
+from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 from tests.conftest import REPO, materialize
 from tests.seededit import read_rows, write_rows
 
@@ -217,5 +217,4 @@ def show_asset_graph(server: DagsterDev, tmp_path: Path) -> None:
         shot = tmp_path / "asset_graph.png"
         page.screenshot(path=str(shot))
         browser.close()
-    if os.environ.get("DETOUR_UPDATE_SCREENSHOTS"):
-        shutil.copy(shot, SCREENSHOT)
+    keep_screenshot(shot, SCREENSHOT)

@@ -2,13 +2,11 @@
 network. Every page must be styled, run its scripts without errors, ask for nothing remote and show
 no banner; the index must count each table's rows."""
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.browser import OFFLINE_FLAGS, chromium
+from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = {"index": REPO / "docs" / "data_docs_index.png", "validation": REPO / "docs" / "data_docs_validation.png"}
@@ -83,6 +81,5 @@ def test_data_docs_render_offline(shipped_build, browser, tmp_path):
     assert int(cells[2].replace(",", "")) == table_rows
     assert cells[3] == f"audit query: {months:,} rows"  # one row per month
     assert table_rows > months
-    if os.environ.get("DETOUR_UPDATE_SCREENSHOTS"):
-        for name, target in SCREENSHOTS.items():
-            shutil.copy(shots[name], target)
+    for name, target in SCREENSHOTS.items():
+        keep_screenshot(shots[name], target)

@@ -2,11 +2,9 @@
 drawn, whose sections state their period and what they rest on, labelled with ref names; and PNG
 charts of the same."""
 
-import os
 import re
-import shutil
 
-from tests.browser import OFFLINE_FLAGS, chromium
+from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 
 REPO_PICTURE = "docs/sankey.png"
 SCREENSHOT = "docs/report.png"
@@ -107,8 +105,7 @@ def test_the_report_loads_offline_in_chromium_with_names_not_ids(shipped_build, 
     assert links > 10, "the Sankey's links were not drawn"
     assert "Russian ruble" in labels and not ids & set(labels), ids & set(labels)
     assert (tmp_path / "report.png").stat().st_size > 100_000
-    if os.environ.get("DETOUR_UPDATE_SCREENSHOTS"):
-        shutil.copyfile(tmp_path / "report.png", SCREENSHOT)
+    keep_screenshot(tmp_path / "report.png", SCREENSHOT)
 
 
 def test_png_charts_are_drawn(shipped_build):
