@@ -2,6 +2,7 @@
 refresh; `detour-run` builds from the seeds and warehouse it is pointed at and touches nothing else."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -75,6 +76,7 @@ def test_detour_run_builds_from_the_given_paths_and_prints_a_summary(seeds, tmp_
     assert done.returncode == 0, done.stdout + done.stderr
     assert "trade_flows" in done.stdout and "65142" in done.stdout and "quarantined" in done.stdout
     assert f"tables in {warehouse}" in done.stdout
+    assert_shows_the_readme_sample(done.stdout, warehouse)
     assert warehouse.exists()
     assert sorted(p.name for p in REPO.iterdir()) == before
     assert sorted(p.name for p in warehouse.parent.iterdir()) == [
@@ -113,3 +115,17 @@ def test_the_sample_says_it_is_illustrative_and_the_real_rows_credit_cepii(shipp
     ((real,),) = shipped_build.query("SELECT list(DISTINCT source) FROM core.trade_flows WHERE data_status = 'real'")
     assert real == ["CEPII, BACI (Gaulier & Zignago 2010), release V202501"]
     assert Path(SHIPPED_SEEDS / "trade_flows").is_dir()
+
+
+def assert_shows_the_readme_sample(printed: str, warehouse: Path) -> None:
+    """Every line of the README's sample `make run` output appears, in order, in a real run's output
+    ("..." stands for lines left out; step times are any time)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("then what happened:\n\n```\n", 1)[1].split("```", 1)[0]
+    lines = iter(printed.splitlines())
+    for line in sample.splitlines():
+        if line == "...":
+            continue
+        parts = re.split(r" *\d+\.\d", line.replace("/path/to/warehouse/detour.duckdb", str(warehouse)))
+        pattern = r" *\d+\.\d".join(map(re.escape, parts))
+        assert any(re.fullmatch(pattern, candidate) for candidate in lines), f"README's make run sample: {line!r} not printed"
