@@ -134,3 +134,24 @@ publish_on_change = dg.AutomationConditionSensorDefinition(
     minimum_interval_seconds=5,
     description="Publishes the warehouse after any run that changed the build file without publishing it.",
 )
+
+
+@dg.run_failure_sensor(
+    name="publish_withheld",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=5,
+    description="Records on published_warehouse why a failed run published nothing.",
+)
+def publish_withheld(context: dg.RunFailureSensorContext):
+    run = context.dagster_run
+    failed = [
+        f"- `{event.step_key}`: {event.step_failure_data.error.message.strip() if event.step_failure_data.error else ''}"
+        for event in context.get_step_failure_events()
+    ]
+    context.instance.report_runless_asset_event(
+        dg.AssetObservation(
+            asset_key=PUBLISHED_KEY,
+            description=f"Not published: run {run.run_id[:8]} ({run.job_name}) failed; the warehouse still holds the last good build.",
+            metadata={"run_id": run.run_id, "failed_steps": dg.MetadataValue.md("\n".join(failed) or "(none: the run failed outside a step)")},
+        )
+    )

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipeline import settings
-from pipeline.automation import publish_on_change, refresh, refresh_all, refresh_all_job, seeds_changed
+from pipeline.automation import publish_on_change, publish_withheld, refresh, refresh_all, refresh_all_job, seeds_changed
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.marts import mart_assets
@@ -31,7 +31,7 @@ defs = dg.Definitions(
     asset_checks=[great_expectations_suites],
     jobs=[refresh, refresh_all_job],
     schedules=[refresh_all],
-    sensors=[seeds_changed, publish_on_change],
+    sensors=[seeds_changed, publish_on_change, publish_withheld],
     resources={
         "warehouse": Warehouse(path=str(settings.warehouse_path())),
         "seeds": SeedsFolder(path=str(settings.seeds_dir())),

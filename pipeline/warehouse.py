@@ -40,6 +40,17 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# Views whose columns mean what their table's columns mean: they carry the same comments.
+VIEWS_OF_TABLES = {"quality.load_audit_latest": ("quality", "load_audit")}
+COLUMN_COMMENTS_SQL = "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND comment <> ''"
+
+
+def comment_views(con: duckdb.DuckDBPyConnection) -> None:
+    for view, table in VIEWS_OF_TABLES.items():
+        for column, comment in con.execute(COLUMN_COMMENTS_SQL, list(table)).fetchall():
+            con.execute(f'COMMENT ON COLUMN {view}."{column}" IS {sql_literal(comment)}')
+
+
 class Warehouse(dg.ConfigurableResource):
     """The published DuckDB file (`path`) and the build file beside it that runs write to."""
 
@@ -69,6 +80,7 @@ class Warehouse(dg.ConfigurableResource):
         )
         try:
             con.execute(SETUP_SQL)
+            comment_views(con)
             yield con
         finally:
             con.close()

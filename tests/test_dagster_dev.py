@@ -38,6 +38,7 @@ PARTITIONS = """query { assetNodes(assetKeys: [{path: ["core", "trade_flows"]}])
   partitionKeys partitionStats { numMaterialized numPartitions } } }"""
 ALL_RUNS = """query { runsOrError { ... on Runs { results { runId jobName } } } }"""
 CLAIM = "trade_2019_morgulov"
+WITHHELD = """query { assetNodes(assetKeys: [{path: ["published_warehouse"]}]) { assetObservations(limit: 1) { description } } }"""
 
 
 def free_port() -> int:
@@ -96,6 +97,7 @@ def dagster_dev(seeds, tmp_path):
         "DETOUR_SEEDS_DIR": str(seeds),
         "DETOUR_WAREHOUSE": str(warehouse),
         "DETOUR_SENSOR_INTERVAL": "5",
+        "DETOUR_REFRESH_CRON": "0 0 1 1 *",  # the daily refresh must not start in the middle of the test
     }
     server = DagsterDev(free_port(), env, tmp_path / "dagster_dev.log")
     try:
@@ -128,7 +130,7 @@ def test_dagster_dev_runs_launches_schedules_senses_and_shows_the_graph(dagster_
         return {**sensors, **schedules}
 
     assert server.wait_until(
-        lambda: (s := states()) and all(s.get(n) == "RUNNING" for n in ("refresh_all", "seeds_changed", "publish_on_change")) and s,
+        lambda: (s := states()) and all(s.get(n) == "RUNNING" for n in ("refresh_all", "seeds_changed", "publish_on_change", "publish_withheld")) and s,
         120, "the schedule and sensors to run",
     )
 
@@ -197,6 +199,9 @@ def publish_follows_a_single_mart(server: DagsterDev) -> None:
     assert status == "FAILURE"
     time.sleep(20)  # four ticks of publish_on_change
     assert published_claim(server.warehouse) == 12345
+    (node,) = server.wait_until(lambda: (n := server.graphql(WITHHELD)["assetNodes"]) and n[0]["assetObservations"] and n,
+                                60, "the note on published_warehouse")
+    assert node["assetObservations"][0]["description"].startswith("Not published: run ")
 
 
 def show_asset_graph(server: DagsterDev, tmp_path: Path) -> None:
