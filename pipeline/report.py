@@ -343,8 +343,7 @@ def draw_area_png(wide: pl.DataFrame, allocated: pl.DataFrame, title: str, path:
     ax.set_title(title, fontsize=10)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    if trans.height:  # a build without intermediaries draws an empty chart, with nothing to name
-        ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
     save(fig, path)
 
 
