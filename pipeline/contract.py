@@ -38,6 +38,7 @@ CAST_RULES = {
 }
 
 Lookup = Callable[[str, str], list]  # (seed, column) -> values present in ref.<seed>
+KeptAside = Callable[[str, str], dict[str, str]]  # (seed, column) -> {value: where its row was kept aside, and why}
 
 
 class ContractError(Exception):
@@ -100,15 +101,20 @@ def pandera_failures(typed: pl.DataFrame, seed: Seed) -> pl.DataFrame:
     for case in cases.iter_rows(named=True):
         column = case["column"] if case["schema_context"] == "Column" else seed.column_for_check(case["check"])
         bad = typed[case["index"], column] if column and case["schema_context"] != "Column" else case["failure_case"]
-        rows.append((case["index"], column, case["check"], None if bad is None else str(bad)))
+        rows.append((typed[case["index"], IDX], column, case["check"], None if bad is None else str(bad)))
     return pl.DataFrame(rows, schema=FAILURE_COLUMNS, orient="row")
 
 
-def reference_failures(typed: pl.DataFrame, seed: Seed, lookup: Lookup) -> pl.DataFrame:
+def reference_failures(typed: pl.DataFrame, seed: Seed, lookup: Lookup, kept_aside: KeptAside | None) -> pl.DataFrame:
+    """A value missing from the referenced table fails; when the referenced seed kept that value's
+    own row aside, the rule says so (the damage a quarantined reference row does is named)."""
     failures = []
     for column, refs in seed.references.items():
         for ref in refs:
             value = pl.col(column)
+            causes = kept_aside(ref.seed, ref.column) if kept_aside else {}
+            cause = value.cast(pl.String).replace_strict(causes, default=None, return_dtype=pl.String)
+            rule = pl.coalesce(pl.concat_str(pl.lit(f"{ref.rule}: its row was kept aside, "), cause), pl.lit(ref.rule))
             applies = value.is_not_null()
             if ref.wildcard is not None:
                 applies &= value != ref.wildcard
@@ -119,7 +125,7 @@ def reference_failures(typed: pl.DataFrame, seed: Seed, lookup: Lookup) -> pl.Da
                 typed.filter(applies & missing).select(
                     pl.col(IDX),
                     pl.lit(column).alias("column_name"),
-                    pl.lit(ref.rule).alias("rule"),
+                    rule.alias("rule"),
                     value.cast(pl.String).alias("bad_value"),
                 )
             )
@@ -129,9 +135,45 @@ def reference_failures(typed: pl.DataFrame, seed: Seed, lookup: Lookup) -> pl.Da
 RowRule = Callable[[pl.DataFrame], pl.DataFrame]  # typed rows (with _idx) -> FAILURE_COLUMNS rows
 
 
-def check(raw: pl.DataFrame, seed: Seed, lookup: Lookup, extra_rule: RowRule | None = None) -> Checked:
+def dependant_failures(typed: pl.DataFrame, seed: Seed, failures: pl.DataFrame) -> pl.DataFrame:
+    """Rows that pass with their whole key but fail one of the seed's key checks once the bad rows of
+    their key are kept aside (the other rules of a key no longer sum to 1): kept aside too, naming
+    the rows that caused it, so a quarantined row never silently changes what its neighbours mean."""
+    found = [pl.DataFrame(schema=FAILURE_COLUMNS)]
+    bad = failures.get_column(IDX).unique()
+    while seed.key_checks and bad.len():
+        survivors = typed.filter(~pl.col(IDX).is_in(bad.implode()))
+        again = pandera_failures(survivors, seed)
+        new = []
+        for name, key in seed.key_checks:
+            causes = typed.filter(pl.col(IDX).is_in(bad.implode())).group_by(key).agg(pl.col(ROW_NUMBER).sort().cast(pl.String))
+            rows = pl.col(ROW_NUMBER).list
+            new.append(
+                again.filter(pl.col("rule") == name)
+                .join(typed.select(IDX, *key), on=IDX)
+                .join(causes, on=key, how="left", nulls_equal=True)
+                .with_columns(
+                    pl.when(rows.len() == 1).then(pl.format("{} once row {} was kept aside", pl.col("rule"), rows.first()))
+                    .when(rows.len() > 1).then(pl.format("{} once rows {} were kept aside", pl.col("rule"), rows.join(", ")))
+                    .otherwise(pl.col("rule"))
+                    .alias("rule")
+                )
+                .select(list(FAILURE_COLUMNS))
+            )
+        again = pl.concat(new)
+        if not again.height:
+            break
+        found.append(again)
+        bad = pl.concat([bad, again.get_column(IDX)]).unique()
+    return pl.concat(found)
+
+
+def check(
+    raw: pl.DataFrame, seed: Seed, lookup: Lookup, extra_rule: RowRule | None = None, kept_aside: KeptAside | None = None
+) -> Checked:
     """Cast, validate and reference-check `raw` (text columns + provenance); split good from bad.
-    `extra_rule` adds failures only the caller can judge (e.g. a row's month against its file's)."""
+    `extra_rule` adds failures only the caller can judge (e.g. a row's month against its file's);
+    `kept_aside` names the referenced rows other seeds kept aside."""
     raw = raw.with_row_index(IDX).with_columns(pl.col(IDX).cast(pl.Int64))
     typed, cast_failed = cast(raw, seed)
     # A value that did not parse is null now: its not-null failure would only repeat the cast failure.
@@ -140,10 +182,11 @@ def check(raw: pl.DataFrame, seed: Seed, lookup: Lookup, extra_rule: RowRule | N
         [
             cast_failed,
             pandera_failures(typed, seed).join(failed_cells, on=[IDX, "column_name"], how="anti", nulls_equal=True),
-            reference_failures(typed, seed, lookup),
+            reference_failures(typed, seed, lookup, kept_aside),
             *([extra_rule(typed)] if extra_rule else []),
         ]
     )
+    failures = pl.concat([failures, dependant_failures(typed, seed, failures)])
     bad_idx = failures.get_column(IDX).unique()
     good = typed.filter(~pl.col(IDX).is_in(bad_idx.implode())).select(*seed.columns, SOURCE_FILE, ROW_NUMBER)
     raw_records = raw.select(

@@ -45,6 +45,11 @@ def freshness_hours() -> int:
     return int(os.environ.get("DETOUR_FRESHNESS_HOURS") or 48)
 
 
+def max_quarantined_value_share() -> float:
+    """Above this share of the value read, what the quarantine keeps aside or re-routes stops the publish."""
+    return float(os.environ.get("DETOUR_MAX_QUARANTINED_VALUE_SHARE") or 0.001)
+
+
 def duckdb_memory_limit() -> str:
     """DuckDB's memory limit for pipeline connections; beyond it DuckDB spills to disk."""
     return os.environ.get("DETOUR_DUCKDB_MEMORY") or "2GB"

@@ -54,4 +54,5 @@ SEED = Seed(
     path="allocation_rules.csv",
     description="How flows without an observed channel or corridor are split; shares of one key sum to 1.",
     row_check_columns=(("shares_of_key_sum_to_1", "share"), ("valid_to_after_from", "valid_to")),
+    key_checks=(("shares_of_key_sum_to_1", tuple(RULE_KEY)),),
 )

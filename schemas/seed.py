@@ -41,6 +41,8 @@ class Seed:
     row_check_columns: tuple[tuple[str, str], ...] = ()
     # Columns a file may leave out (read as empty), so files written before they existed still load.
     optional_columns: tuple[str, ...] = ()
+    # Checks over a key's rows (shares summing to 1), with the key's columns: rerun once bad rows are kept aside.
+    key_checks: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @cached_property
     def schema(self) -> pa.DataFrameSchema:

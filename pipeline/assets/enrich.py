@@ -5,6 +5,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from pipeline import settings
 from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.lists import HITS_KEY
@@ -19,6 +20,7 @@ SANCTIONS_SQL = read_sql(__file__, "enrich/sanctions.sql")
 ROUTED_FLOWS_SQL = read_sql(__file__, "enrich/routed_flows.sql")
 TOTALS_AUDIT_SQL = read_sql(__file__, "enrich/audit_totals.sql")
 DATES_AUDIT_SQL = read_sql(__file__, "enrich/audit_measure_dates.sql")
+KEPT_ASIDE_VALUE_SQL = read_sql(__file__, "enrich/kept_aside_value.sql")
 
 ENTITY_TARGETS_SQL = """
 SELECT DISTINCT measure_id, unnest(string_split(target, '|')) AS target_item
@@ -95,6 +97,10 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
             "no_measure_before_start", asset=ROUTED_FLOWS, blocking=True,
             description="core.flow_sanctions: no measure flags a flow from a month before the measure took effect",
         ),
+        dg.AssetCheckSpec(
+            "kept_aside_within_limit", asset=ROUTED_FLOWS, blocking=True,
+            description="The quarantine keeps aside or re-routes at most DETOUR_MAX_QUARANTINED_VALUE_SHARE of the value read",
+        ),
     ],
 )
 def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
@@ -120,6 +126,24 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         )
         yield audit(con, TOTALS_AUDIT_SQL, "totals_preserved", ROUTED_FLOWS, "flows whose routed rows do not add up")
         yield audit(con, DATES_AUDIT_SQL, "no_measure_before_start", ROUTED_FLOWS, "hits before the measure's start")
+        yield kept_aside_check(con)
+
+
+def kept_aside_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+    """A quarantined row must not silently take out or move money: above the limit, nothing is published."""
+    kept_usd, moved_usd, read_usd = con.execute(KEPT_ASIDE_VALUE_SQL).fetchone()
+    limit, share = settings.max_quarantined_value_share(), (kept_usd + moved_usd) / read_usd if read_usd else 0.0
+    return dg.AssetCheckResult(
+        check_name="kept_aside_within_limit",
+        asset_key=ROUTED_FLOWS,
+        passed=share <= limit,
+        description=(
+            f"{share:.4%} of the value read is kept aside or re-routed by the quarantine (limit {limit:.2%}, "
+            f"DETOUR_MAX_QUARANTINED_VALUE_SHARE): {kept_usd:,.0f} USD of flows kept aside, {moved_usd:,.0f} USD "
+            "of flows whose allocation rules were kept aside" + ("" if share <= limit else "; see quality.quarantine")
+        ),
+        metadata={"kept_aside_usd": kept_usd, "re_routed_usd": moved_usd, "read_usd": read_usd, "share": share},
+    )
 
 
 enrich_assets = [route_exposure, routed_flows]

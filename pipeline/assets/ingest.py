@@ -65,6 +65,14 @@ def read_and_check(
     return files, check_rows(seed, pl.concat([empty, *(f.rows for f in files)]), con, extra_rule)
 
 
+# The rows a seed kept aside, by the value of one column: where each is and which rule it broke.
+KEPT_ASIDE_SQL = """
+SELECT json_extract_string(raw_record, $1) AS value,
+       arg_min(source_file || ' row ' || row_number || ' (' || rule || ')', row_number)
+FROM quality.quarantine WHERE seed = $2 AND json_extract_string(raw_record, $1) IS NOT NULL GROUP BY 1
+"""
+
+
 def check_rows(
     seed: Seed, raw: pl.DataFrame, con: duckdb.DuckDBPyConnection, extra_rule: RowRule | None = None
 ) -> Checked:
@@ -73,8 +81,11 @@ def check_rows(
     def lookup(ref_seed: str, column: str) -> list:
         return [v for (v,) in con.execute(f"SELECT DISTINCT {column} FROM ref.{ref_seed}").fetchall()]
 
+    def kept_aside(ref_seed: str, column: str) -> dict[str, str]:
+        return dict(con.execute(KEPT_ASIDE_SQL, [f"$.{column}", ref_seed]).fetchall())
+
     try:
-        return check(raw, seed, lookup, extra_rule)
+        return check(raw, seed, lookup, extra_rule, kept_aside)
     except ContractError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
 

@@ -76,14 +76,17 @@ SELECT flow_id, route_seq, period, period_end, frequency, data_status, exporter_
        routed_channel_id AS channel_id, channel_basis, channel_rule_id,
        routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
        share,
-       -- cents are rounded per row; the largest share takes the remainder so every flow adds up exactly
-       CASE WHEN route_seq = 1
-            THEN value_usd - (sum(rounded_usd) OVER (PARTITION BY flow_id) - rounded_usd)
+       -- cents are rounded per row; the largest share takes the rounding remainder (at most a cent per
+       -- route) so every flow adds up exactly. A larger remainder means shares not summing to 1: it is
+       -- given to no route, and the blocking totals_preserved check names the flow.
+       CASE WHEN route_seq = 1 AND abs(value_usd - sum(rounded_usd) OVER flow) <= 0.01 * count(*) OVER flow
+            THEN value_usd - (sum(rounded_usd) OVER flow - rounded_usd)
             ELSE rounded_usd END AS value_usd,
        fx_rate_type,
        -- the same split of the value at the other rate type where the currency had one, else of value_usd
-       CASE WHEN route_seq = 1
-            THEN coalesce(value_usd_alt_rate, value_usd) - (sum(rounded_alt) OVER (PARTITION BY flow_id) - rounded_alt)
+       CASE WHEN route_seq = 1 AND abs(coalesce(value_usd_alt_rate, value_usd) - sum(rounded_alt) OVER flow) <= 0.01 * count(*) OVER flow
+            THEN coalesce(value_usd_alt_rate, value_usd) - (sum(rounded_alt) OVER flow - rounded_alt)
             ELSE rounded_alt END AS value_usd_alt_rate,
        quantity_kg * share AS quantity_kg
-FROM split;
+FROM split
+WINDOW flow AS (PARTITION BY flow_id);
