@@ -29,7 +29,7 @@ def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
     """The files of a seed: one CSV, or every CSV in a folder (sorted)."""
     path = seeds_dir / relative
     if path.is_dir():
-        files = sorted(path.glob("*.csv"))
+        files = sorted(p for p in path.iterdir() if p.suffix.casefold() == ".csv" and p.is_file())  # 2023-05.CSV too
         if not files:
             raise SeedFileError(f"{path}: folder holds no .csv files")
         return files

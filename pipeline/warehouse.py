@@ -2,7 +2,9 @@
 the published file atomically, so SQL clients holding it open read-only never block a refresh and
 never see a half-built state (they keep their snapshot until they reconnect)."""
 
+import datetime as dt
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ import duckdb
 from pipeline import settings
 
 SETUP_SQL = (Path(__file__).parent / "warehouse.sql").read_text()
+LOCKED = re.compile(r"Could not set lock on file.*?PID (\d+)", re.S)
 POOL = "warehouse"  # every asset that writes the build file; dagster.yaml limits it to one run
 
 
@@ -73,17 +76,48 @@ class Warehouse(dg.ConfigurableResource):
             build.parent.mkdir(parents=True, exist_ok=True)
             if self.published_path.exists():
                 shutil.copyfile(self.published_path, build)
-        # Bounded memory: past the limit DuckDB spills to a folder beside the build file.
-        con = duckdb.connect(
-            str(build),
-            config={"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(build) + ".tmp"},
-        )
+        try:
+            con = self.open_build()
+        except duckdb.Error as err:
+            if LOCKED.search(str(err)):
+                raise dg.Failure(description=self.held_by(str(err)), allow_retries=False) from None
+            # a build file a crash or a full disk left unreadable: start again from the published warehouse
+            dg.get_dagster_logger().warning(
+                f"{build} does not open ({str(err).splitlines()[0][:160]}): discarded and rebuilt from {self.published_path}"
+            )
+            for leftover in (build, build.with_name(build.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+            if self.published_path.exists():
+                shutil.copyfile(self.published_path, build)
+            con = self.open_build()
         try:
             con.execute(SETUP_SQL)
             comment_views(con)
             yield con
         finally:
             con.close()
+
+    def open_build(self) -> duckdb.DuckDBPyConnection:
+        """Open the build file and check that its catalog reads (a truncated file fails here, not mid-run)."""
+        # Bounded memory: past the limit DuckDB spills to a folder beside the build file.
+        con = duckdb.connect(
+            str(self.build_path),
+            config={"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(self.build_path) + ".tmp"},
+        )
+        try:
+            con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
+        except duckdb.Error:
+            con.close()
+            raise
+        return con
+
+    def held_by(self, message: str) -> str:
+        """One line for a second writer: which process holds the build file, and since when."""
+        pid = LOCKED.search(message).group(1)
+        started = Path(f"/proc/{pid}")
+        since = f" since {dt.datetime.fromtimestamp(started.stat().st_ctime):%Y-%m-%d %H:%M:%S}" if started.exists() else ""
+        return (f"another refresh (PID {pid}) holds the build file {self.build_path}{since}; this run changed nothing. "
+                "Wait for it to finish, or stop it, and run again.")
 
     def publish(self) -> Path:
         """Checkpoint the build file and atomically replace the published file with a copy of it."""

@@ -17,9 +17,10 @@ class TradeFlows(pa.DataFrameModel):
     importer_iso3: str = pa.Field(description="Importing country (ISO 3166 alpha-3)")
     hs_code: str = pa.Field(str_matches=HS_CODE, description="HS code as text (2 to 10 digits, leading zeros kept)")
     hs_edition: str = pa.Field(isin=HS_EDITIONS, description="HS edition hs_code is written in: HS2017 or HS2022")
-    value: float = pa.Field(ge=0, description="Value of the flow in `currency`")
+    # below 10^15 in any currency: finite, and its USD value fits the warehouse's DECIMAL(18, 2)
+    value: float = pa.Field(ge=0, lt=1e15, description="Value of the flow in `currency`")
     currency: str = pa.Field(description="Currency of `value`", metadata=references(Ref("fx_rates", "currency")))
-    quantity_kg: float = pa.Field(ge=0, nullable=True, description="Net weight in kg, when known")
+    quantity_kg: float = pa.Field(ge=0, lt=1e15, nullable=True, description="Net weight in kg, when known")
     corridor_id: str = pa.Field(
         nullable=True, description="Observed corridor; empty when unknown", metadata=references(Ref("corridors", "corridor_id"))
     )

@@ -1,6 +1,12 @@
 """A file that cannot be loaded fails its seed's asset with one message naming the file and the
 problem; the other seeds still load, and the published warehouse is not replaced."""
 
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+
 from tests.conftest import materialize
 from tests.seededit import read_rows, write_rows
 
@@ -47,3 +53,47 @@ def test_a_missing_seed_file_is_named(seeds, tmp_path):
     assert build.failure("ref__claims") == f"{seeds / 'claims.csv'}: file not found"
     assert build.succeeded("core__trade_flows")
     assert not build.warehouse.exists()
+
+
+def test_a_corrupt_build_file_is_rebuilt_from_the_published_warehouse(seeds, tmp_path):
+    warehouse = tmp_path / "detour.duckdb"
+    assert materialize(seeds, warehouse).result.success
+    build = warehouse.with_name("detour.build.duckdb")
+    with open(build, "r+b") as f:  # what a crash or a full disk can leave
+        f.truncate(1_000_000)
+    with dg.instance_for_test() as instance:
+        rebuilt = materialize(seeds, warehouse, instance=instance)
+        logged = [r.user_message for r in instance.all_logs(rebuilt.result.run_id)]
+    assert rebuilt.result.success
+    warnings = [m for m in logged if "does not open" in m]
+    assert warnings and f"{build} does not open" in warnings[0] and f"rebuilt from {warehouse}" in warnings[0]
+    assert rebuilt.query("SELECT count(*) FROM core.trade_flows")[0][0] == 65142
+
+
+def test_a_second_writer_gets_one_line_naming_the_holder(seeds, tmp_path):
+    warehouse = tmp_path / "detour.duckdb"
+    build = warehouse.with_name("detour.build.duckdb")
+    duckdb.connect(str(build)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; con = duckdb.connect({str(build)!r}); print('held', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        second = materialize(seeds, warehouse)
+    finally:
+        holder.kill()
+    assert not second.result.success
+    (message, *_) = [
+        e.step_failure_data.user_failure_data.description
+        for e in second.result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE
+    ]
+    assert message.startswith(f"another refresh (PID {holder.pid}) holds the build file {build} since ")
+    assert "this run changed nothing" in message and "Traceback" not in message
+
+
+def test_a_seed_file_with_an_upper_case_extension_is_read(seeds, tmp_path):
+    (seeds / "trade_flows" / "2023-05.csv").rename(seeds / "trade_flows" / "2023-05.CSV")
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    assert build.query("SELECT count(*) FROM quality.load_audit WHERE source_file = 'trade_flows/2023-05.CSV'")[0][0] == 1
+    assert build.query("SELECT count(*) FROM core.trade_flows")[0][0] == 65142
