@@ -168,6 +168,17 @@ def dependant_failures(typed: pl.DataFrame, seed: Seed, failures: pl.DataFrame) 
     return pl.concat(found)
 
 
+def with_raw_values(failures: pl.DataFrame, raw: pl.DataFrame, seed: Seed) -> pl.DataFrame:
+    """A failure shows the cell as written in the file (`1e309`, not the `inf` it parses to), where it names one."""
+    cells = raw.filter(pl.col(IDX).is_in(failures.get_column(IDX).unique().implode())).select(IDX, *seed.columns)
+    written = cells.unpivot(index=IDX, variable_name="column_name", value_name="written")
+    return (
+        failures.join(written, on=[IDX, "column_name"], how="left")
+        .with_columns(pl.coalesce("written", "bad_value").alias("bad_value"))
+        .select(list(FAILURE_COLUMNS))
+    )
+
+
 def check(
     raw: pl.DataFrame, seed: Seed, lookup: Lookup, extra_rule: RowRule | None = None, kept_aside: KeptAside | None = None
 ) -> Checked:
@@ -186,7 +197,7 @@ def check(
             *([extra_rule(typed)] if extra_rule else []),
         ]
     )
-    failures = pl.concat([failures, dependant_failures(typed, seed, failures)])
+    failures = with_raw_values(pl.concat([failures, dependant_failures(typed, seed, failures)]), raw, seed)
     bad_idx = failures.get_column(IDX).unique()
     good = typed.filter(~pl.col(IDX).is_in(bad_idx.implode())).select(*seed.columns, SOURCE_FILE, ROW_NUMBER)
     raw_records = raw.select(
