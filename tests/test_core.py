@@ -83,20 +83,20 @@ def test_value_usd_uses_the_rate_in_force_for_the_period(small_build):
     assert rows["F9"] == (pytest.approx(10.8), "official", "2023-01-01")
 
 
-def test_a_flow_dated_before_its_currencys_first_rate_fails_the_blocking_usd_check(seeds, tmp_path):
+def test_a_flow_dated_before_its_currencys_first_rate_is_kept_aside_naming_the_gap(seeds, tmp_path):
     header, rows = read_rows(seeds / "trade_flows" / "2019-01.csv")
     rows[0].update(period="2019-01", currency="XAU", value="10")
     write_rows(seeds / "trade_flows" / "2019-01.csv", header, rows)
     header, rates = read_rows(seeds / "fx_rates.csv")
     write_rows(seeds / "fx_rates.csv", header, [r for r in rates if not (r["currency"] == "XAU" and r["date"] == "2019-01-01")])
+    first_xau = min(r["date"] for r in rates if r["currency"] == "XAU" and r["date"] != "2019-01-01")
     build = materialize(seeds, tmp_path / "detour.duckdb")
-    (evaluation,) = [
-        e.event_specific_data
-        for e in build.result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == "converted_to_usd"
-    ]
-    assert not evaluation.passed
-    assert not build.succeeded("published_warehouse")
+    # the gap costs one flow, named with its currency and month, not the whole refresh
+    assert build.query(
+        "SELECT row_number, column_name, rule FROM quality.quarantine WHERE source_file = 'trade_flows/2019-01.csv'"
+    ) == [(2, "currency", f"no FX rate for XAU on or before 2019-01: ref.fx_rates starts it on {first_xau}")]
+    assert build.succeeded("published_warehouse")
+    assert build.query("SELECT count(*) FROM core.trade_flows WHERE value_usd IS NULL") == [(0,)]
 
 
 def test_the_accounting_check_fails_when_a_table_lost_rows(shipped_build, tmp_path):
@@ -108,3 +108,22 @@ def test_the_accounting_check_fails_when_a_table_lost_rows(shipped_build, tmp_pa
         con.execute("DELETE FROM ref.chpl WHERE tier = '1'")
         result = accounting_check(con, SEEDS["chpl"], "ref.chpl", run_id, 1)
     assert not result.passed
+
+
+def test_a_flow_id_in_two_files_names_both_places_and_stops_the_publish(seeds, tmp_path, monkeypatch):
+    import pipeline.assets.core
+
+    monkeypatch.setattr(pipeline.assets.core, "BATCH_BYTES", 1)  # one file per batch: no batch sees both rows
+    header, may = read_rows(seeds / "trade_flows" / "2023-05.csv")
+    _, june = read_rows(seeds / "trade_flows" / "2023-06.csv")
+    june[3]["flow_id"] = may[0]["flow_id"]
+    write_rows(seeds / "trade_flows" / "2023-06.csv", header, june)
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    (evaluation,) = [
+        e.event_specific_data
+        for e in build.result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == "unique_flow_ids"
+    ]
+    assert not evaluation.passed
+    assert f"{may[0]['flow_id']} in trade_flows/2023-05.csv row 2 and trade_flows/2023-06.csv row 5" in evaluation.description
+    assert not build.succeeded("published_warehouse")

@@ -28,7 +28,7 @@ from pipeline.assets.ingest import (
     seed_columns,
 )
 from pipeline.assets.tables import table_metadata
-from pipeline.contract import RowRule, empty_quarantine, failures_where
+from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, empty_quarantine, failures_where
 from pipeline.importers import baci, comtrade, header_of
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
@@ -84,6 +84,11 @@ PERIOD_RULE = "period is the month in the file's name"
 BATCH_BYTES = 32 * 1024 * 1024  # files are read, checked and loaded about this much at a time
 IMPORTERS = (comtrade, baci)
 HS2022_IN_FORCE = "2022-01-01"
+FIRST_RATES_SQL = "SELECT currency, strftime(min(date), '%Y-%m-%d') AS first_rate FROM ref.fx_rates GROUP BY ALL"
+DUPLICATES_SQL = """
+SELECT flow_id, string_agg(source_file || ' row ' || row_number, ' and ' ORDER BY source_file, row_number) AS places
+FROM core.trade_flows GROUP BY flow_id HAVING count(*) > 1 ORDER BY flow_id LIMIT 10
+"""
 HS_IN_FORCE_RULE = "code exists only from HS 2022 (in force 1 Jan 2022), so a flow before 2022 cannot carry it"
 NEW_IN_HS2022_SQL = """
 SELECT DISTINCT hs2022 FROM ref.hs_concordance WHERE hs2022 NOT IN (SELECT hs2017 FROM ref.hs_concordance)
@@ -128,6 +133,24 @@ def hs_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
         code = pl.col("hs_code")
         new = code.str.slice(0, 6).is_in(new_codes.implode()) | code.str.starts_with("8806")
         return failures_where(typed, new & (pl.col("period") < HS2022_IN_FORCE[:7]), "hs_code", HS_IN_FORCE_RULE, code)
+
+    return rule
+
+
+def fx_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
+    """A flow in a currency whose first rate in ref.fx_rates comes after its month cannot be converted:
+    it is kept aside, naming the currency and where its rates start, instead of stopping the run."""
+    first = con.execute(FIRST_RATES_SQL).pl()
+
+    def rule(typed: pl.DataFrame) -> pl.DataFrame:
+        day = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("period") + "-01").otherwise(pl.col("period")) + "-01"
+        joined = typed.join(first, on="currency", how="left")
+        too_early = (pl.col("currency") != "USD") & (day < pl.col("first_rate"))
+        return joined.filter(too_early).select(
+            pl.col(IDX), pl.lit("currency").alias("column_name"),
+            pl.format("no FX rate for {} on or before {}: ref.fx_rates starts it on {}", "currency", "period", "first_rate").alias("rule"),
+            pl.col("currency").alias("bad_value"),
+        ).cast(FAILURE_COLUMNS)
 
     return rule
 
@@ -188,13 +211,13 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         run_sql(con, CREATE_SQL, params)
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
-        hs_rule = hs_in_force(con)
+        hs_rule, fx_rule = hs_in_force(con), fx_in_force(con)
         rows_read, kept_aside, files = 0, [], len(paths)
         # Bounded memory: a batch of files at a time, each committed (the first together with the
         # window's delete, so a one-month refresh is one transaction). Readers only ever see the
         # published file, swapped in after every step succeeded.
         for batch in batches(paths):
-            raw_files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, both(period_matches_file, hs_rule))
+            raw_files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, both(period_matches_file, hs_rule, fx_rule))
             hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in raw_files], "file_sha256": [f.sha256 for f in raw_files]})
             con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
             run_sql(con, INSERT_SQL, params)
@@ -236,7 +259,8 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         yield dg.AssetCheckResult(
             check_name="unique_flow_ids",
             passed=duplicates == 0,
-            description=f"{duplicates} flow_ids appear more than once (across files; within a file the contract catches them)",
+            description=f"{duplicates} flow_ids appear more than once (across files; within a file the contract catches them)"
+            + "".join(f"; {flow_id} in {places}" for flow_id, places in con.execute(DUPLICATES_SQL).fetchall()),
         )
         yield dg.AssetCheckResult(
             check_name="categorised",
