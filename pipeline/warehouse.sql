@@ -52,3 +52,19 @@ COMMENT ON COLUMN quality.load_audit.rows_skipped IS 'Rows an importer leaves ou
 CREATE OR REPLACE VIEW quality.load_audit_latest AS
 SELECT * FROM quality.load_audit WHERE run_id = (SELECT arg_max(run_id, loaded_at) FROM quality.load_audit);
 COMMENT ON VIEW quality.load_audit_latest IS 'The files the latest run loaded, one row each (quality.load_audit keeps every run: do not sum it across runs).';
+
+CREATE TABLE IF NOT EXISTS quality.publish_log (
+    run_id        VARCHAR     NOT NULL,
+    published_at  TIMESTAMPTZ NOT NULL,
+    mart          VARCHAR     NOT NULL,
+    rows          BIGINT      NOT NULL,
+    checksum      VARCHAR     NOT NULL,
+    inputs        VARCHAR     NOT NULL
+);
+COMMENT ON TABLE quality.publish_log IS 'One row per mart and publish: what was published, from which inputs. The same inputs give the same checksums.';
+COMMENT ON COLUMN quality.publish_log.run_id IS 'Dagster run that published';
+COMMENT ON COLUMN quality.publish_log.published_at IS 'When the publish began';
+COMMENT ON COLUMN quality.publish_log.mart IS 'The mart, marts.<mart> and parquet/<mart>.parquet';
+COMMENT ON COLUMN quality.publish_log.rows IS 'Rows of the mart';
+COMMENT ON COLUMN quality.publish_log.checksum IS 'md5 of the mart''s rows as text, in sorted order';
+COMMENT ON COLUMN quality.publish_log.inputs IS 'md5 of every loaded file''s path and sha256 (its latest load), in path order: equal inputs, equal value';

@@ -2,6 +2,7 @@
 then export every mart to Parquet and draw the report, all beside the warehouse file. Runs only
 after every upstream asset and its blocking checks succeeded."""
 
+import datetime as dt
 import os
 
 import dagster as dg
@@ -17,6 +18,10 @@ from pipeline.report import write_report
 from pipeline.warehouse import POOL, Warehouse, sql_literal
 
 KEY = dg.AssetKey(["published_warehouse"])
+INPUTS_SQL = """
+SELECT md5(coalesce(string_agg(source_file || ':' || sha256, chr(10) ORDER BY source_file), ''))
+FROM (SELECT source_file, arg_max(file_sha256, loaded_at) AS sha256 FROM quality.load_audit GROUP BY source_file)
+"""
 TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY ALL"
 
 
@@ -27,7 +32,8 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> list:
     for name in MARTS:
         path = folder / f"{name}.parquet"
         staged = folder / f"{name}.parquet.tmp"
-        con.execute(f"COPY marts.{name} TO {sql_literal(str(staged))} (FORMAT parquet)")
+        # sorted rows: the same mart gives the same bytes
+        con.execute(f"COPY (SELECT * FROM marts.{name} ORDER BY ALL) TO {sql_literal(str(staged))} (FORMAT parquet)")
         os.replace(staged, path)
         paths.append(path)
     return paths
@@ -43,6 +49,20 @@ PUBLISH_ON_CHANGE = (
     & ~dg.AutomationCondition.in_progress()
     & dg.AutomationCondition.all_deps_blocking_checks_passed()
 ).with_label("publish when a run changed the build and its blocking checks passed")
+
+
+def record_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """A quality.publish_log row per mart (rows, checksum, inputs), written into the build it publishes."""
+    published_at = dt.datetime.now(dt.UTC)
+    inputs = con.execute(INPUTS_SQL).fetchone()[0]
+    for name in MARTS:
+        con.execute(
+            f"""INSERT INTO quality.publish_log
+                SELECT $run_id, $published_at, $mart, count(*),
+                       md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), '')), $inputs
+                FROM marts.{name} t""",
+            {"run_id": run_id, "published_at": published_at, "mart": name, "inputs": inputs},
+        )
 
 
 @dg.asset(
@@ -61,7 +81,9 @@ PUBLISH_ON_CHANGE = (
     pool=POOL,
     deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets, *list_assets, quality_tables) for key in a.keys],
 )
-def published_warehouse(warehouse: Warehouse) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
+        record_publish(con, context.run_id)
     path = warehouse.publish()
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
