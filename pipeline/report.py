@@ -392,9 +392,9 @@ def draw_exposure_png(exposure: pl.DataFrame, title: str, path: Path) -> None:
     save(fig, path)
 
 
-def write_report(warehouse: Path) -> list[Path]:
-    """Write report.html and charts/*.png beside the published warehouse; return their paths."""
-    folder = warehouse.parent
+def write_report(warehouse: Path, folder: Path, shown_as: Path) -> list[Path]:
+    """Write report.html and charts/*.png of `warehouse` into `folder` (the page names it `shown_as`,
+    the path SQL clients open); return their paths."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -528,7 +528,7 @@ def write_report(warehouse: Path) -> list[Path]:
         claims_period, "the warehouse rows of each claim's scope; where <code>calibrated</code> is true the data were tuned to "
         "the claim, so agreement proves nothing.", claims_table(claims)))
 
-    page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(str(warehouse)),
+    page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(str(shown_as)),
                        status=html.escape(status), status_words=STATUS_WORDS.get(status, status),
                        headline=pct(sankey_alloc), sections="\n".join(sections))
     report = folder / "report.html"

@@ -119,14 +119,61 @@ class Warehouse(dg.ConfigurableResource):
         return (f"another refresh (PID {pid}) holds the build file {self.build_path}{since}; this run changed nothing. "
                 "Wait for it to finish, or stop it, and run again.")
 
-    def publish(self) -> Path:
-        """Checkpoint the build file and atomically replace the published file with a copy of it."""
+    @property
+    def build_docs_path(self) -> Path:
+        """Data Docs of the build, written by the Great Expectations check; published with it."""
+        return self.build_path.with_name(self.build_path.name + ".docs")
+
+    @property
+    def sets_path(self) -> Path:
+        """Complete published sets, one folder each: database, Parquet, report, charts, Data Docs."""
+        return self.published_path.with_name(f"{self.published_path.stem}.sets")
+
+    @property
+    def current_path(self) -> Path:
+        """The link naming the current set: publishing swaps it with one rename."""
+        return self.published_path.with_name(f"{self.published_path.stem}.current")
+
+    def publish(self, run_id: str, write_extras) -> Path:
+        """Publish the build as one set: a copy of the build file, then `write_extras(database, folder)`
+        (Parquet, report) and the build's Data Docs, in a new folder; one rename of the `current` link
+        makes the whole set current at once. The paths clients use (the warehouse file, parquet/,
+        report.html, charts/, docs/) are links through `current`, so they always show one complete
+        set: a kill at any moment leaves the previous set or the new one, and the next publish
+        removes what a killed one left."""
         with self.connect() as con:
             con.execute("CHECKPOINT")
-        published = self.published_path
-        staged = published.with_name(published.name + ".publishing")
-        shutil.copyfile(self.build_path, staged)
-        with open(staged, "rb+") as f:
+        name = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
+        folder = self.sets_path / name
+        folder.mkdir(parents=True)
+        database = folder / self.published_path.name
+        shutil.copyfile(self.build_path, database)
+        with open(database, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(staged, published)
-        return published
+        write_extras(database, folder)
+        if self.build_docs_path.is_dir():
+            shutil.copytree(self.build_docs_path, folder / "docs")
+        relink(self.current_path, Path(self.sets_path.name) / name)
+        for entry, target in {self.published_path.name: self.published_path.name, **{n: n for n in PUBLISHED_ENTRIES}}.items():
+            relink(self.published_path.with_name(entry), Path(self.current_path.name) / target)
+        for old in self.sets_path.iterdir():  # earlier sets and what killed publishes left
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+        for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.*"):  # Data Docs of killed checks
+            shutil.rmtree(staging, ignore_errors=True)
+        return self.published_path
+
+
+PUBLISHED_ENTRIES = ("parquet", "docs", "report.html", "charts")  # beside the warehouse file, through `current`
+
+
+def relink(link: Path, target: Path) -> None:
+    """Point `link` at `target` with one rename (atomic); a file or folder of the old layout is replaced."""
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return
+    if link.exists() and not link.is_symlink():  # before sets: a plain file or folder, replaced once
+        shutil.rmtree(link) if link.is_dir() else link.unlink()
+    staged = link.with_name(link.name + ".linking")
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(target)
+    os.replace(staged, link)

@@ -80,8 +80,12 @@ def test_detour_run_builds_from_the_given_paths_and_prints_a_summary(seeds, tmp_
     assert warehouse.exists()
     assert sorted(p.name for p in REPO.iterdir()) == before
     assert sorted(p.name for p in warehouse.parent.iterdir()) == [
-        "charts", "docs", "parquet", "report.html", "w.build.duckdb", "w.duckdb"
+        "charts", "docs", "parquet", "report.html", "w.build.duckdb", "w.build.duckdb.docs", "w.current", "w.duckdb", "w.sets"
     ]
+    (published_set,) = (warehouse.parent / "w.sets").iterdir()  # one complete set, everything else links into it
+    assert sorted(p.name for p in published_set.iterdir()) == ["charts", "docs", "parquet", "report.html", "w.duckdb"]
+    for name in ("charts", "docs", "parquet", "report.html", "w.duckdb"):
+        assert (warehouse.parent / name).resolve() == published_set / name
 
 
 def test_detour_run_names_the_broken_file_and_exits_non_zero(seeds, tmp_path):

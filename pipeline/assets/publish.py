@@ -1,9 +1,9 @@
-"""Publish: checkpoint the build file and swap a complete copy over the warehouse path atomically,
-then export every mart to Parquet and draw the report, all beside the warehouse file. Runs only
-after every upstream asset and its blocking checks succeeded."""
+"""Publish: a complete set (a copy of the build file, every mart as Parquet, the report and the
+build's Data Docs) is written into a folder of its own and made current by one rename, so SQL
+clients, BI tools and readers of the report always see one run's set. Runs only after every
+upstream asset and its blocking checks succeeded."""
 
 import datetime as dt
-import os
 
 import dagster as dg
 import duckdb
@@ -25,18 +25,12 @@ FROM (SELECT source_file, arg_max(file_sha256, loaded_at) AS sha256 FROM quality
 TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY ALL"
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> list:
-    """marts.<name> → parquet/<name>.parquet, each file swapped in whole."""
-    folder.mkdir(exist_ok=True)
-    paths = []
+def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> None:
+    """marts.<name> → parquet/<name>.parquet, in a set's folder not yet published."""
+    folder.mkdir()
     for name in MARTS:
-        path = folder / f"{name}.parquet"
-        staged = folder / f"{name}.parquet.tmp"
         # sorted rows: the same mart gives the same bytes
-        con.execute(f"COPY (SELECT * FROM marts.{name} ORDER BY ALL) TO {sql_literal(str(staged))} (FORMAT parquet)")
-        os.replace(staged, path)
-        paths.append(path)
-    return paths
+        con.execute(f"COPY (SELECT * FROM marts.{name} ORDER BY ALL) TO {sql_literal(str(folder / f'{name}.parquet'))} (FORMAT parquet)")
 
 
 # Publish when a run changed the build file without publishing it (a mart materialized alone in the
@@ -84,11 +78,18 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         record_publish(con, context.run_id)
-    path = warehouse.publish()
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
-        parquet = export_parquet(con, path.parent / "parquet")
-    report, *charts = write_report(path)
+    written: dict = {}
+
+    def write_extras(database, folder) -> None:
+        with duckdb.connect(str(database), read_only=True) as con:
+            written["tables"] = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
+            export_parquet(con, folder / "parquet")
+        write_report(database, folder, shown_as=warehouse.published_path)
+
+    path = warehouse.publish(context.run_id, write_extras)
+    tables = written["tables"]
+    parquet = [path.parent / "parquet" / f"{name}.parquet" for name in MARTS]
+    report, charts = path.parent / "report.html", sorted((path.parent / "charts").glob("*.png"))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),

@@ -182,8 +182,6 @@ def raised(exception_info) -> bool:
     return bool(getattr(exception_info, "raised_exception", False))
 
 
-def docs_folder(warehouse: Warehouse) -> Path:
-    return warehouse.published_path.parent / "docs"
 
 
 # A CDN file GE's pages load → its local copy in static/vendor/ (from the XStatic packages). The
@@ -338,7 +336,7 @@ table; most marts are checked on an audit query that adds check columns or reduc
             CHECK_NAME,
             asset=key,
             blocking=key in BLOCKING_KEYS,
-            description="Great Expectations suite (Data Docs in docs/ beside the warehouse)",
+            description="Great Expectations suite (Data Docs in docs/ beside the published warehouse)",
         )
         for key in CHECKED_KEYS
     ],
@@ -349,12 +347,13 @@ table; most marts are checked on an audit query that adds check columns or reduc
 def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
     # Every suite runs (they are small) so the Data Docs stay whole; results go to the selected checks.
     selected = {key.asset_key for key in context.selected_asset_check_keys}
-    staging = Path(tempfile.mkdtemp(prefix="docs.", dir=warehouse.published_path.parent))
+    # Data Docs of the build, beside it; the publish puts them in the published set with the database
+    staging = Path(tempfile.mkdtemp(prefix=warehouse.build_docs_path.name + ".", dir=warehouse.build_path.parent))
     with warehouse.connect() as con:
         results = run_suites(con, staging)
-    docs = docs_folder(warehouse)
-    shutil.rmtree(docs, ignore_errors=True)
-    os.replace(staging, docs)
+    shutil.rmtree(warehouse.build_docs_path, ignore_errors=True)
+    os.replace(staging, warehouse.build_docs_path)
+    docs = warehouse.published_path.parent / "docs"
     for result in results:
         if result.suite.asset_key not in selected:
             continue
