@@ -6,6 +6,7 @@ the lists and hits a flow that names an SDN vessel's IMO number with score 100."
 import shutil
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -13,6 +14,7 @@ from pipeline.assets.lists import check_files
 from pipeline.importers.ofac import read_ofac
 from pipeline.importers.opensanctions import imo_check_digit_ok, imo_of, read_opensanctions
 from pipeline.seedfile import SeedFileError
+from pipeline.warehouse import SETUP_SQL
 from schemas.sanctioned_parties import ADDRESSES, ALIASES, PARTIES
 from tests.conftest import materialize
 from tests.seededit import read_rows, write_rows
@@ -48,25 +50,20 @@ def write_lists(seeds: Path, sdn=SDN, alt=ALT, add=ADD, os_rows=OS_ROWS, os_head
     return seeds
 
 
-class NoRefs:
-    """The lookup of check_files: entries loaded so far, as the asset's transaction holds them."""
-
-    def __init__(self, party_ids):
-        self.party_ids = list(party_ids)
-
-    def execute(self, sql):
-        assert "sanctioned_parties" in sql
-        return self
-
-    def fetchall(self):
-        return [(p,) for p in self.party_ids]
+def refs_of(party_ids) -> duckdb.DuckDBPyConnection:
+    """The connection check_files looks references up in: the entries loaded so far, as the asset's
+    transaction holds them, in a real in-memory DuckDB with the warehouse's quality tables."""
+    con = duckdb.connect()
+    con.execute(SETUP_SQL)
+    con.execute("CREATE TABLE ref.sanctioned_parties AS SELECT unnest(?::VARCHAR[]) AS party_id", [list(party_ids)])
+    return con
 
 
 def load(seeds: Path):
     """Importers + contracts, as the asset runs them (no warehouse)."""
     ofac, opensanctions = read_ofac(seeds), read_opensanctions(seeds)
     parties = check_files(PARTIES, [*ofac.parties, *opensanctions.parties], None)
-    refs = NoRefs(parties.good["party_id"])
+    refs = refs_of(parties.good["party_id"])
     return ofac, opensanctions, parties, check_files(ALIASES, ofac.aliases, refs), check_files(ADDRESSES, ofac.addresses, refs)
 
 
