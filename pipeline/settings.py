@@ -13,7 +13,8 @@ def seeds_dir() -> Path:
 
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get("DETOUR_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
+    # absolute, not resolved: the warehouse file is a link into the current published set
+    return Path(os.path.abspath(os.environ.get("DETOUR_WAREHOUSE") or DEFAULT_WAREHOUSE))
 
 
 def ui_port() -> int:
