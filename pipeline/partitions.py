@@ -78,9 +78,9 @@ def window(context: dg.AssetExecutionContext) -> Window:
     )
 
 
-def all_months_tags(now: dt.datetime | None = None) -> dict[str, str]:
+def all_months_tags() -> dict[str, str]:
     """Run tags that make one run cover every monthly partition."""
-    keys = MONTHS.get_partition_keys(current_time=now)
+    keys = MONTHS.get_partition_keys()
     return {RANGE_START: keys[0], RANGE_END: keys[-1]}
 
 

@@ -154,8 +154,8 @@ class Warehouse(dg.ConfigurableResource):
         if self.build_docs_path.is_dir():
             shutil.copytree(self.build_docs_path, folder / "docs")
         relink(self.current_path, Path(self.sets_path.name) / name)
-        for entry, target in {self.published_path.name: self.published_path.name, **{n: n for n in PUBLISHED_ENTRIES}}.items():
-            relink(self.published_path.with_name(entry), Path(self.current_path.name) / target)
+        for entry in (self.published_path.name, *PUBLISHED_ENTRIES):
+            relink(self.published_path.with_name(entry), Path(self.current_path.name) / entry)
         for old in self.sets_path.iterdir():  # earlier sets and what killed publishes left
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)

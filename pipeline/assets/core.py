@@ -137,13 +137,17 @@ def hs_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
     return rule
 
 
+# YYYY-MM of a period: a month's own, or its year's January for an annual flow
+MONTH_OF_PERIOD = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("period") + "-01").otherwise(pl.col("period"))
+
+
 def fx_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
     """A flow in a currency whose first rate in ref.fx_rates comes after its month cannot be converted:
     it is kept aside, naming the currency and where its rates start, instead of stopping the run."""
     first = con.execute(FIRST_RATES_SQL).pl()
 
     def rule(typed: pl.DataFrame) -> pl.DataFrame:
-        day = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("period") + "-01").otherwise(pl.col("period")) + "-01"
+        day = MONTH_OF_PERIOD + "-01"
         joined = typed.join(first, on="currency", how="left")
         too_early = (pl.col("currency") != "USD") & (day < pl.col("first_rate"))
         return joined.filter(too_early).select(
@@ -160,7 +164,7 @@ def in_partitions(win: Window) -> RowRule:
     first, last = win.months[0], win.months[-1]
 
     def rule(typed: pl.DataFrame) -> pl.DataFrame:
-        month = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("period") + "-01").otherwise(pl.col("period"))
+        month = MONTH_OF_PERIOD
         rule_text = f"period outside the monthly partitions {first}..{last} (DETOUR_FIRST_MONTH and DETOUR_LAST_MONTH set them)"
         return failures_where(typed, (month < first) | (month > last), "period", rule_text, pl.col("period"))
 

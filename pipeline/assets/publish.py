@@ -78,16 +78,14 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         record_publish(con, context.run_id)
-    written: dict = {}
-
     def write_extras(database, folder) -> None:
         with duckdb.connect(str(database), read_only=True) as con:
-            written["tables"] = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
             export_parquet(con, folder / "parquet")
         write_report(database, folder, shown_as=warehouse.published_path)
 
     path = warehouse.publish(context.run_id, write_extras)
-    tables = written["tables"]
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
     parquet = [path.parent / "parquet" / f"{name}.parquet" for name in MARTS]
     report, charts = path.parent / "report.html", sorted((path.parent / "charts").glob("*.png"))
     return dg.MaterializeResult(
