@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandera.polars as pa
 import polars as pl
 
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE
+from pipeline.seedfile import LAYOUT, ROW_NUMBER, SOURCE_FILE
 from schemas.seed import Seed
 
 IDX = "_idx"
@@ -24,10 +24,13 @@ def empty_quarantine() -> pl.DataFrame:
     return pl.DataFrame(schema={c: pl.Int64 if c == ROW_NUMBER else pl.String for c in QUARANTINE_COLUMNS})
 
 
-def failures_where(typed: pl.DataFrame, condition: pl.Expr, column: str, rule: str, bad_value: pl.Expr) -> pl.DataFrame:
+def failures_where(
+    typed: pl.DataFrame, condition: pl.Expr, column: str | None, rule: str | pl.Expr, bad_value: pl.Expr
+) -> pl.DataFrame:
     """One failure record (FAILURE_COLUMNS) per typed row (with _idx) meeting `condition`."""
+    rule = rule if isinstance(rule, pl.Expr) else pl.lit(rule)
     return typed.filter(condition).select(
-        pl.col(IDX), pl.lit(column).alias("column_name"), pl.lit(rule).alias("rule"), bad_value.alias("bad_value")
+        pl.col(IDX), pl.lit(column, dtype=pl.String).alias("column_name"), rule.alias("rule"), bad_value.alias("bad_value")
     ).cast(FAILURE_COLUMNS)
 TRUE_FALSE = {"true": True, "false": False, "t": True, "f": False, "1": True, "0": False, "yes": True, "no": False}
 CAST_RULES = {
@@ -168,6 +171,14 @@ def dependant_failures(typed: pl.DataFrame, seed: Seed, failures: pl.DataFrame) 
     return pl.concat(found)
 
 
+def layout_failures(raw: pl.DataFrame) -> pl.DataFrame:
+    """A row whose field count differs from its file's header is kept aside whatever its cells say:
+    a cell may sit under the wrong column."""
+    if LAYOUT not in raw.columns:  # read by DuckDB's read_csv, which refuses a ragged file itself
+        return pl.DataFrame(schema=FAILURE_COLUMNS)
+    return failures_where(raw, pl.col(LAYOUT).is_not_null(), None, pl.col(LAYOUT), pl.lit(None, dtype=pl.String))
+
+
 def with_raw_values(failures: pl.DataFrame, raw: pl.DataFrame, seed: Seed) -> pl.DataFrame:
     """A failure shows the cell as written in the file (`1e309`, not the `inf` it parses to), where it names one."""
     cells = raw.filter(pl.col(IDX).is_in(failures.get_column(IDX).unique().implode())).select(IDX, *seed.columns)
@@ -194,6 +205,7 @@ def check(
             cast_failed,
             pandera_failures(typed, seed).join(failed_cells, on=[IDX, "column_name"], how="anti", nulls_equal=True),
             reference_failures(typed, seed, lookup, kept_aside),
+            layout_failures(raw),
             *([extra_rule(typed)] if extra_rule else []),
         ]
     )

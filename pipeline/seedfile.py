@@ -3,6 +3,8 @@
 import csv
 import hashlib
 import io
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,10 @@ import polars as pl
 ROW_NUMBER = "row_number"  # line of the row in its file; the header is line 1
 SOURCE_FILE = "source_file"
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+LAYOUT = "_layout"  # why a row does not fit its file's header (wrong field count), else null
+LAYOUT_RULE_PREFIX = "layout: "
+csv.field_size_limit(sys.maxsize)  # a long text cell is a value to check, not a reason to refuse the file
 
 
 class SeedFileError(Exception):
@@ -22,7 +28,7 @@ class RawFile:
     path: Path
     name: str  # as stored in tables: relative to the seeds folder
     sha256: str
-    rows: pl.DataFrame  # every seed column as text, plus source_file and row_number
+    rows: pl.DataFrame  # every seed column as text, plus source_file, row_number and LAYOUT
 
 
 def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
@@ -47,6 +53,8 @@ def decode_text(path: Path, data: bytes, fallback: str | None = None) -> str:
     """The file's bytes as text: UTF-8 without its BOM; `fallback` decodes what is not UTF-8, else the
     fault names line and byte."""
     data = data.removeprefix(UTF8_BOM)
+    if data.startswith(UTF16_BOMS):
+        raise SeedFileError(f"{path}: UTF-16 text (it starts with a UTF-16 byte-order mark); save the file as UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -59,6 +67,64 @@ def decode_text(path: Path, data: bytes, fallback: str | None = None) -> str:
         ) from None
 
 
+def csv_records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, fields) of every record of CSV text; blank lines are skipped. Any
+    line ending (LF, CRLF, CR) ends a record; a quoted field may span lines; a quote never closed is
+    a fault naming the line it opened on (a lenient reader would swallow the rest of the file)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            problem = "a quoted field opened here is never closed" if "unexpected end of data" in str(err) else str(err)
+            raise SeedFileError(f"{path}: line {line}: cannot be parsed as CSV: {problem}") from None
+        if row and not (len(row) == 1 and not row[0].strip()):
+            yield line, row
+
+
+def layout_problem(fields: int, expected: int, surplus: str = "") -> str:
+    text = f"{LAYOUT_RULE_PREFIX}{fields} fields, the header has {expected}"
+    return f"{text}; beyond the header: {surplus}" if surplus else text
+
+
+def parse_rows(path: Path, text: str, header_line: int, header: list[str]) -> pl.DataFrame:
+    """The data rows as text in header order, with their line (ROW_NUMBER) and LAYOUT. Text with no
+    quote and no bare CR is split on commas by polars (the bulk of large trade-flow files); any other
+    goes through the csv module, which knows where a quoted field spanning lines ends."""
+    width = len(header)
+    if '"' not in text and text.count("\r") == text.count("\r\n"):
+        line = pl.col("_line")
+        fields = line.str.split(",")
+        count = fields.list.len()
+        surplus = fields.list.slice(width).list.join(",")
+        return (
+            pl.DataFrame({"_line": pl.Series([text]).str.split("\n").explode().str.strip_suffix("\r")})
+            .with_row_index(ROW_NUMBER, offset=1)
+            .filter(pl.col(ROW_NUMBER) > header_line, line.str.strip_chars() != "")
+            .select(
+                *(fields.list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(header)),
+                pl.col(ROW_NUMBER).cast(pl.Int64),
+                pl.when(count != width)
+                .then(pl.format(f"{LAYOUT_RULE_PREFIX}{{}} fields, the header has {width}", count)
+                      + pl.when(count > width).then(pl.lit("; beyond the header: ") + surplus).otherwise(pl.lit("")))
+                .alias(LAYOUT),
+            )
+        )
+    records = csv_records(path, text)
+    next(records)  # the header, read already
+    rows = [
+        [*fields[:width], *[None] * (width - len(fields)), line,
+         None if len(fields) == width else layout_problem(len(fields), width, ",".join(fields[width:]))]
+        for line, fields in records
+    ]
+    return pl.DataFrame(
+        rows, schema={**{name: pl.String for name in header}, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}, orient="row"
+    )
+
+
 def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
     """`optional` columns may be left out of a file; they are then read as empty."""
     data = path.read_bytes()
@@ -68,8 +134,13 @@ def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tu
         raise SeedFileError(f"{path}: file is empty (expected a header line: {','.join(columns)})")
     text = decode_text(path, data)
 
-    header = next(csv.reader(io.StringIO(text.splitlines()[0])))
+    header_line, header = next(csv_records(path, text))
     header = [h.strip() for h in header]
+    unnamed = [str(i) for i, h in enumerate(header, start=1) if not h]
+    if unnamed:
+        raise SeedFileError(
+            f"{path}: line 1: header column(s) {', '.join(unnamed)} of {len(header)} have no name (a trailing comma?)"
+        )
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
         raise SeedFileError(f"{path}: duplicate column(s) in header: {', '.join(duplicates)}")
@@ -83,17 +154,10 @@ def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tu
             problems.append(f"unknown column(s): {', '.join(unknown)}")
         raise SeedFileError(f"{path}: {'; '.join(problems)} (expected: {','.join(columns)})")
 
-    try:
-        rows = pl.read_csv(io.StringIO(text), infer_schema=False, new_columns=header)
-    except pl.exceptions.PolarsError as err:
-        first_line = str(err).strip().splitlines()[0]
-        raise SeedFileError(f"{path}: cannot be parsed as CSV: {first_line}") from None
+    rows = parse_rows(path, text, header_line, header)
     if rows.height == 0:
         raise SeedFileError(f"{path}: has a header but no data rows")
 
     absent = [pl.lit(None, dtype=pl.String).alias(c) for c in columns if c not in header]
-    rows = rows.with_columns(absent).select(columns).with_columns(
-        pl.lit(name).alias(SOURCE_FILE),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias(ROW_NUMBER),
-    )
+    rows = rows.with_columns(absent).select(*columns, pl.lit(name).alias(SOURCE_FILE), ROW_NUMBER, LAYOUT)
     return RawFile(path=path, name=name, sha256=sha256, rows=rows)

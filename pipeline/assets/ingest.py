@@ -10,7 +10,7 @@ import polars as pl
 
 from pipeline.contract import Checked, ContractError, RowRule, check
 from pipeline.resources import SeedsFolder
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
+from pipeline.seedfile import LAYOUT, ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.warehouse import POOL, Warehouse, read_sql, sql_literal
 from schemas import REFERENCE_SEEDS, SEEDS
@@ -61,7 +61,9 @@ def read_and_check(
         files = [read_seed_file(path, seed.columns, seeds_dir, seed.optional_columns) for path in paths]
     except SeedFileError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
-    empty = pl.DataFrame(schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64})
+    empty = pl.DataFrame(
+        schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}
+    )
     return files, check_rows(seed, pl.concat([empty, *(f.rows for f in files)]), con, extra_rule)
 
 

@@ -22,8 +22,8 @@ from pipeline.assets.ingest import (
     seed_columns,
 )
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.contract import FAILURE_COLUMNS, IDX, Checked
-from pipeline.importers import LAYOUT, text_frame
+from pipeline.contract import Checked
+from pipeline.importers import text_frame
 from pipeline.importers.ofac import read_ofac
 from pipeline.importers.opensanctions import read_opensanctions
 from pipeline.resources import SeedsFolder
@@ -101,16 +101,8 @@ def table_columns(seed: Seed) -> list[tuple[str, str, str]]:
     return [*columns, *LIST_PROVENANCE]
 
 
-def layout_rule(typed: pl.DataFrame) -> pl.DataFrame:
-    """A row whose field count differs from its file's layout is kept aside, naming the counts."""
-    return typed.filter(pl.col(LAYOUT).is_not_null()).select(
-        pl.col(IDX), pl.lit(None, dtype=pl.String).alias("column_name"), pl.col(LAYOUT).alias("rule"),
-        pl.lit(None, dtype=pl.String).alias("bad_value"),
-    ).cast(FAILURE_COLUMNS)
-
-
 def check_files(seed: Seed, files: list[RawFile], con: duckdb.DuckDBPyConnection) -> Checked:
-    return check_rows(seed, pl.concat([text_frame([], seed.columns), *(f.rows for f in files)]), con, layout_rule)
+    return check_rows(seed, pl.concat([text_frame([], seed.columns), *(f.rows for f in files)]), con)
 
 
 def write_table(con: duckdb.DuckDBPyConnection, seed: Seed, rows: pl.DataFrame) -> None:

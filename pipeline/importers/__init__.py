@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from pipeline.contract import empty_quarantine
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, UTF8_BOM, RawFile, SeedFileError, decode_text, relative_name
+from pipeline.seedfile import LAYOUT, ROW_NUMBER, SOURCE_FILE, UTF8_BOM, RawFile, SeedFileError, decode_text, relative_name
 
 CHUNK_ROWS = 500_000  # rows read, mapped and checked at a time: memory stays bounded for 10M-row files
 
@@ -102,10 +102,6 @@ def any_of(reasons: list[Reason]) -> pl.Expr:
     return condition
 
 
-LAYOUT = "_layout"  # why a row does not fit the file's layout (wrong field count), else null
-LAYOUT_RULE_PREFIX = "layout: "
-
-
 def find_file(folder: Path, name: str) -> Path | None:
     """`folder/name`, matching the name case-insensitively (OFAC publishes SDN.CSV and sdn.csv)."""
     if not folder.is_dir():
@@ -120,18 +116,6 @@ def read_text(path: Path, fallback: str | None = None) -> tuple[str, str]:
     if not data.removeprefix(UTF8_BOM).replace(b"\x1a", b"").strip():
         raise SeedFileError(f"{path}: file is empty")
     return decode_text(path, data, fallback), hashlib.sha256(data).hexdigest()
-
-
-def csv_records(reader) -> Iterator[tuple[int, list[str]]]:
-    """(line the record starts on, fields) of every record of a csv.reader; blank lines are skipped."""
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        if row and not (len(row) == 1 and not row[0].strip()):
-            yield line, row
 
 
 def text_frame(records: list[dict], columns: list[str]) -> pl.DataFrame:

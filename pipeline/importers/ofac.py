@@ -4,13 +4,12 @@ the end, several programs in one field (`IRAN] [SDGT] [IRGC`), a vessel's IMO nu
 A file is recognised by its field count; a file of another layout fails with one message, a row of
 another field count is kept aside. Rows are numbered by their line (no header: the first is line 1)."""
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.importers import LAYOUT, csv_records, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
+from pipeline.importers import find_file, multi, raw_file, read_text, relative_name, text_frame
+from pipeline.seedfile import LAYOUT, LAYOUT_RULE_PREFIX, csv_records
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
 from schemas.sanctioned_parties import ADDRESSES, ALIASES, PARTIES
 
@@ -43,11 +42,10 @@ def _records(path: Path, kind: str) -> tuple[list[tuple[int, list[str | None]]],
     """(line, fields) of every record and the file's sha256, `-0-` as None; the first record must have the layout's field count."""
     fields = LAYOUTS[kind]
     text, sha256 = read_text(path, FALLBACK_ENCODING)
-    reader = csv.reader(io.StringIO(text.replace("\x1a", ""), newline=""))
-    try:
-        records = [(line, [None if v.strip() in NULLS else v.strip() for v in row]) for line, row in csv_records(reader)]
-    except csv.Error as err:
-        raise SeedFileError(f"{path}: cannot be parsed as CSV (line {reader.line_num}): {err}") from None
+    records = [
+        (line, [None if v.strip() in NULLS else v.strip() for v in row])
+        for line, row in csv_records(path, text.replace("\x1a", ""))
+    ]
     first_line, first = records[0]
     if len(first) != len(fields):
         looks_like = [name for name, layout in LAYOUTS.items() if len(layout) == len(first)]

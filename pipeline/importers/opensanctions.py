@@ -3,15 +3,14 @@ since Aug 2025), every field quoted, multi-values `;`-joined, names in any scrip
 those columns fails with one message; a row with another field count is kept aside. Aliases and
 addresses come from the entry's row (same file and line)."""
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from pipeline.importers import LAYOUT, csv_records, LAYOUT_RULE_PREFIX, find_file, multi, raw_file, read_text, relative_name, text_frame
+from pipeline.importers import find_file, multi, raw_file, read_text, relative_name, text_frame
+from pipeline.seedfile import LAYOUT, LAYOUT_RULE_PREFIX, csv_records
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
 from schemas.sanctioned_parties import PARTIES
 
@@ -74,59 +73,56 @@ def read_opensanctions(seeds_dir: Path) -> OpenSanctionsFile:
         raise SeedFileError(f"{folder}: holds no {FILE} (the OpenSanctions simple CSV export)")
     text, sha256 = read_text(path)
     name = relative_name(path, seeds_dir)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-        missing = [c for c in COLUMNS if c not in header]
-        unknown = [h for h in header if h not in COLUMNS and h not in OPTIONAL]
-        if missing or unknown:
-            problems = [f"missing column(s): {', '.join(missing)}"] if missing else []
-            problems += [f"unknown column(s): {', '.join(unknown)}"] if unknown else []
-            raise SeedFileError(
-                f"{path}: not the OpenSanctions targets.simple.csv layout: {'; '.join(problems)} "
-                f"(expected the 15 columns {','.join(COLUMNS)}, and optionally program_ids)"
-            )
-        at = {h: i for i, h in enumerate(header)}
-        parties, aliases, addresses = [], [], []
-        for line, row in csv_records(reader):
-            layout = None if len(row) == len(header) else f"{LAYOUT_RULE_PREFIX}{len(row)} fields, expected {len(header)} ({FILE})"
-            cells = row + [""] * len(header)
+    records = csv_records(path, text)
+    header = [h.strip() for h in next(records)[1]]
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [h for h in header if h not in COLUMNS and h not in OPTIONAL]
+    if missing or unknown:
+        problems = [f"missing column(s): {', '.join(missing)}"] if missing else []
+        problems += [f"unknown column(s): {', '.join(unknown)}"] if unknown else []
+        raise SeedFileError(
+            f"{path}: not the OpenSanctions targets.simple.csv layout: {'; '.join(problems)} "
+            f"(expected the 15 columns {','.join(COLUMNS)}, and optionally program_ids)"
+        )
+    at = {h: i for i, h in enumerate(header)}
+    parties, aliases, addresses = [], [], []
+    for line, row in records:
+        layout = None if len(row) == len(header) else f"{LAYOUT_RULE_PREFIX}{len(row)} fields, expected {len(header)} ({FILE})"
+        cells = row + [""] * len(header)
 
-            def get(column: str) -> str | None:
-                return cells[at[column]].strip() or None if column in at else None
+        def get(column: str) -> str | None:
+            return cells[at[column]].strip() or None if column in at else None
 
-            schema = get("schema") or ""
-            party_type = PARTY_TYPES.get(schema, schema.lower() or None)
-            identifiers = _split(get("identifiers"))
-            party_id = f"os:{get('id') or ''}"
-            provenance = {SOURCE_FILE: name, ROW_NUMBER: line}
-            parties.append({
-                "party_id": party_id,
-                "list_name": LIST_NAME,
-                "name": get("name"),
-                "party_type": party_type,
-                "programs": multi(_split(get("program_ids"))),
-                "imo": imo_of(identifiers, party_type or ""),
-                "identifiers": multi(identifiers),
-                "countries": multi(_split(get("countries"))),
-                "birth_date": multi(_split(get("birth_date"))),
-                "title": None,
-                "call_sign": None,
-                "vessel_type": None,
-                "vessel_flag": None,
-                "vessel_owner": None,
-                "remarks": get("sanctions"),
-                "datasets": multi(_split(get("dataset"))),
-                "last_change": get("last_change"),
-                **provenance,
-                LAYOUT: layout,
-            })
-            aliases += [{"party_id": party_id, "alias": a, "alias_type": "aka", "remarks": None, **provenance}
-                        for a in dict.fromkeys(_split(get("aliases")))]
-            addresses += [{"party_id": party_id, "address": a, "city": None, "country": None, "remarks": None, **provenance}
-                          for a in dict.fromkeys(_split(get("addresses")))]
-    except csv.Error as err:
-        raise SeedFileError(f"{path}: cannot be parsed as CSV (line {reader.line_num}): {err}") from None
+        schema = get("schema") or ""
+        party_type = PARTY_TYPES.get(schema, schema.lower() or None)
+        identifiers = _split(get("identifiers"))
+        party_id = f"os:{get('id') or ''}"
+        provenance = {SOURCE_FILE: name, ROW_NUMBER: line}
+        parties.append({
+            "party_id": party_id,
+            "list_name": LIST_NAME,
+            "name": get("name"),
+            "party_type": party_type,
+            "programs": multi(_split(get("program_ids"))),
+            "imo": imo_of(identifiers, party_type or ""),
+            "identifiers": multi(identifiers),
+            "countries": multi(_split(get("countries"))),
+            "birth_date": multi(_split(get("birth_date"))),
+            "title": None,
+            "call_sign": None,
+            "vessel_type": None,
+            "vessel_flag": None,
+            "vessel_owner": None,
+            "remarks": get("sanctions"),
+            "datasets": multi(_split(get("dataset"))),
+            "last_change": get("last_change"),
+            **provenance,
+            LAYOUT: layout,
+        })
+        aliases += [{"party_id": party_id, "alias": a, "alias_type": "aka", "remarks": None, **provenance}
+                    for a in dict.fromkeys(_split(get("aliases")))]
+        addresses += [{"party_id": party_id, "address": a, "city": None, "country": None, "remarks": None, **provenance}
+                      for a in dict.fromkeys(_split(get("addresses")))]
     if not parties:
         raise SeedFileError(f"{path}: has a header but no data rows")
     provenance_schema = {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64}
