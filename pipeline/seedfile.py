@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +14,13 @@ import polars as pl
 ROW_NUMBER = "row_number"  # line of the row in its file; the header is line 1
 SOURCE_FILE = "source_file"
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")  # before UTF-16's: they share its first bytes
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+NOT_TEXT = {  # first bytes of files often saved with a .csv name by mistake
+    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook?): export the sheet as CSV UTF-8",
+    b"\xd0\xcf\x11\xe0": "an Excel 97-2003 .xls workbook: export the sheet as CSV UTF-8",
+    b"\x1f\x8b": "gzip-compressed: unpack it first",
+}
 LAYOUT = "_layout"  # why a row does not fit its file's header (wrong field count), else null
 LAYOUT_RULE_PREFIX = "layout: "
 csv.field_size_limit(sys.maxsize)  # a long text cell is a value to check, not a reason to refuse the file
@@ -32,16 +39,25 @@ class RawFile:
 
 
 def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
-    """The files of a seed: one CSV, or every CSV in a folder (sorted)."""
+    """The files of a seed: one CSV, or every CSV in a folder (sorted). A .csv entry that is no
+    readable file (a looping or broken link, a folder) is a fault, never silently passed over."""
     path = seeds_dir / relative
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.casefold() == ".csv" and p.is_file())  # 2023-05.CSV too
+        files = sorted(p for p in path.iterdir() if p.suffix.casefold() == ".csv")  # 2023-05.CSV too
         if not files:
             raise SeedFileError(f"{path}: folder holds no .csv files")
-        return files
-    if not path.exists():
+    elif not path.is_symlink() and not path.exists():
         raise SeedFileError(f"{path}: file not found")
-    return [path]
+    else:
+        files = [path]
+    for file in files:
+        try:
+            regular = stat.S_ISREG(file.stat().st_mode)
+        except OSError as err:
+            raise SeedFileError(f"{file}: cannot be opened: {err.strerror} (a broken or looping symbolic link?)") from None
+        if not regular:
+            raise SeedFileError(f"{file}: not a regular file (a folder or a device named .csv)")
+    return files
 
 
 def relative_name(path: Path, seeds_dir: Path) -> str:
@@ -53,8 +69,12 @@ def decode_text(path: Path, data: bytes, fallback: str | None = None) -> str:
     """The file's bytes as text: UTF-8 without its BOM; `fallback` decodes what is not UTF-8, else the
     fault names line and byte."""
     data = data.removeprefix(UTF8_BOM)
-    if data.startswith(UTF16_BOMS):
-        raise SeedFileError(f"{path}: UTF-16 text (it starts with a UTF-16 byte-order mark); save the file as UTF-8")
+    for magic, what in NOT_TEXT.items():
+        if data.startswith(magic):
+            raise SeedFileError(f"{path}: not a CSV file but {what}")
+    for encoding, marks in (("UTF-32", UTF32_BOMS), ("UTF-16", UTF16_BOMS)):
+        if data.startswith(marks):
+            raise SeedFileError(f"{path}: {encoding} text (it starts with a {encoding} byte-order mark); save the file as UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -85,9 +105,12 @@ def csv_records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
             yield line, row
 
 
-def layout_problem(fields: int, expected: int, surplus: str = "") -> str:
-    text = f"{LAYOUT_RULE_PREFIX}{fields} fields, the header has {expected}"
-    return f"{text}; beyond the header: {surplus}" if surplus else text
+def layout_problem(fields: list[str], expected: int) -> str | None:
+    """None when the row has the header's field count; else the counts, and what lies beyond the header."""
+    if len(fields) == expected:
+        return None
+    text = f"{LAYOUT_RULE_PREFIX}{len(fields)} fields, the header has {expected}"
+    return f"{text}; beyond the header: {','.join(fields[expected:])}" if len(fields) > expected else text
 
 
 def parse_rows(path: Path, text: str, header_line: int, header: list[str]) -> pl.DataFrame:
@@ -116,8 +139,7 @@ def parse_rows(path: Path, text: str, header_line: int, header: list[str]) -> pl
     records = csv_records(path, text)
     next(records)  # the header, read already
     rows = [
-        [*fields[:width], *[None] * (width - len(fields)), line,
-         None if len(fields) == width else layout_problem(len(fields), width, ",".join(fields[width:]))]
+        [*fields[:width], *[None] * (width - len(fields)), line, layout_problem(fields, width)]
         for line, fields in records
     ]
     return pl.DataFrame(
@@ -127,7 +149,10 @@ def parse_rows(path: Path, text: str, header_line: int, header: list[str]) -> pl
 
 def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
     """`optional` columns may be left out of a file; they are then read as empty."""
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise SeedFileError(f"{path}: cannot be read: {err.strerror}") from None
     name = relative_name(path, seeds_dir)
     sha256 = hashlib.sha256(data).hexdigest()
     if not data.removeprefix(UTF8_BOM).strip():

@@ -99,7 +99,7 @@ def files_of(seeds_dir: Path, win: Window) -> list[Path]:
     """The trade-flow files of the window's months. A full window also vets every file's name."""
     paths = []
     for path in seed_files(seeds_dir, TRADE_FLOWS.path):
-        downloaded = next((fmt for fmt in IMPORTERS if fmt.recognises(header_of(path))), None)
+        downloaded = next((fmt for fmt in IMPORTERS if fmt.recognises(first_line(path))), None)
         if downloaded:
             raise SeedFileError(
                 f"{path}: a {downloaded.LABEL} file: put it, unchanged, in {seeds_dir / downloaded.FOLDER}/ "
@@ -116,6 +116,14 @@ def files_of(seeds_dir: Path, win: Window) -> list[Path]:
         if month in win.months:
             paths.append(path)
     return paths
+
+
+def first_line(path: Path) -> list[str]:
+    """The file's header, or nothing when it has none: reading the file then names its fault, with the others'."""
+    try:
+        return header_of(path)
+    except SeedFileError:
+        return []
 
 
 def period_matches_file(typed: pl.DataFrame) -> pl.DataFrame:
@@ -157,6 +165,12 @@ def fx_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
         ).cast(FAILURE_COLUMNS)
 
     return rule
+
+
+def seed_file_rules(con: duckdb.DuckDBPyConnection) -> RowRule:
+    """What only this asset can judge of a trade-flow seed file's rows: the period against the file's
+    month, HS 2022 codes before 2022, and currencies with no rate yet."""
+    return both(period_matches_file, hs_in_force(con), fx_in_force(con))
 
 
 def in_partitions(win: Window) -> RowRule:
@@ -215,13 +229,13 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         run_sql(con, CREATE_SQL, params)
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
-        hs_rule, fx_rule = hs_in_force(con), fx_in_force(con)
+        hs_rule, file_rules = hs_in_force(con), seed_file_rules(con)
         rows_read, kept_aside, files = 0, [], len(paths)
         # Bounded memory: a batch of files at a time, each committed (the first together with the
         # window's delete, so a one-month refresh is one transaction). Readers only ever see the
         # published file, swapped in after every step succeeded.
         for batch in batches(paths):
-            raw_files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, both(period_matches_file, hs_rule, fx_rule))
+            raw_files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, file_rules)
             hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in raw_files], "file_sha256": [f.sha256 for f in raw_files]})
             con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
             run_sql(con, INSERT_SQL, params)

@@ -55,12 +55,19 @@ def read_and_check(
     extra_rule: RowRule | None = None,
 ) -> tuple[list[RawFile], Checked]:
     """Read the seed's files (all of them, or `paths`), then check every row against the contract
-    and the ref tables. A file-level fault fails the asset with the fault's message."""
+    and the ref tables. File-level faults fail the asset with one line per refused file."""
     try:
         paths = seed_files(seeds_dir, seed.path) if paths is None else paths
-        files = [read_seed_file(path, seed.columns, seeds_dir, seed.optional_columns) for path in paths]
     except SeedFileError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
+    files, faults = [], []
+    for path in paths:  # every refused file is named, not only the first
+        try:
+            files.append(read_seed_file(path, seed.columns, seeds_dir, seed.optional_columns))
+        except SeedFileError as err:
+            faults.append(str(err))
+    if faults:
+        raise dg.Failure(description="\n".join(faults), allow_retries=False)
     empty = pl.DataFrame(
         schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}
     )
