@@ -239,10 +239,9 @@ def show_hostile_examples(server: DagsterDev) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        # the first-visit "Join the community" dialog, whenever it opens
+        page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
         page.goto(f"{server.url}/assets/core/trade_flows?view=checks", wait_until="networkidle")
-        skip = page.get_by_role("button", name="Skip")  # the first-visit "Join the community" dialog
-        if skip.count():
-            skip.first.click()
         page.get_by_text("contract", exact=True).first.click()
         examples = page.locator("tr", has=page.get_by_text("examples", exact=True))
         examples.get_by_text("[Show Markdown]").click()
