@@ -18,6 +18,7 @@ import duckdb
 import pytest
 import requests
 
+from pipeline.text import visible
 from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 from tests.conftest import REPO, materialize
 from tests.hostile import HOSTILE, plant
@@ -233,8 +234,6 @@ def show_hostile_examples(server: DagsterDev) -> None:
     """The trade-flow contract check's examples, a markdown table of the rows kept aside, as the UI shows
     it: each hostile bad value is one cell's text (control characters as escapes), and nothing ran."""
     from playwright.sync_api import sync_playwright
-
-    from pipeline.text import visible
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
