@@ -13,6 +13,7 @@ import duckdb
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["text.parse_math"] = False  # a name with two $ is text, not mathtext (which may not parse)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
@@ -20,6 +21,8 @@ import plotly.offline  # noqa: E402
 import polars as pl  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
+
+from pipeline.text import visible_text_columns  # noqa: E402
 
 RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"
@@ -150,6 +153,12 @@ def musd(value: float | None) -> str:
     return "—" if value is None else f"{value / 1e6:,.1f}"
 
 
+def plotly_text(text: str) -> str:
+    """Plotly reads label and trace-name strings as its own HTML subset (<b>, <br>, <a href>, &amp;): with &, <
+    and > escaped it draws the text itself. Quotes are left: Plotly decodes &lt; &gt; &amp;, not &quot;."""
+    return html.escape(text, quote=False)
+
+
 def table(headers: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
@@ -186,7 +195,7 @@ def sankey_figure(links: pl.DataFrame, title: str) -> go.Figure:
     restricted = [*first["restricted_goods"], *second["restricted_goods"]]
     figure = go.Figure(
         go.Sankey(
-            node={"label": nodes, "pad": 12, "thickness": 14},
+            node={"label": [plotly_text(n) for n in nodes], "pad": 12, "thickness": 14},
             link={
                 "source": source,
                 "target": target,
@@ -203,7 +212,7 @@ def sankey_figure(links: pl.DataFrame, title: str) -> go.Figure:
 def area_figure(wide: pl.DataFrame, allocated: pl.DataFrame, title: str) -> go.Figure:
     figure = go.Figure()
     for i, column in enumerate(c for c in wide.columns if c != "year"):
-        figure.add_trace(go.Scatter(x=wide["year"], y=wide[column], name=column, stackgroup="one", mode="lines",
+        figure.add_trace(go.Scatter(x=wide["year"], y=wide[column], name=plotly_text(column), stackgroup="one", mode="lines",
                                     line={"color": PALETTE[i % len(PALETTE)]}))
     figure.add_trace(go.Scatter(x=allocated["year"], y=allocated["share"], name="allocated by rule (share of value)",
                                 mode="lines+markers", line={"color": "black", "dash": "dash"}))
@@ -217,8 +226,8 @@ def corridor_figure(corridors: pl.DataFrame, title: str) -> go.Figure:
     for i, name in enumerate(corridors["corridor"].unique(maintain_order=True)):
         rows = corridors.filter(pl.col("corridor") == name)
         color = PALETTE[i % len(PALETTE)]
-        figure.add_trace(go.Bar(x=rows["year"], y=rows["observed"] / 1e9, name=f"{name}: observed", marker_color=color))
-        figure.add_trace(go.Bar(x=rows["year"], y=rows["allocated"] / 1e9, name=f"{name}: allocated by rule",
+        figure.add_trace(go.Bar(x=rows["year"], y=rows["observed"] / 1e9, name=plotly_text(f"{name}: observed"), marker_color=color))
+        figure.add_trace(go.Bar(x=rows["year"], y=rows["allocated"] / 1e9, name=plotly_text(f"{name}: allocated by rule"),
                                 marker={"color": "white", "line": {"color": color, "width": 1.5},
                                         "pattern": {"shape": "/", "fgcolor": color}}))
     figure.update_layout(title=title, barmode="stack", yaxis={"title": "bn USD"}, xaxis={"dtick": 1}, height=480)
@@ -229,7 +238,7 @@ def transshipment_figure(trans: pl.DataFrame, title: str) -> go.Figure:
     figure = go.Figure()
     for i, name in enumerate(trans["intermediary"].unique(maintain_order=True)):
         rows = trans.filter(pl.col("intermediary") == name)
-        figure.add_trace(go.Scatter(x=rows["year"], y=rows["value_usd"] / 1e6, name=name, mode="lines+markers",
+        figure.add_trace(go.Scatter(x=rows["year"], y=rows["value_usd"] / 1e6, name=plotly_text(name), mode="lines+markers",
                                     line={"color": PALETTE[i % len(PALETTE)]}))
     figure.update_layout(title=title, yaxis={"title": "M USD"}, xaxis={"dtick": 1}, height=420)
     return figure
@@ -238,7 +247,7 @@ def transshipment_figure(trans: pl.DataFrame, title: str) -> go.Figure:
 def exposure_figure(exposure: pl.DataFrame, title: str) -> go.Figure:
     """Restrictions only: an obligation (the EU no-Russia clause) is a duty, not a ban, so nothing circumvents it."""
     rows = exposure.filter(pl.col("kind") == "restriction")
-    x = [f"{a} {y}" for a, y in zip(rows["authority"], rows["year"], strict=True)]
+    x = [plotly_text(f"{a} {y}") for a, y in zip(rows["authority"], rows["year"], strict=True)]
     figure = go.Figure([
         go.Bar(x=x, y=rows["in_reach"] / 1e6, name="in reach of the authority (potential breach)", marker_color=IN_REACH),
         go.Bar(x=x, y=rows["circumvention"] / 1e6, name="out of its reach (circumvention)", marker_color=CIRCUMVENTION),
@@ -406,18 +415,22 @@ def write_report(warehouse: Path, folder: Path, shown_as: Path) -> list[Path]:
             first, last, frequencies = con.execute(PERIOD_SQL.format(where=where), {"status": of}).fetchone()
             return period_text(first, last, frequencies, of) if first else f"no rows, {STATUS_WORDS.get(of, of)}"
 
+        def rows_of(sql: str, params: dict | None = None) -> pl.DataFrame:
+            """The rows of `sql`, control characters in their text made visible, alike in every chart and table."""
+            return visible_text_columns(con.execute(sql, params).pl())
+
         periods = {"corridor": period(CORRIDOR_ROWS), "pair": period(PAIR_ROWS)}
-        links = con.execute(SANKEY_SQL, at).pl()
-        channel_rows = con.execute(CHANNEL_MIX_SQL, at).pl()
-        corridors = con.execute(CORRIDOR_SQL, at).pl()
-        routes = {s: (con.execute(ROUTE_RISK_SQL, {"status": s, "top": TOP_ROUTES}).pl(), period(ALL_ROWS, s),
+        links = rows_of(SANKEY_SQL, at)
+        channel_rows = rows_of(CHANNEL_MIX_SQL, at)
+        corridors = rows_of(CORRIDOR_SQL, at)
+        routes = {s: (rows_of(ROUTE_RISK_SQL, {"status": s, "top": TOP_ROUTES}), period(ALL_ROWS, s),
                       con.execute(ROUTE_ALLOCATED_SQL, {"status": s}).fetchone()[0])
                   for (s,) in con.sql(ROUTE_STATUSES_SQL).fetchall()}
-        trans = con.execute(TRANSSHIPMENT_SQL, at).pl()
-        exposure = con.execute(EXPOSURE_SQL, at).pl()
+        trans = rows_of(TRANSSHIPMENT_SQL, at)
+        exposure = rows_of(EXPOSURE_SQL, at)
         first_month, last_month = con.execute(EXPOSURE_PERIOD_SQL, at).fetchone()
-        claims = con.sql(CLAIMS_SQL).pl()
-    rests = f"<code>data_status = '{html.escape(status)}'</code> ({STATUS_WORDS.get(status, status)})"
+        claims = rows_of(CLAIMS_SQL)
+    rests = f"<code>data_status = '{html.escape(status)}'</code> ({html.escape(STATUS_WORDS.get(status, status))})"
     sections, pictures = [], []
 
     def chart(figure: go.Figure, draw, name: str, *args) -> str:
@@ -529,7 +542,7 @@ def write_report(warehouse: Path, folder: Path, shown_as: Path) -> list[Path]:
         "the claim, so agreement proves nothing.", claims_table(claims)))
 
     page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(str(shown_as)),
-                       status=html.escape(status), status_words=STATUS_WORDS.get(status, status),
+                       status=html.escape(status), status_words=html.escape(STATUS_WORDS.get(status, status)),
                        headline=pct(sankey_alloc), sections="\n".join(sections))
     report = folder / "report.html"
     staged = folder / "report.html.tmp"

@@ -2,7 +2,8 @@
 temporary DAGSTER_HOME. The partitions end at the data; `refresh_all`, launched through GraphQL,
 refreshes every month in one run; the schedule and the sensors are running; a new trade-flow file
 starts exactly one sensor run that loads it; one mart materialized alone reaches the published
-file, while one whose blocking check fails publishes nothing; the asset graph renders in Chromium."""
+file, while one whose blocking check fails publishes nothing; the asset graph renders in Chromium; the
+seeds hold hostile strings (tests/hostile.py), which the UI's metadata shows as text."""
 
 import os
 import shutil
@@ -17,8 +18,10 @@ import duckdb
 import pytest
 import requests
 
+from pipeline.text import visible
 from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 from tests.conftest import REPO, materialize
+from tests.hostile import HOSTILE, plant
 from tests.seededit import read_rows, write_rows
 
 LOCATION = "pipeline.definitions"
@@ -87,6 +90,7 @@ class DagsterDev:
 @pytest.fixture
 def dagster_dev(seeds, tmp_path):
     warehouse = tmp_path / "warehouse" / "detour.duckdb"
+    plant(seeds)
     assert materialize(seeds, warehouse).result.success  # the sensor then sees nothing new at start
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -147,6 +151,7 @@ def test_dagster_dev_runs_launches_schedules_senses_and_shows_the_graph(dagster_
     (node,) = server.graphql(PARTITIONS)["assetNodes"]
     assert node["partitionStats"]["numMaterialized"] == node["partitionStats"]["numPartitions"] == 96
     assert [r["jobName"] for r in server.graphql(ALL_RUNS)["runsOrError"]["results"]] == ["refresh_all"]
+    show_hostile_examples(server)  # before the sensor's run checks one month, without them
 
     header, rows = read_rows(server.seeds / "trade_flows" / "2024-12.csv")
     write_rows(server.seeds / "trade_flows" / "2024-12-late.csv", header,
@@ -223,3 +228,27 @@ def show_asset_graph(server: DagsterDev, tmp_path: Path) -> None:
         page.screenshot(path=str(shot))
         browser.close()
     keep_screenshot(shot, SCREENSHOT)
+
+
+def show_hostile_examples(server: DagsterDev) -> None:
+    """The trade-flow contract check's examples, a markdown table of the rows kept aside, as the UI shows
+    it: each hostile bad value is one cell's text (control characters as escapes), and nothing ran."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1200})
+        # the first-visit "Join the community" dialog, whenever it opens
+        page.add_locator_handler(page.get_by_role("button", name="Skip"), lambda skip: skip.click())
+        page.goto(f"{server.url}/assets/core/trade_flows?view=checks", wait_until="networkidle")
+        page.get_by_text("contract", exact=True).first.click()
+        examples = page.locator("tr", has=page.get_by_text("examples", exact=True))
+        examples.get_by_text("[Show Markdown]").click()
+        dialog = page.get_by_role("dialog").filter(has_text="bad_value")
+        dialog.locator("td").first.wait_for()
+        cells = dialog.locator("td").all_text_contents()
+        injected = page.evaluate("""() => [typeof window.__pwned, document.querySelectorAll('img[onerror]').length,
+                                          document.querySelectorAll('a[href^="javascript:"]').length]""")
+        browser.close()
+    assert [visible(v) for v in HOSTILE.values()] == cells[4:5 * len(HOSTILE):5]  # the bad_value column
+    assert injected == ["undefined", 0, 0]

@@ -1,25 +1,38 @@
 """Dagster metadata of warehouse tables, read back from DuckDB (types and comments included), and the
 note that says when a table's figures rest on the illustrative sample."""
 
+import re
+
 import dagster as dg
 import duckdb
 import polars as pl
 
 from pipeline.sample_flows import SOURCE_PREFIX
+from pipeline.text import visible
 from pipeline.warehouse import sql_literal
 
 PREVIEW_ROWS = 5
+CELL_CHARS = 80
+# The Dagster UI renders metadata as CommonMark with GFM tables. A backslash before each character that
+# can open inline markup (code, emphasis, strikethrough, links and images, autolinks and raw HTML,
+# entities) or end a cell (|) makes the cell show its text as it is; block markup cannot start in a cell.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>&|])")
 COLUMNS_SQL = """
 SELECT column_name, data_type, coalesce(comment, '')
 FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index
 """
 
 
+def markdown_cell(value) -> str:
+    """`value` as the text of one markdown table cell, shortened (before escaping, which must stay whole)."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", visible("" if value is None else str(value)[:CELL_CHARS]))
+
+
 def markdown_table(df: pl.DataFrame) -> str:
     if df.height == 0:
         return "_none_"
-    cells = [[("" if v is None else str(v)).replace("|", "\\|")[:80] for v in row] for row in df.iter_rows()]
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * df.width]
+    cells = [[markdown_cell(v) for v in row] for row in df.iter_rows()]
+    lines = ["| " + " | ".join(map(markdown_cell, df.columns)) + " |", "|" + "---|" * df.width]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     return "\n".join(lines)
 
