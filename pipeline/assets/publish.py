@@ -45,16 +45,21 @@ PUBLISH_ON_CHANGE = (
 ).with_label("publish when a run changed the build and its blocking checks passed")
 
 
+def rows_and_checksum_sql(relation: str) -> str:
+    """Row count and md5 of the sorted rows of `relation` (a table, or a table function such as
+    `read_parquet($path)`): what quality.publish_log records per mart, and what a check of a
+    published set recomputes from its database and its Parquet files."""
+    return f"SELECT count(*), md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), '')) FROM {relation} t"
+
+
 def record_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     """A quality.publish_log row per mart (rows, checksum, inputs), written into the build it publishes."""
     published_at = dt.datetime.now(dt.UTC)
     inputs = con.execute(INPUTS_SQL).fetchone()[0]
     for name in MARTS:
         con.execute(
-            f"""INSERT INTO quality.publish_log
-                SELECT $run_id, $published_at, $mart, count(*),
-                       md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), '')), $inputs
-                FROM marts.{name} t""",
+            f"INSERT INTO quality.publish_log SELECT $run_id, $published_at, $mart, counted.*, $inputs "
+            f"FROM ({rows_and_checksum_sql(f'marts.{name}')}) counted",
             {"run_id": run_id, "published_at": published_at, "mart": name, "inputs": inputs},
         )
 
@@ -81,7 +86,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
     def write_extras(database, folder) -> None:
         with duckdb.connect(str(database), read_only=True) as con:
             export_parquet(con, folder / "parquet")
-        write_report(database, folder, shown_as=warehouse.published_path)
+        write_report(database, folder, shown_as=warehouse.published_path, run_id=context.run_id)
 
     path = warehouse.publish(context.run_id, write_extras)
     with duckdb.connect(str(path), read_only=True) as con:
