@@ -55,6 +55,7 @@ SELECT mart, rows, checksum FROM quality.publish_log
 WHERE run_id = $run_id ORDER BY mart
 """
 LATEST_RUN_SQL = "SELECT arg_max(run_id, published_at) FROM quality.publish_log"
+LOGGED_RUNS_SQL = "SELECT run_id FROM quality.publish_log GROUP BY run_id ORDER BY min(published_at)"
 FLOW_VALUE_SQL = "SELECT value FROM core.trade_flows WHERE flow_id = $flow_id"
 POLL_SECONDS = 0.1
 SWAP_POLL_SECONDS = 0.002
@@ -213,8 +214,11 @@ class Soak:
 
     # --- checks of the published set -----------------------------------------------------------
 
-    def check_published(self, run_id: str, number: int) -> list[str]:
-        """Problems of the published set, expected to be run `run_id`'s with refresh `number`'s data."""
+    def check_published(self, published_runs: list[str], number: int) -> list[str]:
+        """Problems of the published set, expected to be the last of `published_runs` (every run that
+        got past its swap, in order, which its publish_log must name and no other) with refresh
+        `number`'s data."""
+        run_id = published_runs[-1]
         target = self.current_set()
         if target is None:
             return [f"{self.warehouse.current_path} is missing"]
@@ -244,6 +248,11 @@ class Soak:
                 if in_parquet != recorded:
                     problems.append(f"parquet/{mart}.parquet: {in_parquet}, publish_log says {recorded}")
             values = [v for (v,) in con.execute(FLOW_VALUE_SQL, {"flow_id": EDITED_FLOW}).fetchall()]
+            logged_runs = [run for (run,) in con.execute(LOGGED_RUNS_SQL).fetchall()]
+        if logged_runs != published_runs:
+            unpublished = [run for run in logged_runs if run not in published_runs]
+            problems.append(f"publish_log names runs {[r[:8] for r in logged_runs]}, the runs that published are "
+                            f"{[r[:8] for r in published_runs]}" + (f" ({[r[:8] for r in unpublished]} never did)" if unpublished else ""))
         for page in (folder / "report.html", folder / "docs" / "index.html"):
             named = run_id_of_page(page) if page.exists() else "none (no page)"
             if named != published_run:
@@ -379,14 +388,14 @@ def main(argv: list[str] | None = None) -> int:
 
     first = soak.refresh(0, None, rng)
     first.published_run = first.run_id
+    published_runs, published_number = [first.run_id], 0  # every run that got past its swap; the current set's refresh
     if first.clean:
-        first.problems = soak.check_published(first.run_id, 0)
+        first.problems = soak.check_published(published_runs, published_number)
     else:
         first.problems = [f"the first refresh failed: see {soak.logs / 'refresh-00.log'}"]
     print_refresh(first, None)
     if first.problems:
         return 1
-    published = (first.run_id, 0)  # the run and refresh whose set is current
     readers = start_readers(soak, args.readers)
     results, after_kill = [], []
     try:
@@ -394,9 +403,10 @@ def main(argv: list[str] | None = None) -> int:
             before = soak.current_set()
             r = soak.refresh(number, schedule.get(number), rng)
             if not r.killed or soak.current_set() != before:  # a killed run past its swap published its set
-                published = (r.run_id, number)
-            r.published_run = published[0]
-            r.problems = soak.check_published(*published)
+                published_runs.append(r.run_id)
+                published_number = number
+            r.published_run = published_runs[-1]
+            r.problems = soak.check_published(published_runs, published_number)
             r.leftovers = soak.leftovers()
             if not r.killed:
                 if not r.clean:
