@@ -203,13 +203,14 @@ class Soak:
         watch.poll()  # the step running at the kill, as late as possible
         os.killpg(process.pid, signal.SIGKILL)
         running = watch.running()
-        if running is None:
-            done.phase_hit = "startup" if not watch.phases_seen else "after the last step"
-        else:
-            phase = phase_of(running)
-            if phase == "publish":
-                phase = f"publish, {'after' if self.current_set() != set_before else 'before'} swap"
-            done.phase_hit = f"{phase} ({running})"
+        if not watch.events:
+            done.phase_hit = "startup"
+            return time.monotonic() - watch.started
+        step = running or watch.events[-1][1]  # between two steps: the one that just ended
+        phase = phase_of(step)
+        if phase == "publish":
+            phase = f"publish, {'after' if self.current_set() != set_before else 'before'} swap"
+        done.phase_hit = f"{phase} ({step})" if running else f"{phase} (after {step})"
         return time.monotonic() - watch.started
 
     # --- checks of the published set -----------------------------------------------------------
