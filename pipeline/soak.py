@@ -161,7 +161,21 @@ class Soak:
                 [sys.executable, "-m", "pipeline.run"], cwd=self.folder, env=self.env,
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        watch = RunWatch(self, logs_before, started)
+        try:
+            self.follow(process, done, rng, RunWatch(self, logs_before, started))
+        except BaseException:  # the soak itself stopped (SIGTERM, Ctrl-C): leave no refresh behind
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+        done.exit_code = process.wait()
+        done.seconds = time.monotonic() - started
+        if not done.killed:
+            found = CHECKS_LINE.search(log.read_text())
+            done.checks_failed = int(found.group(3)) if found else None
+        return done
+
+    def follow(self, process: subprocess.Popen, done: Refresh, rng: random.Random, watch: "RunWatch") -> None:
+        """Watch the refresh's steps until it ends or, aimed at a phase, kill it at a random moment of it."""
+        aim, started = done.aim, watch.started
         kill_after = self.kill_moment(aim, rng) if aim not in (None, "swap") else None
         set_before = self.current_set()
         while process.poll() is None:
@@ -176,15 +190,10 @@ class Soak:
                 done.killed_at = self.kill(process, watch, done, set_before)
                 break
             time.sleep(POLL_SECONDS)
-        done.exit_code = process.wait()
-        done.seconds = time.monotonic() - started
+        process.wait()
         done.run_id = watch.run_id
-        if number == 0:
-            self.phase_windows = watch.windows(done.seconds)
-        if not done.killed:
-            found = CHECKS_LINE.search(log.read_text())
-            done.checks_failed = int(found.group(3)) if found else None
-        return done
+        if not self.phase_windows:  # the first, clean refresh times the phases later kills aim at
+            self.phase_windows = watch.windows(time.monotonic() - started)
 
     def kill_moment(self, aim: str, rng: random.Random) -> float:
         """Seconds into the aimed phase, drawn within that phase's length in the first clean refresh."""
@@ -386,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"soak: {args.refreshes} refreshes, {kills} SIGKILLed (seed {seed}: refreshes {', '.join(f'{n} {a}' for n, a in schedule.items())}), "
           f"{args.readers} readers, in {folder}", flush=True)
     wall = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # unwinds: the running refresh is killed, readers stopped
 
     first = soak.refresh(0, None, rng)
     first.published_run = first.run_id

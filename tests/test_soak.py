@@ -11,13 +11,19 @@ from tests.conftest import REPO
 
 def test_three_killed_refreshes_leave_consistent_sets_clean_next_runs_and_no_reader_errors(tmp_path):
     figures_file = tmp_path / "soak.json"
-    done = subprocess.run(
+    soak = subprocess.Popen(
         [sys.executable, "-m", "pipeline.soak", "--refreshes", "6", "--kills", "3", "--seed", "11",
          "--folder", str(tmp_path / "soak"), "--json", str(figures_file)],
-        cwd=REPO, env={**os.environ, "DETOUR_SEEDS_DIR": str(REPO / "seeds")}, capture_output=True, text=True, timeout=900,
+        cwd=REPO, env={**os.environ, "DETOUR_SEEDS_DIR": str(REPO / "seeds")}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    try:
+        out, _ = soak.communicate(timeout=1800)  # about 7 minutes on an idle machine
+    except subprocess.TimeoutExpired:
+        soak.terminate()  # the soak kills its running refresh and stops its readers
+        out, _ = soak.communicate(timeout=120)
+        raise AssertionError(f"the soak did not finish in 30 minutes:\n{out}") from None
     figures = json.loads(figures_file.read_text())
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert soak.returncode == 0, out
     assert figures["refreshes"] == 6 and figures["kills"] == 3
     assert len(figures["kill_phases"]) >= 2  # aimed at ingest, marts and publish; a slower run can shift one
     assert figures["inconsistent_sets"] == 0 and figures["failed_refreshes"] == 0
