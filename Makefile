@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DETOUR_UI_PORT ?= 3000
 
-.PHONY: install run test ui sample bench bench-import clean
+.PHONY: install run test ui sample bench bench-import soak clean
 
 install: $(VENV)/.installed
 
@@ -51,3 +51,9 @@ bench: install
 # Time and peak RSS of importing one CEPII BACI year of ROWS rows (reference tables + core/trade_flows).
 bench-import: install
 	$(VENV)/bin/python -m pipeline.bench_import --rows $(ROWS)
+
+# Refreshes SIGKILLed at random moments while 2 readers query the published warehouse, in a temporary
+# folder (REFRESHES=6 KILLS=3 make soak for a short one; SEED=n repeats one).
+REFRESHES ?= 20
+soak: install
+	$(VENV)/bin/python -m pipeline.soak --refreshes $(REFRESHES) $(if $(KILLS),--kills $(KILLS)) $(if $(SEED),--seed $(SEED))

@@ -23,6 +23,7 @@ from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from pipeline.text import visible_text_columns  # noqa: E402
+from pipeline.warehouse import run_id_meta  # noqa: E402
 
 RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"
@@ -271,7 +272,7 @@ def claims_table(claims: pl.DataFrame) -> str:
 
 
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Detour — how trade is routed around sanctions</title>
+<html lang="en"><head><meta charset="utf-8">{run_meta}<title>Detour — how trade is routed around sanctions</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; color: #222; padding: 0 1rem; }}
 table {{ border-collapse: collapse; font-size: .85rem; margin: .5rem 0 1rem; }}
@@ -283,7 +284,7 @@ section {{ margin-bottom: 2.5rem; }} .wide {{ overflow-x: auto; }}
 </style>
 <script>{plotly_js}</script></head><body>
 <h1>Detour: how trade is routed around sanctions</h1>
-<p class="note">Built from <code>{warehouse}</code>. The month-level charts rest on <code>data_status = '{status}'</code>
+<p class="note">Built from <code>{warehouse}</code> by run <code>{run_id}</code>. The month-level charts rest on <code>data_status = '{status}'</code>
 rows ({status_words}): the shipped flows are an illustrative sample calibrated to published figures, not customs data.
 The real rows the warehouse also ships, CEPII, BACI (Gaulier &amp; Zignago 2010), China↔Russia 2017–2023, are annual
 (<code>data_status = 'real'</code>): they appear only in the route-risk ranking, in a table of their own; see the
@@ -401,9 +402,9 @@ def draw_exposure_png(exposure: pl.DataFrame, title: str, path: Path) -> None:
     save(fig, path)
 
 
-def write_report(warehouse: Path, folder: Path, shown_as: Path) -> list[Path]:
+def write_report(warehouse: Path, folder: Path, shown_as: Path, run_id: str) -> list[Path]:
     """Write report.html and charts/*.png of `warehouse` into `folder` (the page names it `shown_as`,
-    the path SQL clients open); return their paths."""
+    the path SQL clients open, and `run_id`, the run that publishes it); return their paths."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -542,6 +543,7 @@ def write_report(warehouse: Path, folder: Path, shown_as: Path) -> list[Path]:
         "the claim, so agreement proves nothing.", claims_table(claims)))
 
     page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(str(shown_as)),
+                       run_meta=run_id_meta(run_id), run_id=html.escape(run_id),
                        status=html.escape(status), status_words=html.escape(STATUS_WORDS.get(status, status)),
                        headline=pct(sankey_alloc), sections="\n".join(sections))
     report = folder / "report.html"

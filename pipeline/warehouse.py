@@ -3,6 +3,7 @@ the published file atomically, so SQL clients holding it open read-only never bl
 never see a half-built state (they keep their snapshot until they reconnect)."""
 
 import datetime as dt
+import html
 import os
 import re
 import shutil
@@ -165,6 +166,18 @@ class Warehouse(dg.ConfigurableResource):
 
 
 PUBLISHED_ENTRIES = ("parquet", "docs", "report.html", "charts")  # beside the warehouse file, through `current`
+RUN_ID_META = re.compile(r'<meta name="detour-run-id" content="([^"]*)">')
+
+
+def run_id_meta(run_id: str) -> str:
+    """The <head> tag naming the run that wrote a page of a set (report.html, docs/index.html), so a
+    check can tell the pages of one set from another's."""
+    return f'<meta name="detour-run-id" content="{html.escape(run_id)}">'
+
+
+def run_id_of_page(page: Path) -> str | None:
+    found = RUN_ID_META.search(page.read_text(encoding="utf-8"))
+    return html.unescape(found.group(1)) if found else None
 
 
 def relink(link: Path, target: Path) -> None:

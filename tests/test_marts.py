@@ -183,11 +183,11 @@ def test_the_ge_suites_fail_on_a_broken_mart_and_on_an_engine_error(shipped_buil
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(shipped_build.warehouse, copy)
     with duckdb.connect(str(copy)) as con:
-        passing = {r.suite.table: r.failed for r in run_suites(con, tmp_path / "docs_ok")}
+        passing = {r.suite.table: r.failed for r in run_suites(con, tmp_path / "docs_ok", "test")}
         assert all(not failed for failed in passing.values()), passing
         con.execute("UPDATE marts.channel_mix SET share_of_month = 1.5 WHERE channel_id = 'rub'")
         con.execute("ALTER TABLE marts.claims_check DROP COLUMN data_value")
-        broken = {r.suite.table: r.failed for r in run_suites(con, tmp_path / "docs_broken")}
+        broken = {r.suite.table: r.failed for r in run_suites(con, tmp_path / "docs_broken", "test")}
     failed_columns = {c for _, c, _ in broken["marts.channel_mix"]}
     assert {"max_share", "worst_share_total_error"} <= failed_columns
     assert broken["marts.claims_check"], "an expectation on a missing column must fail, never pass"

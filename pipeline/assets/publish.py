@@ -4,6 +4,7 @@ clients, BI tools and readers of the report always see one run's set. Runs only 
 upstream asset and its blocking checks succeeded."""
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -23,6 +24,8 @@ SELECT md5(coalesce(string_agg(source_file || ':' || sha256, chr(10) ORDER BY so
 FROM (SELECT source_file, arg_max(file_sha256, loaded_at) AS sha256 FROM quality.load_audit GROUP BY source_file)
 """
 TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY ALL"
+PUBLISHED_RUNS_SQL = "SELECT DISTINCT run_id FROM quality.publish_log"
+UNPUBLISHED_DELETE_SQL = "DELETE FROM quality.publish_log WHERE NOT list_contains($published_runs::VARCHAR[], run_id)"
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> None:
@@ -45,16 +48,28 @@ PUBLISH_ON_CHANGE = (
 ).with_label("publish when a run changed the build and its blocking checks passed")
 
 
-def record_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """A quality.publish_log row per mart (rows, checksum, inputs), written into the build it publishes."""
+def rows_and_checksum_sql(relation: str) -> str:
+    """Row count and md5 of the sorted rows of `relation` (a table, or a table function such as
+    `read_parquet($path)`): what quality.publish_log records per mart, and what a check of a
+    published set recomputes from its database and its Parquet files."""
+    return f"SELECT count(*), md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), '')) FROM {relation} t"
+
+
+def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, published: Path) -> None:
+    """A quality.publish_log row per mart (rows, checksum, inputs), written into the build it publishes.
+    Rows an earlier publish of this build wrote but never made current (killed or failed before its
+    swap) are dropped first, so the log names only sets that were published."""
+    published_runs = []
+    if published.exists():
+        with duckdb.connect(str(published), read_only=True) as published_con:
+            published_runs = [run for (run,) in published_con.execute(PUBLISHED_RUNS_SQL).fetchall()]
+    con.execute(UNPUBLISHED_DELETE_SQL, {"published_runs": published_runs})
     published_at = dt.datetime.now(dt.UTC)
     inputs = con.execute(INPUTS_SQL).fetchone()[0]
     for name in MARTS:
         con.execute(
-            f"""INSERT INTO quality.publish_log
-                SELECT $run_id, $published_at, $mart, count(*),
-                       md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), '')), $inputs
-                FROM marts.{name} t""",
+            f"INSERT INTO quality.publish_log SELECT $run_id, $published_at, $mart, counted.*, $inputs "
+            f"FROM ({rows_and_checksum_sql(f'marts.{name}')}) counted",
             {"run_id": run_id, "published_at": published_at, "mart": name, "inputs": inputs},
         )
 
@@ -77,11 +92,11 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
-        record_publish(con, context.run_id)
+        record_publish(con, context.run_id, warehouse.published_path)
     def write_extras(database, folder) -> None:
         with duckdb.connect(str(database), read_only=True) as con:
             export_parquet(con, folder / "parquet")
-        write_report(database, folder, shown_as=warehouse.published_path)
+        write_report(database, folder, shown_as=warehouse.published_path, run_id=context.run_id)
 
     path = warehouse.publish(context.run_id, write_extras)
     with duckdb.connect(str(path), read_only=True) as con:

@@ -20,7 +20,7 @@ from pipeline.assets.enrich import ROUTED_FLOWS
 from pipeline.assets.ingest import ref_key
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.tables import markdown_table
-from pipeline.warehouse import POOL, Warehouse, read_sql
+from pipeline.warehouse import POOL, Warehouse, read_sql, run_id_meta
 from schemas import REFERENCE_SEEDS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -255,8 +255,9 @@ def make_offline(site: Path) -> None:
 BLOCKING_KEYS = {a.key for a in mart_assets}
 
 
-def run_suites(con, site: Path) -> list[SuiteResult]:
-    """Validate every suite on frames read through `con`; write Data Docs (offline) into `site`."""
+def run_suites(con, site: Path, run_id: str) -> list[SuiteResult]:
+    """Validate every suite on frames read through `con`; write Data Docs (offline) into `site`,
+    their index naming the run `run_id` that validated."""
     import great_expectations as gx
 
     ctx = gx.get_context(mode="ephemeral")
@@ -290,11 +291,11 @@ def run_suites(con, site: Path) -> list[SuiteResult]:
         results.append(SuiteResult(suite, len(validation.results), failed, len(frame), table_rows))
     ctx.build_data_docs(site_names=["detour"])
     make_offline(site)
-    write_index(site, results)
+    write_index(site, results, run_id)
     return results
 
 
-def write_index(site: Path, results: list[SuiteResult]) -> None:
+def write_index(site: Path, results: list[SuiteResult], run_id: str) -> None:
     """Our index in place of GE's, which fills its tables with bootstrap-table (not shipped) and
     lists the same pages; ours also gives each table's own row count."""
     rows = []
@@ -312,16 +313,18 @@ def write_index(site: Path, results: list[SuiteResult]) -> None:
             f'<td><a href="{validation.relative_to(site) if validation else ""}">validation</a> · '
             f'<a href="{suite_page.relative_to(site)}">suite</a></td></tr>'
         )
-    (site / "index.html").write_text(INDEX.format(rows="\n".join(rows)), encoding="utf-8")
+    page = INDEX.format(run_meta=run_id_meta(run_id), run_id=html.escape(run_id), rows="\n".join(rows))
+    (site / "index.html").write_text(page, encoding="utf-8")
 
 
-INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Detour · Data Docs</title>
+INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">{run_meta}<title>Detour · Data Docs</title>
 <link rel="stylesheet" href="static/vendor/bootstrap.min.css">
 <link rel="shortcut icon" href="static/images/favicon.ico" type="image/x-icon">
 </head><body><main class="container-fluid px-5 py-4">
 <h1 class="h3">Detour · Great Expectations Data Docs</h1>
 <p class="lead">One suite per reference table and mart, validated on the last build. "Rows" counts the
-table; most marts are checked on an audit query that adds check columns or reduces them to a row per month.</p>
+table; most marts are checked on an audit query that adds check columns or reduces them to a row per month.
+Validated by run <code>{run_id}</code>.</p>
 <table class="table table-sm table-hover"><thead class="thead-light"><tr><th>table</th><th>result</th>
 <th class="text-right">expectations met</th><th class="text-right">rows</th><th>checked on</th><th>pages</th></tr></thead>
 <tbody>
@@ -350,7 +353,7 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse:
     # Data Docs of the build, beside it; the publish puts them in the published set with the database
     staging = Path(tempfile.mkdtemp(prefix=warehouse.build_docs_path.name + ".", dir=warehouse.build_path.parent))
     with warehouse.connect() as con:
-        results = run_suites(con, staging)
+        results = run_suites(con, staging, context.run.run_id)
     shutil.rmtree(warehouse.build_docs_path, ignore_errors=True)
     os.replace(staging, warehouse.build_docs_path)
     docs = warehouse.published_path.parent / "docs"
