@@ -75,3 +75,24 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent: the real public data files live beside the repository, not in it")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def reference(shipped_build, tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """The shipped reference tables, read-only, as the assets see them when they check rows."""
+    copy = tmp_path_factory.mktemp("reference") / "detour.duckdb"
+    shutil.copy(shipped_build.warehouse.resolve(), copy)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        yield con
+
+
+def check_file(seeds: Path, relative: str, con: duckdb.DuckDBPyConnection):
+    """What the file's asset does with it: the trade-flow asset's rules for a trade-flow file."""
+    from pipeline.assets.core import seed_file_rules
+    from pipeline.assets.ingest import read_and_check
+    from schemas import SEEDS, TRADE_FLOWS
+
+    if relative.startswith(TRADE_FLOWS.path + "/"):
+        return read_and_check(TRADE_FLOWS, seeds, con, [seeds / relative], seed_file_rules(con))[1]
+    seed = next(s for s in SEEDS.values() if s.path == relative)
+    return read_and_check(seed, seeds, con)[1]

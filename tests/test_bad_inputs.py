@@ -21,13 +21,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipeline.assets.core import files_of, seed_file_rules
-from pipeline.assets.ingest import read_and_check
+from pipeline.assets.core import files_of
 from pipeline.contract import Checked
 from pipeline.partitions import Window
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, seed_files
-from schemas import SEEDS, TRADE_FLOWS
-from tests.conftest import SHIPPED_SEEDS, materialize
+from schemas import TRADE_FLOWS
+from tests.conftest import SHIPPED_SEEDS, check_file, materialize
 from tests.seededit import read_rows, set_cell, write_rows
 
 TF = "trade_flows/2019-03.csv"  # the trade-flow file most cases break
@@ -232,23 +231,6 @@ CASES = [
     kept_aside("hs_prefix_unknown_category", "hs_categories.csv", cell("category_id", "unicorns"), "category_id", "goods_categories"),
     kept_aside("corridor_leg_latitude_91", "corridor_legs.csv", cell("from_lat", "91"), "from_lat", r"less_than_or_equal_to\(90\)|in_range"),
 ]
-
-
-@pytest.fixture(scope="module")
-def reference(shipped_build, tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    """The shipped reference tables, read-only, as the assets see them when they check rows."""
-    copy = tmp_path_factory.mktemp("reference") / "detour.duckdb"
-    shutil.copy(shipped_build.warehouse.resolve(), copy)
-    with duckdb.connect(str(copy), read_only=True) as con:
-        yield con
-
-
-def check_file(seeds: Path, relative: str, con: duckdb.DuckDBPyConnection) -> Checked:
-    """What the file's asset does with it: the trade-flow asset's rules for a trade-flow file."""
-    if relative.startswith(TRADE_FLOWS.path + "/"):
-        return read_and_check(TRADE_FLOWS, seeds, con, [seeds / relative], seed_file_rules(con))[1]
-    seed = next(s for s in SEEDS.values() if s.path == relative)
-    return read_and_check(seed, seeds, con)[1]
 
 
 @pytest.fixture(scope="module")
