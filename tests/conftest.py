@@ -96,3 +96,16 @@ def check_file(seeds: Path, relative: str, con: duckdb.DuckDBPyConnection):
         return read_and_check(TRADE_FLOWS, seeds, con, [seeds / relative], seed_file_rules(con))[1]
     seed = next(s for s in SEEDS.values() if s.path == relative)
     return read_and_check(seed, seeds, con)[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Playwright, offline (tests/browser.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import OFFLINE_FLAGS, chromium
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
+        yield browser
+        browser.close()

@@ -4,22 +4,10 @@ no banner; the index must count each table's rows."""
 
 from pathlib import Path
 
-import pytest
-
-from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
+from tests.browser import keep_screenshot
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = {"index": REPO / "docs" / "data_docs_index.png", "validation": REPO / "docs" / "data_docs_validation.png"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
-        yield browser
-        browser.close()
 
 
 def open_offline(browser, path: Path):

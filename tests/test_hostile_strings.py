@@ -11,7 +11,6 @@ import dagster as dg
 import pytest
 
 from pipeline.text import visible
-from tests.browser import OFFLINE_FLAGS, chromium
 from tests.conftest import SHIPPED_SEEDS, materialize
 from tests.hostile import HOSTILE, PLACED, plant
 
@@ -56,16 +55,6 @@ INJECTED = """() => ({
   bold: [...document.querySelectorAll('svg text b, svg text tspan[style*="bold"]')].length,
 })"""
 CLEAN = {"pwned": "undefined", "images": 0, "links": 0, "scripts": 0, "bold": 0}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
-        yield browser
-        browser.close()
 
 
 def test_the_report_shows_hostile_strings_as_text(hostile_build, browser):
