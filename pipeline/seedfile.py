@@ -109,7 +109,7 @@ def layout_problem(fields: list[str], expected: int) -> str | None:
     """None when the row has the header's field count; else the counts, and what lies beyond the header."""
     if len(fields) == expected:
         return None
-    text = f"{LAYOUT_RULE_PREFIX}{len(fields)} fields, the header has {expected}"
+    text = f"{LAYOUT_RULE_PREFIX}{len(fields)} field{'' if len(fields) == 1 else 's'}, the header has {expected}"
     return f"{text}; beyond the header: {','.join(fields[expected:])}" if len(fields) > expected else text
 
 
@@ -131,7 +131,8 @@ def parse_rows(path: Path, text: str, header_line: int, header: list[str]) -> pl
                 *(fields.list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(header)),
                 pl.col(ROW_NUMBER).cast(pl.Int64),
                 pl.when(count != width)
-                .then(pl.format(f"{LAYOUT_RULE_PREFIX}{{}} fields, the header has {width}", count)
+                .then(pl.format(f"{LAYOUT_RULE_PREFIX}{{}} field{{}}, the header has {width}", count,
+                                pl.when(count == 1).then(pl.lit("")).otherwise(pl.lit("s")))
                       + pl.when(count > width).then(pl.lit("; beyond the header: ") + surplus).otherwise(pl.lit("")))
                 .alias(LAYOUT),
             )

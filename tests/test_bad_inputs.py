@@ -172,6 +172,8 @@ CASES = [
     loads("quote_free_blank_lines", TF, both(unquoted, text_edit(lambda t: t.replace("\n", "\n\r\n", 2)))),
     kept_aside("quote_free_bad_value", TF, both(cell("value", "abc"), unquoted), "value", "type: not a number"),
     kept_aside("quote_free_one_field_too_many", TF, both(unquoted, line_edit(LINE, lambda r: r + ",x,y")), None, r"layout: 19 fields, the header has 17; beyond the header: x,y"),
+    kept_aside("quote_free_one_field", TF, both(unquoted, line_edit(LINE, lambda r: r.split(",")[0])), None, r"layout: 1 field, the header has 17$"),
+    kept_aside("one_field", TF, line_edit(LINE, lambda r: r.split(",")[0]), None, r"layout: 1 field, the header has 17$"),
     kept_aside("quote_free_fields_missing", TF, both(unquoted, line_edit(LINE, lambda r: ",".join(r.split(",")[:3]))), None, r"layout: 3 fields, the header has 17$"),
     kept_aside("quote_free_comma_in_a_name", TF, both(unquoted, line_edit(LINE, lambda r: r.removesuffix(",,,") + ",Acme, Inc,,")), None, r"layout: 18 fields, the header has 17; beyond the header: $"),
     kept_aside("stray_quote_inside_a_value", TF, cell("hs_code", '10"0390'), "hs_code", "str_matches"),
