@@ -9,8 +9,9 @@ import duckdb
 import polars as pl
 
 from pipeline.contract import Checked, ContractError, RowRule, check
+from pipeline.importers import text_frame
 from pipeline.resources import SeedsFolder
-from pipeline.seedfile import LAYOUT, ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.warehouse import POOL, Warehouse, read_sql, sql_literal
 from schemas import REFERENCE_SEEDS, SEEDS
@@ -68,10 +69,7 @@ def read_and_check(
             faults.append(str(err))
     if faults:
         raise dg.Failure(description="\n".join(faults), allow_retries=False)
-    empty = pl.DataFrame(
-        schema={c: pl.String for c in seed.columns} | {SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}
-    )
-    return files, check_rows(seed, pl.concat([empty, *(f.rows for f in files)]), con, extra_rule)
+    return files, check_rows(seed, pl.concat([text_frame([], seed.columns), *(f.rows for f in files)]), con, extra_rule)
 
 
 # The rows a seed kept aside, by the value of one column: where each is and which rule it broke.
