@@ -10,10 +10,12 @@ DETOUR_UI_PORT ?= 3000
 
 install: $(VENV)/.installed
 
-# uv installs the locked set in seconds; it is bootstrapped from PyPI into the venv itself.
+# uv installs the locked set in seconds; it is bootstrapped from PyPI into the venv itself. Compiling
+# the bytecode once here (~25 s) saves ~8 s on every start of Python where .pyc files are not written
+# (PYTHONDONTWRITEBYTECODE, a read-only venv): dagster and its imports are thousands of modules.
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(VENV)/bin/uv || { $(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet uv==$(UV_VERSION); }
-	$(VENV)/bin/uv sync --frozen --quiet
+	$(VENV)/bin/uv sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml

@@ -120,13 +120,14 @@ def parse_rows(path: Path, text: str, header_line: int, header: list[str]) -> pl
     width = len(header)
     if '"' not in text and text.count("\r") == text.count("\r\n"):
         line = pl.col("_line")
-        fields = line.str.split(",")
+        fields = pl.col("_fields")
         count = fields.list.len()
         surplus = fields.list.slice(width).list.join(",")
         return (
             pl.DataFrame({"_line": pl.Series([text]).str.split("\n").explode().str.strip_suffix("\r")})
             .with_row_index(ROW_NUMBER, offset=1)
             .filter(pl.col(ROW_NUMBER) > header_line, line.str.strip_chars() != "")
+            .with_columns(line.str.split(",").alias("_fields"))  # split once: each column below takes its field
             .select(
                 *(fields.list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(header)),
                 pl.col(ROW_NUMBER).cast(pl.Int64),

@@ -38,12 +38,15 @@ WITH dated AS (
     SELECT currency, date, usd_per_unit FROM ref.fx_rates WHERE rate_type = 'market'
 ), official AS (
     SELECT currency, date, usd_per_unit FROM ref.fx_rates WHERE rate_type = 'official'
-), rated AS (  -- the latest rate wins; a market rate wins over an official one of the same date
-    SELECT f.*, m.date IS NOT NULL AND (o.date IS NULL OR m.date >= o.date) AS use_market,
+), rated_keys AS (  -- the latest rate wins; a market rate wins over an official one of the same date.
+    -- Rated once per (currency, period), then joined to the flows: an ASOF join sorts its input
+    SELECT k.currency, k.period_date, m.date IS NOT NULL AND (o.date IS NULL OR m.date >= o.date) AS use_market,
            m.usd_per_unit AS market_usd, m.date AS market_date, o.usd_per_unit AS official_usd, o.date AS official_date
-    FROM flows f
-    ASOF LEFT JOIN market m ON m.currency = f.currency AND f.period_date >= m.date
-    ASOF LEFT JOIN official o ON o.currency = f.currency AND f.period_date >= o.date
+    FROM (SELECT DISTINCT currency, period_date FROM flows) k
+    ASOF LEFT JOIN market m ON m.currency = k.currency AND k.period_date >= m.date
+    ASOF LEFT JOIN official o ON o.currency = k.currency AND k.period_date >= o.date
+), rated AS (
+    SELECT f.*, r.* EXCLUDE (currency, period_date) FROM flows f JOIN rated_keys r USING (currency, period_date)
 ), chosen AS (  -- the rate used and, where the other type has a rate of the same date, that one
     SELECT *,
            -- a value already in US dollars needs no FX row (imported files: Comtrade, BACI)
@@ -65,6 +68,7 @@ SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.
        CAST(f.value * f.alt_usd_per_unit AS DECIMAL(18, 2)), f.alt_rate_type,
        f.source_file, f.row_number, f.file_sha256, $run_id
 FROM chosen f
-LEFT JOIN ref.hs_categories c6 ON length(f.hs_code_2022) >= 6 AND c6.hs_prefix = left(f.hs_code_2022, 6)
-LEFT JOIN ref.hs_categories c4 ON length(f.hs_code_2022) >= 4 AND c4.hs_prefix = left(f.hs_code_2022, 4)
+-- the length test inside the key keeps these equi-joins (beside it, they become nested loops)
+LEFT JOIN ref.hs_categories c6 ON c6.hs_prefix = CASE WHEN length(f.hs_code_2022) >= 6 THEN left(f.hs_code_2022, 6) END
+LEFT JOIN ref.hs_categories c4 ON c4.hs_prefix = CASE WHEN length(f.hs_code_2022) >= 4 THEN left(f.hs_code_2022, 4) END
 LEFT JOIN ref.hs_categories c2 ON c2.hs_prefix = left(f.hs_code_2022, 2);

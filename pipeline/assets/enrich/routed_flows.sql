@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS core.routed_flows (
 DELETE FROM core.routed_flows WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.routed_flows
 WITH judged AS (
-    SELECT flow_id, route_seq,
+    SELECT route_key,
            coalesce(list(DISTINCT authority ORDER BY authority) FILTER (WHERE NOT is_obligation), []) AS restricted_by,
            bool_or(in_reach AND NOT is_obligation) AS in_reach_any,
            bool_or(is_obligation) AS obligation_any,
@@ -47,9 +47,9 @@ WITH judged AS (
            list(DISTINCT measure_id ORDER BY measure_id) AS measure_ids
     FROM covered GROUP BY ALL
 ), exposure AS (
-    SELECT x.flow_id, x.route_seq, bool_or(e.crosses) AS crosses_any
+    SELECT x.route_key, bool_or(e.crosses) AS crosses_any
     FROM judged x
-    JOIN routed r USING (flow_id, route_seq)
+    JOIN routed r USING (route_key)
     JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND list_contains(x.restricted_by, e.authority)
     GROUP BY ALL
 )
@@ -66,8 +66,8 @@ SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, r.hs_
        coalesce(x.measure_ids, []),
        CASE WHEN len(coalesce(x.restricted_by, [])) > 0 AND r.corridor_id IS NOT NULL THEN NOT coalesce(e.crosses_any, false) END
 FROM routed r
-LEFT JOIN judged x USING (flow_id, route_seq)
-LEFT JOIN exposure e USING (flow_id, route_seq);
+LEFT JOIN judged x USING (route_key)
+LEFT JOIN exposure e USING (route_key);
 
 COMMENT ON TABLE core.routed_flows IS 'Every flow split over payment channels and corridors (observed or allocated by rule), with its sanctions judgement. Grain: flow_id × route_seq; per flow the rows add up to its value_usd exactly. Sum value_usd over canonical rows only: mirror reports of one trade are two flows';
 COMMENT ON COLUMN core.routed_flows.flow_id IS 'Flow (core.trade_flows)';

@@ -45,76 +45,73 @@ CREATE OR REPLACE TEMP TABLE authorities_of AS
 SELECT country_iso3, string_split(sanctions_authorities, '|') AS authorities FROM ref.jurisdictions;
 
 CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure's target matches a routed row
-SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
+SELECT r.route_key, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
 FROM routed r JOIN measure_targets m ON m.target_type = 'hs_code' AND m.target_item = left(r.hs_code_2022, 6) AND length(r.hs_code_2022) >= 6
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 2)
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 4) AND length(r.hs_code_2022) >= 4
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'hs_prefix', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 6) AND length(r.hs_code_2022) >= 6
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'channel', m.target_item, r.channel_basis
+SELECT r.route_key, m.measure_id, 'channel', m.target_item, r.channel_basis
 FROM routed r JOIN measure_targets m ON m.target_type = 'channel' AND m.target_item = r.channel_id
 UNION ALL  -- a country measure: the flow runs to or from it, or (direction either) passes through it
-SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'exporter', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = r.exporter_iso3
 WHERE m.direction IN ('from_target', 'either')
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'importer', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'importer', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = r.importer_iso3
 WHERE m.direction IN ('to_target', 'either')
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'transit_country', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'transit_country', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = r.transit_iso3
 UNION ALL
-SELECT DISTINCT r.flow_id, r.route_seq, m.measure_id, 'corridor_transit', m.target_item, r.corridor_basis
+SELECT DISTINCT r.route_key, m.measure_id, 'corridor_transit', m.target_item, r.corridor_basis
 FROM routed r
 JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
 JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = l.country_iso3
 UNION ALL  -- a named party or vessel, compared without regard to case or surrounding blanks
-SELECT r.flow_id, r.route_seq, m.measure_id, 'exporter_name', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'exporter_name', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.exporter_name))
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'importer_name', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'importer_name', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_name))
 UNION ALL
-SELECT r.flow_id, r.route_seq, m.measure_id, 'vessel', m.target_item, 'observed'
+SELECT r.route_key, m.measure_id, 'vessel', m.target_item, 'observed'
 FROM routed r JOIN measure_targets m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo
 UNION ALL  -- a party or vessel screening put on a list entry the measure names (marts.counterparty_hits:
            -- names after normalisation with a fuzzy score, IMO numbers exactly)
-SELECT r.flow_id, r.route_seq, t.measure_id, 'listed_party:' || h.matched_on, h.party_id || ' (score ' || h.score || ')', 'observed'
+SELECT r.route_key, t.measure_id, 'listed_party:' || h.matched_on, h.party_id || ' (score ' || h.score || ')', 'observed'
 FROM routed r JOIN marts.counterparty_hits h USING (flow_id) JOIN listed_targets t USING (party_id);
 
 CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers
-WITH matched AS (
-    SELECT flow_id, route_seq, measure_id,
-           list(DISTINCT matched_on ORDER BY matched_on) AS matched_on,
-           list(DISTINCT matched_value ORDER BY matched_value) AS matched_values,
-           bool_or(basis = 'observed') AS observed
-    FROM matches GROUP BY ALL
+WITH matched_rows AS MATERIALIZED (  -- each (routed row, measure) matched, with the row: joined first, on the integer key
+    SELECT x.*, r.flow_key, r.flow_id, r.route_seq, r.period, r.period_end, r.exporter_iso3, r.importer_iso3,
+           r.transit_iso3, r.hs_code_2022, r.channel_id, r.corridor_id, r.channel_basis, r.corridor_basis, r.value_usd,
+           r.value_usd_alt_rate
+    FROM (SELECT DISTINCT route_key, measure_id FROM matches) x JOIN routed r USING (route_key)
 ), in_force AS (  -- each match with its measure and what the row's parties, transit and channel enforce
-    SELECT x.*, r.period, r.period_end, r.exporter_iso3, r.importer_iso3, r.channel_basis, r.corridor_basis, r.value_usd,
-           r.value_usd_alt_rate, m.* EXCLUDE (measure_id),
+    SELECT x.* EXCLUDE (transit_iso3, hs_code_2022, channel_id, corridor_id), m.* EXCLUDE (measure_id),
            coalesce(je.authorities, []) AS exporter_enforces,
            coalesce(ji.authorities, []) AS importer_enforces,
            coalesce(jt.authorities, []) AS transit_enforces,
            c.clearing_authority, lower(c.currency) AS currency,
            coalesce(e.crosses, false) AS corridor_crosses
-    FROM matched x
-    JOIN routed r USING (flow_id, route_seq)
+    FROM matched_rows x
     JOIN measures m USING (measure_id)
-    LEFT JOIN authorities_of je ON je.country_iso3 = r.exporter_iso3
-    LEFT JOIN authorities_of ji ON ji.country_iso3 = r.importer_iso3
-    LEFT JOIN authorities_of jt ON jt.country_iso3 = r.transit_iso3
-    LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
-    LEFT JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND e.authority = m.authority
-    WHERE m.effective_from < r.period_end
-      AND (m.effective_to IS NULL OR m.effective_to > r.period)
-      AND NOT list_has_any(m.excluded_hs, [left(r.hs_code_2022, 2), left(r.hs_code_2022, 4), left(r.hs_code_2022, 6)])
+    LEFT JOIN authorities_of je ON je.country_iso3 = x.exporter_iso3
+    LEFT JOIN authorities_of ji ON ji.country_iso3 = x.importer_iso3
+    LEFT JOIN authorities_of jt ON jt.country_iso3 = x.transit_iso3
+    LEFT JOIN ref.payment_channels c ON c.channel_id = x.channel_id
+    LEFT JOIN core.route_exposure e ON e.corridor_id = x.corridor_id AND e.authority = m.authority
+    WHERE m.effective_from < x.period_end
+      AND (m.effective_to IS NULL OR m.effective_to > x.period)
+      AND NOT list_has_any(m.excluded_hs, [left(x.hs_code_2022, 2), left(x.hs_code_2022, 4), left(x.hs_code_2022, 6)])
 ), judged AS (
     SELECT *,
            -- in force on some day of the month (or year, for an annual flow), and on every day of it or not
@@ -140,7 +137,7 @@ WITH matched AS (
            list_contains(transit_enforces, authority) AS by_transit_country,
            clearing_authority IS NOT DISTINCT FROM authority AS by_currency
     FROM in_force
-), reached AS (
+), reached AS MATERIALIZED (
     SELECT *,
            list_filter([
                CASE WHEN un_binding THEN 'un_binding' END,
@@ -155,11 +152,18 @@ WITH matched AS (
            OR (corridor_crosses AND corridor_basis = 'observed')
            OR (by_currency AND channel_basis = 'observed') AS reach_observed
     FROM judged WHERE runs_its_way
+), matched AS (  -- how the pairs that survived matched (a pair may match several ways)
+    SELECT route_key, measure_id,
+           list(DISTINCT matched_on ORDER BY matched_on) AS matched_on,
+           list(DISTINCT matched_value ORDER BY matched_value) AS matched_values,
+           bool_or(basis = 'observed') AS observed
+    FROM matches SEMI JOIN reached USING (route_key, measure_id)
+    GROUP BY ALL
 )
-SELECT flow_id, route_seq, period, measure_id, authority, measure_type, direction, is_obligation,
+SELECT route_key, flow_key, flow_id, route_seq, period, measure_id, authority, measure_type, direction, is_obligation,
        matched_on, matched_values, observed, partial_month, reach_reasons, reach_observed,
        value_usd, value_usd_alt_rate, len(reach_reasons) > 0 AS in_reach
-FROM reached;
+FROM reached JOIN matched USING (route_key, measure_id);
 
 CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     flow_id                  VARCHAR   NOT NULL,
@@ -191,7 +195,7 @@ CREATE TABLE IF NOT EXISTS core.flow_sanctions (
 DELETE FROM core.flow_sanctions WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.flow_sanctions
 WITH per_flow AS (
-    SELECT flow_id, period, measure_id, authority, measure_type, direction, is_obligation,
+    SELECT flow_key, period, measure_id, authority, measure_type, direction, is_obligation,
            list_distinct(flatten(list(matched_on))) AS matched_on,
            list_distinct(flatten(list(matched_values))) AS matched_values,
            CASE WHEN bool_or(observed) THEN 'observed' ELSE 'allocated' END AS basis,
@@ -212,7 +216,7 @@ WITH per_flow AS (
            ) AS reach_reasons
     FROM per_flow
 )
-SELECT k.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.direction, k.is_obligation,
+SELECT f.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.direction, k.is_obligation,
        list_sort(k.matched_on), list_sort(k.matched_values), k.basis, k.partial_month, k.in_reach,
        k.reach_reasons[1], k.reach_reasons, k.reach_basis,
        CASE WHEN k.is_obligation THEN 'obligation'
@@ -222,7 +226,7 @@ SELECT k.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.directi
        f.canonical, f.frequency, f.data_status, f.hs_match, f.fx_rate_type,
        k.value_usd_affected, k.in_reach_value_usd, k.value_usd_affected - k.in_reach_value_usd, k.value_usd_alt_rate
 FROM ranked k
-JOIN window_flows f USING (flow_id);
+JOIN window_flows f USING (flow_key);
 
 COMMENT ON TABLE core.flow_sanctions IS 'One row per (flow, measure) the measure covers on the flow''s date: how it matched, whether the authority can reach it (potential breach) or not (circumvention), and the value once. Grain: flow_id × measure_id. Value columns add up over flows for one measure (or one authority only after taking distinct flows: a flow may be covered by several measures)';
 COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows)';
