@@ -212,7 +212,7 @@ def check(
     failures = with_raw_values(pl.concat([failures, dependant_failures(typed, seed, failures)]), raw, seed)
     bad_idx = failures.get_column(IDX).unique()
     good = typed.filter(~pl.col(IDX).is_in(bad_idx.implode())).select(*seed.columns, SOURCE_FILE, ROW_NUMBER)
-    raw_records = raw.select(
+    raw_records = raw.filter(pl.col(IDX).is_in(bad_idx.implode())).select(  # the kept-aside rows only
         IDX, SOURCE_FILE, ROW_NUMBER, pl.struct(seed.columns).struct.json_encode().alias("raw_record")
     )
     quarantine = (

@@ -66,5 +66,5 @@ COMMENT ON COLUMN quality.publish_log.run_id IS 'Dagster run that published';
 COMMENT ON COLUMN quality.publish_log.published_at IS 'When the publish began';
 COMMENT ON COLUMN quality.publish_log.mart IS 'The mart, marts.<mart> and parquet/<mart>.parquet';
 COMMENT ON COLUMN quality.publish_log.rows IS 'Rows of the mart';
-COMMENT ON COLUMN quality.publish_log.checksum IS 'md5 of the mart''s rows as text, in sorted order';
+COMMENT ON COLUMN quality.publish_log.checksum IS 'Sum of DuckDB''s hash() of each of the mart''s rows (free of row order; the same for the same rows under one DuckDB version)';
 COMMENT ON COLUMN quality.publish_log.inputs IS 'md5 of every loaded file''s path and sha256 (its latest load), in path order: equal inputs, equal value';
