@@ -24,7 +24,7 @@ import pytest
 from pipeline.assets.core import files_of
 from pipeline.contract import Checked
 from pipeline.partitions import Window
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, seed_files
+from pipeline.seedfile import LAYOUT, ROW_NUMBER, SOURCE_FILE, SeedFileError, parse_rows, read_rectangular, seed_files
 from schemas import TRADE_FLOWS
 from tests.conftest import SHIPPED_SEEDS, check_file, materialize
 from tests.seededit import read_rows, set_cell, write_rows
@@ -245,6 +245,25 @@ def comparable(frame: pl.DataFrame) -> set[tuple]:
     """Rows as values, without where they sit in the file (a quoted newline moves the lines after it)
     and without `source` (the quote-free cases rewrite it)."""
     return set(frame.drop(SOURCE_FILE, ROW_NUMBER, "source").rows())
+
+
+def test_the_three_readers_of_a_file_give_the_same_rows(tmp_path):
+    """polars' CSV reader (quote-free, every line a full row), the line split (quote-free with odd lines)
+    and the csv module (quoted cells) read the same content into the same cells and lines."""
+    text = re.sub(r'"[^"]*"', "illustrative sample", (SHIPPED_SEEDS / TF).read_text(encoding="utf-8"))
+    header = text.split("\n", 1)[0].split(",")
+    path = tmp_path / "2019-03.csv"
+    rectangular = read_rectangular(text, 1, header)
+    assert rectangular is not None and rectangular.height > 10 and rectangular[LAYOUT].null_count() == rectangular.height
+    assert (rectangular.filter(pl.col("corridor_id") == "").height > 0), "empty cells stay empty text, as on the other paths"
+    split = parse_rows(path, text + "\n\n", 1, header)  # a blank line at the end: the line split
+    quoted = parse_rows(path, text.replace(",illustrative sample,", ',"illustrative sample",'), 1, header)  # csv module
+    assert rectangular.equals(split) and rectangular.equals(quoted)
+    lines = text.split("\n")
+    for odd, what in ((lines[3] + ",x", "more"), (lines[3].replace(",", "", 1), "fewer")):
+        odd_text = "\n".join([*lines[:3], odd, *lines[4:]])
+        assert read_rectangular(odd_text, 1, header) is None, f"a line with {what} fields is not rectangular"
+        assert parse_rows(path, odd_text, 1, header)[LAYOUT][2].startswith("layout: "), "the line split names it"
 
 
 def test_the_suite_has_at_least_60_distinct_cases():
