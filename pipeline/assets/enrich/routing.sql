@@ -59,41 +59,43 @@ WITH flows AS (
     LEFT JOIN corridor_rules kr
       ON kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
      AND kr.category_id = f.category_key AND kr.period = f.period
-), split AS (  -- narrow: the window below sorts these rows, and a sort costs with every column it carries
-    SELECT flow_key, ch.channel_id, ch.channel_basis, ch.channel_rule_id,
-           co.corridor_id, co.corridor_basis, co.corridor_rule_id,
+), split AS (
+    SELECT f.*, ch.channel_id AS routed_channel_id, ch.channel_basis, ch.channel_rule_id,
+           co.corridor_id AS routed_corridor_id, co.corridor_basis, co.corridor_rule_id,
            ch.channel_share * co.corridor_share AS share,
-           CAST(v.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2)) AS rounded_usd,
-           coalesce(CAST(v.value_usd_alt_rate * (ch.channel_share * co.corridor_share) AS DECIMAL(18, 2)),
-                    CAST(v.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2))) AS rounded_alt
-    FROM channel_split ch
+           CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2)) AS rounded_usd,
+           coalesce(CAST(f.value_usd_alt_rate * (ch.channel_share * co.corridor_share) AS DECIMAL(18, 2)),
+                    CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2))) AS rounded_alt
+    FROM flows f
+    JOIN channel_split ch USING (flow_key)
     JOIN corridor_split co USING (flow_key)
-    JOIN (SELECT flow_key, value_usd, value_usd_alt_rate FROM window_flows) v USING (flow_key)
-), sequenced AS (  -- one window (one sort) gives each row its place and its flow's totals
+), sequenced AS (  -- one window (one sort, which spills to disk past the memory limit) gives each row
+                   -- its place and its flow's totals
     SELECT *,
            row_number() OVER flow AS route_seq,
            sum(rounded_usd) OVER flow AS flow_rounded_usd,
            sum(rounded_alt) OVER flow AS flow_rounded_alt,
            count(*) OVER flow AS routes
     FROM split
-    WINDOW flow AS (PARTITION BY flow_key ORDER BY share DESC, channel_id, corridor_id
+    WINDOW flow AS (PARTITION BY flow_key ORDER BY share DESC, routed_channel_id, routed_corridor_id
                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 )
 SELECT row_number() OVER () AS route_key, flow_key,
-       f.flow_id, s.route_seq, f.period, f.period_end, f.frequency, f.data_status, f.exporter_iso3, f.importer_iso3, f.hs_code,
-       f.hs_code_2022, f.hs_match, f.category_id, f.transit_iso3, f.basis, f.canonical, f.exporter_name, f.importer_name,
-       f.vessel_imo, s.channel_id, s.channel_basis, s.channel_rule_id, s.corridor_id, s.corridor_basis, s.corridor_rule_id,
-       s.share,
+       flow_id, route_seq, period, period_end, frequency, data_status, exporter_iso3, importer_iso3, hs_code,
+       hs_code_2022, hs_match, category_id, transit_iso3, basis, canonical, exporter_name, importer_name, vessel_imo,
+       routed_channel_id AS channel_id, channel_basis, channel_rule_id,
+       routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
+       share,
        -- cents are rounded per row; the largest share takes the rounding remainder (at most a cent per
        -- route) so every flow adds up exactly. A larger remainder means shares not summing to 1: it is
        -- given to no route, and the blocking totals_preserved check names the flow.
-       CASE WHEN s.route_seq = 1 AND abs(f.value_usd - s.flow_rounded_usd) <= 0.01 * s.routes
-            THEN f.value_usd - (s.flow_rounded_usd - s.rounded_usd)
-            ELSE s.rounded_usd END AS value_usd,
-       f.fx_rate_type,
+       CASE WHEN route_seq = 1 AND abs(value_usd - flow_rounded_usd) <= 0.01 * routes
+            THEN value_usd - (flow_rounded_usd - rounded_usd)
+            ELSE rounded_usd END AS value_usd,
+       fx_rate_type,
        -- the same split of the value at the other rate type where the currency had one, else of value_usd
-       CASE WHEN s.route_seq = 1 AND abs(coalesce(f.value_usd_alt_rate, f.value_usd) - s.flow_rounded_alt) <= 0.01 * s.routes
-            THEN coalesce(f.value_usd_alt_rate, f.value_usd) - (s.flow_rounded_alt - s.rounded_alt)
-            ELSE s.rounded_alt END AS value_usd_alt_rate,
-       f.quantity_kg * s.share AS quantity_kg
-FROM sequenced s JOIN window_flows f USING (flow_key);
+       CASE WHEN route_seq = 1 AND abs(coalesce(value_usd_alt_rate, value_usd) - flow_rounded_alt) <= 0.01 * routes
+            THEN coalesce(value_usd_alt_rate, value_usd) - (flow_rounded_alt - rounded_alt)
+            ELSE rounded_alt END AS value_usd_alt_rate,
+       quantity_kg * share AS quantity_kg
+FROM sequenced;

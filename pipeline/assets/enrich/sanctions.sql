@@ -89,20 +89,23 @@ UNION ALL  -- a party or vessel screening put on a list entry the measure names 
 SELECT r.route_key, t.measure_id, 'listed_party:' || h.matched_on, h.party_id || ' (score ' || h.score || ')', 'observed'
 FROM routed r JOIN marts.counterparty_hits h USING (flow_id) JOIN listed_targets t USING (party_id);
 
-CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers
-WITH matched_rows AS MATERIALIZED (  -- each (routed row, measure) matched, with the row: joined first, on the integer key
-    SELECT x.*, r.flow_key, r.flow_id, r.route_seq, r.period, r.period_end, r.exporter_iso3, r.importer_iso3,
-           r.transit_iso3, r.hs_code_2022, r.channel_id, r.corridor_id, r.channel_basis, r.corridor_basis, r.value_usd,
-           r.value_usd_alt_rate
-    FROM (SELECT DISTINCT route_key, measure_id FROM matches) x JOIN routed r USING (route_key)
-), in_force AS (  -- each match with its measure and what the row's parties, transit and channel enforce
+-- Temporary tables, not CTEs: the planner knows their sizes (a CTE's estimate of 0 rows once made it
+-- pair every routed row with every measure), and they spill to disk past the memory limit.
+CREATE OR REPLACE TEMP TABLE pair_rows AS  -- each (routed row, measure) some target item matched, with the row
+SELECT p.route_key, p.measure_id, r.flow_key, r.flow_id, r.route_seq, r.period, r.period_end, r.exporter_iso3,
+       r.importer_iso3, r.transit_iso3, r.hs_code_2022, r.channel_id, r.corridor_id, r.channel_basis, r.corridor_basis,
+       r.value_usd, r.value_usd_alt_rate
+FROM (SELECT DISTINCT route_key, measure_id FROM matches) p JOIN routed r USING (route_key);
+
+CREATE OR REPLACE TEMP TABLE reached AS  -- the pairs the measure covers, with whether and why its authority reaches them
+WITH in_force AS (  -- each match with its measure and what the row's parties, transit and channel enforce
     SELECT x.* EXCLUDE (transit_iso3, hs_code_2022, channel_id, corridor_id), m.* EXCLUDE (measure_id),
            coalesce(je.authorities, []) AS exporter_enforces,
            coalesce(ji.authorities, []) AS importer_enforces,
            coalesce(jt.authorities, []) AS transit_enforces,
            c.clearing_authority, lower(c.currency) AS currency,
            coalesce(e.crosses, false) AS corridor_crosses
-    FROM matched_rows x
+    FROM pair_rows x
     JOIN measures m USING (measure_id)
     LEFT JOIN authorities_of je ON je.country_iso3 = x.exporter_iso3
     LEFT JOIN authorities_of ji ON ji.country_iso3 = x.importer_iso3
@@ -137,7 +140,7 @@ WITH matched_rows AS MATERIALIZED (  -- each (routed row, measure) matched, with
            list_contains(transit_enforces, authority) AS by_transit_country,
            clearing_authority IS NOT DISTINCT FROM authority AS by_currency
     FROM in_force
-), reached AS MATERIALIZED (
+), reached AS (
     SELECT *,
            list_filter([
                CASE WHEN un_binding THEN 'un_binding' END,
@@ -152,7 +155,11 @@ WITH matched_rows AS MATERIALIZED (  -- each (routed row, measure) matched, with
            OR (corridor_crosses AND corridor_basis = 'observed')
            OR (by_currency AND channel_basis = 'observed') AS reach_observed
     FROM judged WHERE runs_its_way
-), matched AS (  -- how the pairs that survived matched (a pair may match several ways)
+)
+SELECT * FROM reached;
+
+CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers, with how it matched
+WITH matched AS (  -- a pair may match several ways
     SELECT route_key, measure_id,
            list(DISTINCT matched_on ORDER BY matched_on) AS matched_on,
            list(DISTINCT matched_value ORDER BY matched_value) AS matched_values,
