@@ -142,9 +142,9 @@ SELECT period, count(*) FROM core.trade_flows WHERE period >= $window_start AND 
 
 def chunks(con: duckdb.DuckDBPyConnection, params: dict) -> list[dict]:
     """The window cut into runs of whole months of about CHUNK_FLOWS flows each (a month is never cut).
-    A flow's routes and sanctions depend on its own month only, so each chunk is routed and judged on
-    its own, in memory: one pass over ten years would spill the routed rows to disk (124 s, not 10 s,
-    at 10M flows) and outgrow the memory limit."""
+    A flow's routes and sanctions depend on its own month only, and so do the partitioned marts'
+    figures, so each chunk is built on its own, in memory: one pass over ten years of 10M flows
+    spilled the routed rows to disk for minutes and outgrew the memory limit."""
     bounds, flows = [params["window_start"]], 0
     for period, count in con.execute(MONTH_SIZES_SQL, params).fetchall():
         if flows and flows + count > CHUNK_FLOWS:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pipeline.assets.core import trade_flows
-from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
+from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS, chunks
 from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import sample_note, set_table_comment, table_comment, table_metadata
 from pipeline import settings
@@ -125,7 +125,10 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
             con.execute("BEGIN TRANSACTION")
             if not partitioned or win.full:
                 drop_tables(con, [table])
-            run_sql(con, sql, {**params, "sample_source": SOURCE_PREFIX})
+            # a partitioned mart is built a chunk of whole months at a time, as routing is: its figures are
+            # per month, and one pass over ten years of 10M flows outgrew the memory limit
+            for chunk in chunks(con, params) if partitioned else [params]:
+                run_sql(con, sql, {**chunk, "sample_source": SOURCE_PREFIX})
             describe(con, name)
             con.execute("COMMIT")
             return dg.MaterializeResult(metadata={**table_metadata(con, table), "question": question})
