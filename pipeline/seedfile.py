@@ -118,7 +118,8 @@ def read_rectangular(text: str, header_line: int, header: list[str]) -> pl.DataF
     whose every line is a row with the header's field count (no blank line): then a row's line is its
     index + 2. None when the text is otherwise: the line-by-line split below names each odd line."""
     width = len(header)
-    if header_line != 1 or "\n\n" in text or "\n\r\n" in text:
+    # a blank line is skipped by the line split; with one column, a line of spaces would be a value here
+    if header_line != 1 or width < 2 or "\n\n" in text or "\n\r\n" in text:
         return None
     try:
         rows = pl.read_csv(
