@@ -44,6 +44,34 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+UNFINISHED_SQL = "SELECT table_name, run_id, started_at FROM quality.unfinished_refresh WHERE table_name = coalesce($table, table_name) ORDER BY ALL"
+FULL_REFRESH_HINT = "Run a full refresh first: `make run`, or the job refresh_all in the UI."
+
+
+def unfinished_refreshes(con: duckdb.DuckDBPyConnection, table: str | None = None) -> list[str]:
+    """A line for each table (or `table`) whose full refresh began and never finished."""
+    return [
+        f"{name}: the full refresh of run {run_id[:8]} (begun {started:%Y-%m-%d %H:%M:%S %Z}) did not finish, so it holds only the months that run committed"
+        for name, run_id, started in con.execute(UNFINISHED_SQL, {"table": table}).fetchall()
+    ]
+
+
+def begin_window(con: duckdb.DuckDBPyConnection, table: str, full: bool, run_id: str) -> None:
+    """Before a step rewrites its window of `table` in pieces, each committed (in the open transaction, to be
+    committed with its first piece). A full refresh marks the table unfinished until `end_window`; a refresh
+    of some months refuses a table whose full refresh never finished, rather than build on its remains."""
+    if full:
+        con.execute("INSERT OR REPLACE INTO quality.unfinished_refresh VALUES ($table, $run_id, now())",
+                    {"table": table, "run_id": run_id})
+    elif unfinished := unfinished_refreshes(con, table):
+        raise dg.Failure(description=f"{unfinished[0]}. {FULL_REFRESH_HINT}", allow_retries=False)
+
+
+def end_window(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """In the transaction of the step's last piece: the table is whole again."""
+    con.execute("DELETE FROM quality.unfinished_refresh WHERE table_name = $table", {"table": table})
+
+
 # Views whose columns mean what their table's columns mean: they carry the same comments.
 VIEWS_OF_TABLES = {"quality.load_audit_latest": ("quality", "load_audit")}
 COLUMN_COMMENTS_SQL = "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND comment <> ''"

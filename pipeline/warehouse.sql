@@ -68,3 +68,16 @@ COMMENT ON COLUMN quality.publish_log.mart IS 'The mart, marts.<mart> and parque
 COMMENT ON COLUMN quality.publish_log.rows IS 'Rows of the mart';
 COMMENT ON COLUMN quality.publish_log.checksum IS 'Sum of DuckDB''s hash() of each of the mart''s rows (free of row order; the same for the same rows under one DuckDB version)';
 COMMENT ON COLUMN quality.publish_log.inputs IS 'md5 of every loaded file''s path and sha256 (its latest load), in path order: equal inputs, equal value';
+
+-- A step that commits its window in pieces (core.trade_flows per batch of files, core.routed_flows per chunk
+-- of months) marks a full refresh here until its last piece commits, so a killed or failed one is known:
+-- refreshing a few months on top, or publishing, would pass the part-built tables off as whole.
+CREATE TABLE IF NOT EXISTS quality.unfinished_refresh (
+    table_name  VARCHAR PRIMARY KEY,
+    run_id      VARCHAR NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE quality.unfinished_refresh IS 'Tables whose full refresh began and has not finished: they hold only the months it committed. Empty in every published warehouse.';
+COMMENT ON COLUMN quality.unfinished_refresh.table_name IS 'Table being rebuilt, schema.table';
+COMMENT ON COLUMN quality.unfinished_refresh.run_id IS 'Dagster run of the full refresh';
+COMMENT ON COLUMN quality.unfinished_refresh.started_at IS 'When the full refresh began';

@@ -60,3 +60,55 @@ def test_a_monthly_refresh_rewrites_its_month_only_and_equals_a_full_rebuild(see
     for table in PARTITIONED[:4]:
         assert differences(before, incremental, table, f"NOT ({in_month})") == 0, f"{table} changed outside {MONTH}"
         assert differences(before, incremental, table, in_month) > 0, f"{table} did not change in {MONTH}"
+
+
+def test_a_full_refresh_that_never_finished_is_neither_built_on_nor_published(seeds, tmp_path, monkeypatch):
+    import dagster as dg
+
+    import pipeline.assets.core
+    from pipeline.definitions import defs
+    from pipeline.resources import SeedsFolder
+    from pipeline.run import failures
+    from pipeline.warehouse import Warehouse
+
+    warehouse = tmp_path / "warehouse" / "detour.duckdb"
+    build = warehouse.with_name("detour.build.duckdb")
+    assert materialize(seeds, warehouse).result.success
+    published = warehouse.resolve().read_bytes()
+
+    # one file per batch, each committed; the last month's file has lost its value column, so its batch fails
+    # the step after every earlier month was committed: a full refresh stopped half way, as a kill leaves it
+    monkeypatch.setattr(pipeline.assets.core, "BATCH_BYTES", 1)
+    last = sorted((seeds / "trade_flows").glob("*.csv"))[-1]
+    good = last.read_text()
+    header, rows = read_rows(last)
+    kept = [c for c in header if c != "value"]
+    write_rows(last, kept, [{c: r[c] for c in kept} for r in rows])
+    stopped = materialize(seeds, warehouse)
+    assert not stopped.result.success
+    with duckdb.connect(str(build), read_only=True) as con:
+        assert con.execute("SELECT table_name, run_id FROM quality.unfinished_refresh").fetchall() == [
+            ("core.trade_flows", stopped.result.run_id)]
+        assert con.execute("SELECT count(*) FROM core.trade_flows WHERE period = DATE '2019-01-01'").fetchone()[0] > 0  # months before it stayed
+
+    # a month's refresh would stand on the part-built table: it stops, naming the unfinished run and the way out
+    last.write_text(good)
+    month = materialize(seeds, warehouse, month=MONTH)
+    (message,) = failures(month.result)
+    assert message.startswith("core__trade_flows: core.trade_flows: the full refresh of run " + stopped.result.run_id[:8])
+    assert "did not finish" in message and "make run" in message
+
+    # nor does a publish on its own (as publish_on_change would start after a mart rebuilt alone)
+    publish = dg.materialize(
+        [*defs.assets, *defs.asset_checks], selection=[dg.AssetKey(["published_warehouse"])],
+        resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
+    )
+    (message,) = failures(publish)
+    assert message.startswith("published_warehouse: Nothing published. core.trade_flows: the full refresh")
+    assert warehouse.resolve().read_bytes() == published  # readers still see the last good set
+
+    # a full refresh that finishes makes the build whole again
+    assert materialize(seeds, warehouse).result.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM quality.unfinished_refresh").fetchone()[0] == 0

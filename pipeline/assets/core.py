@@ -34,7 +34,7 @@ from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, seed_files
-from pipeline.warehouse import POOL, Warehouse, read_sql, run_sql
+from pipeline.warehouse import POOL, Warehouse, begin_window, end_window, read_sql, run_sql
 from schemas import TRADE_FLOWS
 
 TABLE = "core.trade_flows"
@@ -224,6 +224,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
               "sample_source": SOURCE_PREFIX}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
+        begin_window(con, TABLE, win.full, context.run_id)
         if win.full:  # rebuild from scratch, so a changed table layout takes effect
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")
         run_sql(con, CREATE_SQL, params)
@@ -255,6 +256,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
                     kept_aside.append(quarantined)
                     files += 1
         run_sql(con, CANONICAL_SQL, params)
+        end_window(con, TABLE)
         con.execute("COMMIT")
 
         without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()

@@ -12,7 +12,7 @@ from pipeline.assets.lists import HITS_KEY
 from pipeline.screening import normalise
 from pipeline.assets.tables import markdown_table, sample_note, set_table_comment, table_comment, table_metadata
 from pipeline.partitions import MONTHS, SINGLE_RUN, window
-from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
+from pipeline.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
 ROUTING_SQL = read_sql(__file__, "enrich/routing.sql")
@@ -106,8 +106,11 @@ def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: s
 def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
     win = window(context)
     with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        begin_window(con, "core.routed_flows", win.full, context.run_id)
         if win.full:
             drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions"])
+        con.execute("COMMIT")
         register_measure_names(con)
         # A chunk of months at a time, each committed, like core.trade_flows' batches: a killed run leaves
         # whole months, and the build is published only once every step of a run has succeeded.
@@ -121,6 +124,7 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         note = sample_note(con)
         for table in ("core.routed_flows", "core.flow_sanctions", "core.route_sanctions"):
             set_table_comment(con, table, f"{table_comment(con, table)}.{note}")
+        end_window(con, "core.routed_flows")
         con.execute("COMMIT")
         ((hits, flagged),) = con.execute(
             "SELECT count(*), count(DISTINCT flow_id) FROM core.flow_sanctions WHERE period >= $window_start AND period < $window_end",

@@ -16,7 +16,7 @@ from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import MARTS, mart_assets
 from pipeline.assets.quality_tables import quality_tables
 from pipeline.report import write_report
-from pipeline.warehouse import POOL, Warehouse, sql_literal
+from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, sql_literal, unfinished_refreshes
 
 KEY = dg.AssetKey(["published_warehouse"])
 INPUTS_SQL = """
@@ -94,6 +94,10 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, published: Path)
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
+        # e.g. a mart rebuilt alone after a killed full refresh: its figures would miss the months never committed
+        if unfinished := unfinished_refreshes(con):
+            raise dg.Failure(description="Nothing published. " + "; ".join(unfinished) + f". {FULL_REFRESH_HINT}",
+                             allow_retries=False)
         record_publish(con, context.run_id, warehouse.published_path)
     def write_extras(database, folder) -> None:
         with duckdb.connect(str(database), read_only=True) as con:
