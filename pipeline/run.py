@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     for category in (dg.BetaWarning, dg.PreviewWarning):  # beta markers of APIs we pin; not the user's concern
         warnings.filterwarnings("ignore", category=category)
     os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve()))
+    # Dagster's own switch: one "planned" event per asset for the run's months, not one per asset and month
+    # (27 events, not 502, for every month; each is a commit to the SQLite event log, about 26 ms apiece
+    # here). What it gives up: the UI does not mark a failed run's months failed (the run shows failed,
+    # and this command says why). Runs launched from the UI keep Dagster's default.
+    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     from pipeline.automation import REFRESH_JOB
     from pipeline.definitions import defs
