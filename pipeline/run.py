@@ -5,8 +5,10 @@ Uses the Dagster instance in DAGSTER_HOME (the Makefile points it at .dagster/, 
 repository's dagster.yaml), so the run shows up in the UI's history."""
 
 import argparse
+import importlib
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -117,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 
     warehouse = defs.resources["warehouse"]
     print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.path}")
+    # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
+    # the background while the first steps wait on DuckDB, which releases the GIL.
+    threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
