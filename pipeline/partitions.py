@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from pipeline import settings
 from schemas import TRADE_FLOWS
@@ -87,3 +88,24 @@ def all_months_tags() -> dict[str, str]:
 def month_tags(first: str, last: str) -> dict[str, str]:
     """Run tags for the months first..last (YYYY-MM)."""
     return {RANGE_START: f"{first}-01", RANGE_END: f"{last}-01"}
+
+
+CHUNK_FLOWS = 500_000  # flows routed and judged at a time: a chunk's work fits in DETOUR_DUCKDB_MEMORY
+MONTH_SIZES_SQL = """
+SELECT period, count(*) FROM core.trade_flows WHERE period >= $window_start AND period < $window_end GROUP BY period ORDER BY period
+"""
+
+
+def chunks(con: duckdb.DuckDBPyConnection, params: dict) -> list[dict]:
+    """The window cut into runs of whole months of about CHUNK_FLOWS flows each (a month is never cut).
+    Which report of a trade counts, a flow's routes and sanctions, and the partitioned marts' figures
+    depend on its own month only, so each chunk is built on its own, in memory: one pass over ten years
+    of 10M flows spilled the routed rows to disk for minutes and outgrew the memory limit."""
+    bounds, flows = [params["window_start"]], 0
+    for period, count in con.execute(MONTH_SIZES_SQL, params).fetchall():
+        if flows and flows + count > CHUNK_FLOWS:
+            bounds.append(period)
+            flows = 0
+        flows += count
+    bounds.append(params["window_end"])
+    return [{**params, "window_start": start, "window_end": end} for start, end in zip(bounds, bounds[1:])]

@@ -30,7 +30,7 @@ from pipeline.assets.ingest import (
 from pipeline.assets.tables import table_metadata
 from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, empty_quarantine, failures_where
 from pipeline.importers import baci, comtrade, header_of
-from pipeline.partitions import MONTHS, SINGLE_RUN, Window, file_month, window
+from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, seed_files
@@ -255,7 +255,10 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
                     rows_read += read
                     kept_aside.append(quarantined)
                     files += 1
-        run_sql(con, CANONICAL_SQL, params)
+        # a chunk of months at a time: a trade's reports share its month, and one pass over 100M flows spilled
+        # gigabytes to disk
+        for chunk in chunks(con, win.params):
+            run_sql(con, CANONICAL_SQL, {**params, **chunk})
         end_window(con, TABLE)
         con.execute("COMMIT")
 

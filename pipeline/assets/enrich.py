@@ -11,7 +11,7 @@ from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.lists import HITS_KEY
 from pipeline.screening import normalise
 from pipeline.assets.tables import markdown_table, sample_note, set_table_comment, table_comment, table_metadata
-from pipeline.partitions import MONTHS, SINGLE_RUN, window
+from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, window
 from pipeline.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
@@ -136,27 +136,6 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         yield audit(con, TOTALS_AUDIT_SQL, "totals_preserved", ROUTED_FLOWS, "flows whose routed rows do not add up")
         yield audit(con, DATES_AUDIT_SQL, "no_measure_before_start", ROUTED_FLOWS, "hits before the measure's start")
         yield kept_aside_check(con)
-
-
-CHUNK_FLOWS = 500_000  # flows routed and judged at a time: a chunk's work fits in DETOUR_DUCKDB_MEMORY
-MONTH_SIZES_SQL = """
-SELECT period, count(*) FROM core.trade_flows WHERE period >= $window_start AND period < $window_end GROUP BY period ORDER BY period
-"""
-
-
-def chunks(con: duckdb.DuckDBPyConnection, params: dict) -> list[dict]:
-    """The window cut into runs of whole months of about CHUNK_FLOWS flows each (a month is never cut).
-    A flow's routes and sanctions depend on its own month only, and so do the partitioned marts'
-    figures, so each chunk is built on its own, in memory: one pass over ten years of 10M flows
-    spilled the routed rows to disk for minutes and outgrew the memory limit."""
-    bounds, flows = [params["window_start"]], 0
-    for period, count in con.execute(MONTH_SIZES_SQL, params).fetchall():
-        if flows and flows + count > CHUNK_FLOWS:
-            bounds.append(period)
-            flows = 0
-        flows += count
-    bounds.append(params["window_end"])
-    return [{**params, "window_start": start, "window_end": end} for start, end in zip(bounds, bounds[1:])]
 
 
 def kept_aside_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pipeline.assets.core import trade_flows
-from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS, chunks
+from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import sample_note, set_table_comment, table_comment, table_metadata
 from pipeline import settings
-from pipeline.partitions import MONTHS, SINGLE_RUN, window
+from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, window
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
 
