@@ -90,7 +90,7 @@ def month_tags(first: str, last: str) -> dict[str, str]:
     return {RANGE_START: f"{first}-01", RANGE_END: f"{last}-01"}
 
 
-CHUNK_FLOWS = 500_000  # flows routed and judged at a time: a chunk's work fits in DETOUR_DUCKDB_MEMORY
+CHUNK_FLOWS = 500_000  # flows a step takes at a time (see chunks): a chunk's work fits in DETOUR_DUCKDB_MEMORY
 MONTH_SIZES_SQL = """
 SELECT period, count(*) FROM core.trade_flows WHERE period >= $window_start AND period < $window_end GROUP BY period ORDER BY period
 """
