@@ -38,10 +38,11 @@ class Build:
 
 
 def materialize(
-    seeds: Path, warehouse: Path, instance: dg.DagsterInstance | None = None, month: str | None = None
+    seeds: Path, warehouse: Path, instance: dg.DagsterInstance | None = None, month: str | None = None,
+    selection: list[dg.AssetKey] | None = None,
 ) -> Build:
-    """One real Dagster run of every asset, in process, into `warehouse` (and its build file):
-    every month, or only `month` (YYYY-MM) of the partitioned assets."""
+    """One real Dagster run of every asset (or of `selection`), in process, into `warehouse` (and its
+    build file): every month, or only `month` (YYYY-MM) of the partitioned assets."""
     from pipeline.definitions import defs
     from pipeline.partitions import all_months_tags, month_tags
     from pipeline.resources import SeedsFolder
@@ -50,6 +51,7 @@ def materialize(
     assets = [*defs.assets, *defs.asset_checks]
     result = dg.materialize(
         assets,
+        selection=selection,
         resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
