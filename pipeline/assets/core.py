@@ -20,6 +20,7 @@ from pipeline.assets.ingest import (
     check_rows,
     read_and_check,
     clear_quarantine,
+    QuarantineSummary,
     record_audit,
     record_load,
     record_quarantine,
@@ -28,7 +29,7 @@ from pipeline.assets.ingest import (
     seed_columns,
 )
 from pipeline.assets.tables import table_metadata
-from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, empty_quarantine, failures_where
+from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, failures_where
 from pipeline.importers import baci, comtrade, header_of
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, file_month, window
 from pipeline.resources import SeedsFolder
@@ -231,7 +232,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
         hs_rule, file_rules = hs_in_force(con), seed_file_rules(con)
-        rows_read, kept_aside, files = 0, [], len(paths)
+        rows_read, kept_aside, files = 0, QuarantineSummary(), len(paths)
         # Bounded memory: a batch of files at a time, each committed (the first together with the
         # window's delete, so a one-month refresh is one transaction). Readers only ever see the
         # published file, swapped in after every step succeeded.
@@ -245,15 +246,13 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
             rows_read += checked.rows_read
-            kept_aside.append(checked.quarantine)
+            kept_aside.add(checked.quarantine)
             del raw_files, checked
         if win.full:
             for fmt in IMPORTERS:
                 folder = seeds.folder / fmt.FOLDER
                 for path in fmt.files(folder) if folder.is_dir() else []:
-                    read, quarantined = import_file(con, fmt, path, seeds.folder, both(in_partitions(win), hs_rule), params)
-                    rows_read += read
-                    kept_aside.append(quarantined)
+                    rows_read += import_file(con, fmt, path, seeds.folder, both(in_partitions(win), hs_rule), params, kept_aside)
                     files += 1
         # a chunk of months at a time: a trade's reports share its month, and one pass over 100M flows spilled
         # gigabytes to disk
@@ -265,7 +264,6 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()
         # where duplicates are, looked up only when there are some: listing every flow's places is slow
         duplicated = con.execute(DUPLICATES_SQL).fetchall() if duplicates else []
-        quarantine = pl.concat([empty_quarantine(), *kept_aside], how="vertical_relaxed")
         yield dg.MaterializeResult(
             metadata={
                 **table_metadata(con, TABLE),
@@ -274,7 +272,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
                 "months": f"{win.months[0]}..{win.months[-1]}",
             }
         )
-        yield contract_check(TRADE_FLOWS, rows_read, quarantine)
+        yield contract_check(TRADE_FLOWS, rows_read, kept_aside)
         yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id, files)
         yield dg.AssetCheckResult(
             check_name="converted_to_usd",
@@ -297,14 +295,14 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
 
 
 def import_file(
-    con: duckdb.DuckDBPyConnection, fmt, path: Path, seeds_dir: Path, rule: RowRule, params: dict
-) -> tuple[int, pl.DataFrame]:
+    con: duckdb.DuckDBPyConnection, fmt, path: Path, seeds_dir: Path, rule: RowRule, params: dict,
+    kept_aside: QuarantineSummary,
+) -> int:
     """One downloaded file through its format's importer, a chunk at a time (each chunk committed), then
-    its audit row. Returns the rows read and the quarantine records."""
+    its audit row. Returns the rows read; the rows kept aside are added to `kept_aside`."""
     try:
         imported = fmt.read(path, seeds_dir)
         read = loaded = quarantined = skipped = 0
-        kept_aside = []
         for chunk in imported.chunks():
             checked = check_rows(TRADE_FLOWS, chunk.rows, con, rule)
             quarantine = pl.concat([chunk.rejected, checked.quarantine])
@@ -319,7 +317,7 @@ def import_file(
             loaded += checked.good.height
             quarantined += rejected + checked.rows_quarantined
             skipped += chunk.skipped
-            kept_aside.append(quarantine)
+            kept_aside.add(quarantine)
     except SeedFileError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
     audit = pl.DataFrame(
@@ -327,7 +325,7 @@ def import_file(
          "rows_quarantined": [quarantined], "rows_skipped": [skipped]}
     )
     record_audit(con, TRADE_FLOWS, audit, params["run_id"])
-    return read, pl.concat([empty_quarantine(), *kept_aside])
+    return read
 
 
 def batches(paths: list[Path]) -> list[list[Path]]:
