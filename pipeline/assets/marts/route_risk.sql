@@ -70,7 +70,8 @@ WITH tiers(tier, score) AS (
            coalesce(sum(value_usd) FILTER (WHERE via_hub)::DOUBLE / nullif(sum(value_usd), 0), 0) AS hub_share,
            coalesce(sum(value_usd) FILTER (WHERE avoids_restricting)::DOUBLE / nullif(sum(value_usd), 0), 0) AS avoids_restricting_share,
            coalesce(sum(value_usd) FILTER (WHERE allocated)::DOUBLE / nullif(sum(value_usd), 0), 0) AS allocated_share,
-           list_sort(list_distinct(flatten(list(measure_ids)))) AS measure_ids,
+           -- DISTINCT: a plain list() holds every routed row's list, which grows with the rows (100 MB at 1M flows)
+           list_sort(list_distinct(flatten(list(DISTINCT measure_ids)))) AS measure_ids,
            coalesce(list(DISTINCT fx_rate_type ORDER BY fx_rate_type) FILTER (WHERE fx_rate_type IS NOT NULL), []) AS fx_rate_types,
            sum(value_usd_alt_rate) AS value_usd_alt_rate
     FROM rows
