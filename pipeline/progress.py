@@ -1,7 +1,9 @@
-"""A Dagster logger for `make run`: one line per finished step (what it built, when, how long), so a
-run on a terminal shows where it is instead of staying silent. The UI keeps Dagster's own loggers."""
+"""A Dagster logger for `make run`: one line per finished step (what it built, when, how long, and the run's
+peak memory so far), so a run on a terminal shows where it is instead of staying silent, and the step
+that raised the peak shows in the line where it grows. The UI keeps Dagster's own loggers."""
 
 import logging
+import resource
 import sys
 import time
 
@@ -31,11 +33,12 @@ class StepProgress(logging.Handler):
         elif event.event_type in FINISHED:
             took = now - self.step_started.get(event.step_key, now)
             name = event.step_key.replace("__", "/")
-            print(f"  {now - self.run_started:6.1f}s  {name:<42} {FINISHED[event.event_type]} in {took:.1f}s",
-                  file=self.stream, flush=True)
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+            print(f"  {now - self.run_started:6.1f}s  {name:<42} {FINISHED[event.event_type]} in {took:.1f}s"
+                  f"  (peak RSS {peak_mb:,.0f} MB)", file=self.stream, flush=True)
 
 
-@dg.logger(description="One line per finished step: asset or check, elapsed time, step time (make run).")
+@dg.logger(description="One line per finished step: asset or check, elapsed time, step time, peak RSS so far (make run).")
 def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.Logger("detour.progress", level=logging.DEBUG)
     logger.addHandler(StepProgress())
