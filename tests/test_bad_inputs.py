@@ -253,17 +253,17 @@ def test_the_three_readers_of_a_file_give_the_same_rows(tmp_path):
     text = re.sub(r'"[^"]*"', "illustrative sample", (SHIPPED_SEEDS / TF).read_text(encoding="utf-8"))
     header = text.split("\n", 1)[0].split(",")
     path = tmp_path / "2019-03.csv"
-    rectangular = read_rectangular(text, 1, header)
+    rectangular = read_rectangular(text.encode(), 1, header)
     assert rectangular is not None and rectangular.height > 10 and rectangular[LAYOUT].null_count() == rectangular.height
     assert (rectangular.filter(pl.col("corridor_id") == "").height > 0), "empty cells stay empty text, as on the other paths"
-    split = parse_rows(path, text + "\n\n", 1, header)  # a blank line at the end: the line split
-    quoted = parse_rows(path, text.replace(",illustrative sample,", ',"illustrative sample",'), 1, header)  # csv module
+    split = parse_rows(path, (text + "\n\n").encode(), 1, header)  # a blank line at the end: the line split
+    quoted = parse_rows(path, text.replace(",illustrative sample,", ',"illustrative sample",').encode(), 1, header)  # csv module
     assert rectangular.equals(split) and rectangular.equals(quoted)
     lines = text.split("\n")
     for odd, what in ((lines[3] + ",x", "more"), (lines[3].replace(",", "", 1), "fewer")):
         odd_text = "\n".join([*lines[:3], odd, *lines[4:]])
-        assert read_rectangular(odd_text, 1, header) is None, f"a line with {what} fields is not rectangular"
-        assert parse_rows(path, odd_text, 1, header)[LAYOUT][2].startswith("layout: "), "the line split names it"
+        assert read_rectangular(odd_text.encode(), 1, header) is None, f"a line with {what} fields is not rectangular"
+        assert parse_rows(path, odd_text.encode(), 1, header)[LAYOUT][2].startswith("layout: "), "the line split names it"
 
 
 def test_the_suite_has_at_least_60_distinct_cases():
