@@ -134,13 +134,14 @@ def test_the_sample_says_it_is_illustrative_and_the_real_rows_credit_cepii(shipp
 
 def assert_shows_the_readme_sample(printed: str, warehouse: Path) -> None:
     """Every line of the README's sample `make run` output appears, in order, in a real run's output
-    ("..." stands for lines left out; step times are any time)."""
+    ("..." stands for lines left out; step times and peak memory are any figure)."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     sample = readme.split("then what happened:\n\n```\n", 1)[1].split("```", 1)[0]
     lines = iter(printed.splitlines())
     for line in sample.splitlines():
         if line == "...":
             continue
-        parts = re.split(r" *\d+\.\d", line.replace("/path/to/warehouse/detour.duckdb", str(warehouse)))
-        pattern = r" *\d+\.\d".join(map(re.escape, parts))
+        figure = r" *\d+\.\d|\d[\d,]*(?= MB\))"  # seconds, and the MB of "(peak RSS 1,233 MB)"
+        parts = re.split(figure, line.replace("/path/to/warehouse/detour.duckdb", str(warehouse)))
+        pattern = f"(?:{figure})".join(map(re.escape, parts))
         assert any(re.fullmatch(pattern, candidate) for candidate in lines), f"README's make run sample: {line!r} not printed"
