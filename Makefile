@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DETOUR_UI_PORT ?= 3000
 
-.PHONY: install run test ui sample bench bench-import soak clean
+.PHONY: install run test ui sample bench bench-import soak clean lake-up lake-down
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,14 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 	DETOUR_WAREHOUSE=$(abspath $(or $(DETOUR_WAREHOUSE),warehouse/detour.duckdb)) \
 	PYTHONWARNINGS='ignore:Function `dev_command` is superseded' \
 	$(CURDIR)/$(VENV)/bin/dagster dev -m pipeline.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DETOUR_UI_PORT)
+
+# A local PostgreSQL (Debian's postgresql package) in .lake/ for running it as a team would: Dagster's
+# runs, events and schedules in PostgreSQL (deploy/dagster.team.yaml). lake-up prints the lines to paste.
+lake-up: install
+	@$(VENV)/bin/python -m pipeline.local_postgres up
+
+lake-down: install
+	@$(VENV)/bin/python -m pipeline.local_postgres down
 
 # Regenerate the shipped illustrative trade-flow sample (deterministic).
 sample: install

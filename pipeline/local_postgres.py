@@ -1,0 +1,156 @@
+"""`make lake-up` / `make lake-down`: a local PostgreSQL for running Detour as a team would, on one machine.
+
+    python -m pipeline.local_postgres up [--dir .lake]     # prints the lines to paste (export ...)
+    python -m pipeline.local_postgres down [--dir .lake]
+
+Debian's PostgreSQL server (package `postgresql`) in a folder of its own: initdb into DIR/pgdata, listening
+on 127.0.0.1 only, on a free port, trusting local connections (development and tests, not production).
+It holds the database `dagster`, where Dagster keeps runs, events and schedules
+(deploy/dagster.team.yaml, linked as DIR/dagster_home/dagster.yaml). PostgreSQL refuses to run as root:
+as root, the server runs as the `postgres` user, which then owns DIR/pgdata.
+"""
+
+import argparse
+import getpass
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TEAM_INSTANCE = REPO / "deploy" / "dagster.team.yaml"
+DEFAULT_DIR = REPO / ".lake"
+DATABASES = ("dagster",)
+SERVER_USER = "postgres"  # who runs the server when we are root
+ROLE = "detour"
+INSTALL_HINT = "PostgreSQL's server is not installed: apt-get install postgresql"
+
+
+class LocalPostgresError(RuntimeError):
+    pass
+
+
+def server_binary(name: str) -> str:
+    """Debian keeps initdb and pg_ctl out of PATH, under /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if not found:
+        raise LocalPostgresError(f"{name} not found. {INSTALL_HINT}")
+    return found
+
+
+def as_server_user(command: list[str]) -> list[str]:
+    return ["runuser", "-u", SERVER_USER, "--", *command] if os.geteuid() == 0 else command
+
+
+def run(command: list[str], what: str) -> str:
+    done = subprocess.run(as_server_user(command), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise LocalPostgresError(f"{what} failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()}")
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def previous_port(folder: Path) -> int | None:
+    """The port of the last start, if it is free: the exported URLs stay valid across restarts."""
+    if not (folder / "port").exists():
+        return None
+    port = int((folder / "port").read_text())
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as PostgreSQL binds: a just-closed port is free
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return None
+    return port
+
+
+def urls(folder: Path) -> dict[str, str]:
+    """SQLAlchemy URLs naming the driver installed with dagster-postgres (SQLAlchemy 2.1 takes a bare
+    postgresql:// to mean psycopg 3, which is not installed)."""
+    port = int((folder / "port").read_text())
+    return {db: f"postgresql+psycopg2://{ROLE}@127.0.0.1:{port}/{db}" for db in DATABASES}
+
+
+def exports(folder: Path) -> dict[str, str]:
+    """What a shell needs to use the local server: Dagster's instance in PostgreSQL."""
+    return {"DETOUR_DAGSTER_PG": urls(folder)["dagster"], "DAGSTER_HOME": str(folder / "dagster_home")}
+
+
+def is_running(folder: Path) -> bool:
+    pgdata = folder / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    return subprocess.run(as_server_user([server_binary("pg_ctl"), "status", "-D", str(pgdata)]),
+                          capture_output=True).returncode == 0
+
+
+def up(folder: Path = DEFAULT_DIR) -> dict[str, str]:
+    """Start the server (creating it the first time) and return the environment to use it."""
+    folder = folder.resolve()
+    pgdata = folder / "pgdata"
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(SERVER_USER)
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+    if not pgdata.exists():
+        run([server_binary("initdb"), "-D", str(pgdata), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            "initdb")
+    if not is_running(folder):
+        port = previous_port(folder) or free_port()
+        (folder / "port").write_text(str(port))
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}"
+        run([server_binary("pg_ctl"), "start", "-D", str(pgdata), "-w", "-t", "60", "-l", str(folder / "server.log"),
+             "-o", options], f"starting PostgreSQL (log: {folder / 'server.log'})")
+    port = (folder / "port").read_text()
+    for db in DATABASES:
+        listed = run([server_binary("psql"), "-h", "127.0.0.1", "-p", port, "-U", ROLE, "-d", "postgres", "-tAc",
+                      f"SELECT 1 FROM pg_database WHERE datname = '{db}'"], "listing databases")
+        if not listed.strip():
+            run([server_binary("createdb"), "-h", "127.0.0.1", "-p", port, "-U", ROLE, db], f"creating database {db}")
+    home = folder / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").unlink(missing_ok=True)
+    (home / "dagster.yaml").symlink_to(TEAM_INSTANCE)
+    return exports(folder)
+
+
+def down(folder: Path = DEFAULT_DIR) -> bool:
+    """Stop the server if it runs; its data stays in DIR/pgdata for the next `up`. True if it was running."""
+    folder = folder.resolve()
+    if not is_running(folder):
+        return False
+    run([server_binary("pg_ctl"), "stop", "-D", str(folder / "pgdata"), "-m", "fast", "-w"], "stopping PostgreSQL")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"server folder (default {DEFAULT_DIR.name}/)")
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "up":
+            env = up(args.dir)
+            print(f"# PostgreSQL for Detour runs on 127.0.0.1 (as {SERVER_USER if os.geteuid() == 0 else getpass.getuser()}); "
+                  "paste these lines into your shell:")
+            for name, value in env.items():
+                print(f"export {name}={value}")
+        else:
+            print("stopped" if down(args.dir) else "not running")
+    except LocalPostgresError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
