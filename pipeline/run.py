@@ -17,6 +17,7 @@ import duckdb
 
 from pipeline import settings
 from pipeline.partitions import all_months_tags, month_tags
+from pipeline.sqlite_history import history_held_open
 
 SUMMARY_SQL = """
 SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS loaded,
@@ -122,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
     # the background while the first steps wait on DuckDB, which releases the GIL.
     threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
-    with dg.DagsterInstance.get() as instance:
+    # Dagster's SQLite history files stay open for the run (sqlite_history.py): about a third of a run's
+    # time was spent checkpointing them after every event.
+    with dg.DagsterInstance.get() as instance, history_held_open():
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
         )
