@@ -120,8 +120,11 @@ class Warehouse(dg.ConfigurableResource):
                 shutil.copyfile(self.published_path, build)
             con = self.open_build()
         try:
+            # one commit, not one per statement: each is a sync of the WAL, and steps connect 28 times a run
+            con.execute("BEGIN TRANSACTION")
             con.execute(SETUP_SQL)
             comment_views(con)
+            con.execute("COMMIT")
             yield con
         finally:
             con.close()
