@@ -18,9 +18,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(VENV)/bin/uv sync --frozen --quiet --compile-bytecode
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+# Linked once: a DAGSTER_HOME with an instance of its own (make lake-up's, for a team) keeps it.
+$(DAGSTER_HOME)/dagster.yaml:
 	@mkdir -p $(DAGSTER_HOME)
-	@ln -sf $(CURDIR)/dagster.yaml $@
+	@test -e $@ || ln -sf $(CURDIR)/dagster.yaml $@
 
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/detour-run

@@ -82,3 +82,20 @@ def test_lake_up_prints_the_lines_to_paste_and_is_idempotent(postgres):
     exports = [line for line in printed.stdout.splitlines() if not line.startswith("#")]
     assert exports == [f"export {name}={value}" for name, value in env.items()]
     assert (Path(env["DAGSTER_HOME"]) / "dagster.yaml").resolve() == REPO / "deploy" / "dagster.team.yaml"
+    # Only the printed URL gets in: no password, no connection (the server trusts nobody), and no Unix socket.
+    password = (folder / "password").read_text()
+    assert oct((folder / "password").stat().st_mode & 0o777) == "0o600"
+    bare = env["DETOUR_DAGSTER_PG"].replace("postgresql+psycopg2://", "postgresql://").replace(f":{password}@", "@")
+    with pytest.raises(psycopg2.OperationalError, match="password"):
+        psycopg2.connect(bare)
+    assert not list(folder.glob(".s.PGSQL.*"))
+
+
+def test_as_root_a_folder_the_server_user_cannot_reach_is_named_before_initdb(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root hands the server to another user")
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    with pytest.raises(local_postgres.LocalPostgresError, match=r"cannot reach .*closed/pg: a parent folder is closed"):
+        local_postgres.up(closed / "pg")
+    assert not (closed / "pg" / "pgdata").exists()
