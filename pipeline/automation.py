@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from pipeline import settings
 from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
@@ -17,7 +16,7 @@ from pipeline.assets.publish import KEY as PUBLISHED_KEY
 from pipeline.importers import baci
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse import Warehouse, open_read_only
 from schemas import REFERENCE_SEEDS, TRADE_FLOWS
 
 REFRESH_JOB = "refresh"
@@ -85,7 +84,7 @@ def loaded_hashes(warehouse: Warehouse) -> dict[str, str]:
     """What the published warehouse last loaded from each file (empty before the first build)."""
     if not warehouse.published_path.exists():
         return {}
-    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+    with open_read_only(warehouse.published_path) as con:
         return dict(con.execute(LOADED_HASHES_SQL).fetchall())
 
 

@@ -9,7 +9,6 @@ import html
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import matplotlib
 
 matplotlib.use("Agg")
@@ -23,7 +22,7 @@ from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from pipeline.text import visible_text_columns  # noqa: E402
-from pipeline.warehouse import run_id_meta  # noqa: E402
+from pipeline.warehouse import open_read_only, run_id_meta  # noqa: E402
 
 RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"
@@ -407,7 +406,7 @@ def write_report(warehouse: Path, folder: Path, shown_as: Path, run_id: str) -> 
     the path SQL clients open, and `run_id`, the run that publishes it); return their paths."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_read_only(warehouse) as con:
         found = con.sql(STATUS_SQL).fetchone()
         status = found[0] if found else "illustrative"
         at = {"status": status}

@@ -13,11 +13,11 @@ import warnings
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from pipeline import settings
 from pipeline.partitions import all_months_tags, month_tags
 from pipeline.sqlite_history import history_held_open
+from pipeline.warehouse import open_read_only
 
 SUMMARY_SQL = """
 SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS loaded,
@@ -68,7 +68,7 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Pat
     database = warehouse if result.success else build
     if not database.exists():
         return
-    with duckdb.connect(str(database), read_only=True) as con:
+    with open_read_only(database) as con:
         rows = con.execute(SUMMARY_SQL, [result.run_id]).fetchall()
         tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
         examples = con.execute(QUARANTINE_SQL, [result.run_id]).fetchall()

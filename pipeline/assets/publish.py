@@ -16,7 +16,7 @@ from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import MARTS, mart_assets
 from pipeline.assets.quality_tables import quality_tables
 from pipeline.report import write_report
-from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, sql_literal, unfinished_refreshes
+from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, open_read_only, sql_literal, unfinished_refreshes
 
 KEY = dg.AssetKey(["published_warehouse"])
 INPUTS_SQL = """
@@ -63,7 +63,7 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, published: Path)
     swap) are dropped first, so the log names only sets that were published."""
     published_runs = []
     if published.exists():
-        with duckdb.connect(str(published), read_only=True) as published_con:
+        with open_read_only(published) as published_con:
             published_runs = [run for (run,) in published_con.execute(PUBLISHED_RUNS_SQL).fetchall()]
     con.execute(UNPUBLISHED_DELETE_SQL, {"published_runs": published_runs})
     published_at = dt.datetime.now(dt.UTC)
@@ -100,12 +100,12 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
                              allow_retries=False)
         record_publish(con, context.run_id, warehouse.published_path)
     def write_extras(database, folder) -> None:
-        with duckdb.connect(str(database), read_only=True) as con:
+        with open_read_only(database) as con:
             export_parquet(con, folder / "parquet")
         write_report(database, folder, shown_as=warehouse.published_path, run_id=context.run_id)
 
     path = warehouse.publish(context.run_id, write_extras)
-    with duckdb.connect(str(path), read_only=True) as con:
+    with open_read_only(path) as con:
         tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
     parquet = [path.parent / "parquet" / f"{name}.parquet" for name in MARTS]
     report, charts = path.parent / "report.html", sorted((path.parent / "charts").glob("*.png"))
