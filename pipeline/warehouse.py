@@ -76,10 +76,12 @@ def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection held to DETOUR_DUCKDB_MEMORY like the build's (DuckDB's own default is 80% of
     RAM: the publish's Parquet export of a 100M-flow build took the run from 3.9 to 5.3 GB); past the limit,
     sorts spill to a folder beside the file, which DuckDB removes on close."""
-    return duckdb.connect(
-        str(path), read_only=True,
-        config={"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(path) + ".tmp"},
-    )
+    return duckdb.connect(str(path), read_only=True, config=memory_bounds(path))
+
+
+def memory_bounds(path: Path) -> dict[str, str]:
+    """DETOUR_DUCKDB_MEMORY for a connection to `path`, spilling to a folder beside it."""
+    return {"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(path) + ".tmp"}
 
 
 # Views whose columns mean what their table's columns mean: they carry the same comments.
@@ -142,10 +144,7 @@ class Warehouse(dg.ConfigurableResource):
     def open_build(self) -> duckdb.DuckDBPyConnection:
         """Open the build file and check that its catalog reads (a truncated file fails here, not mid-run)."""
         # Bounded memory: past the limit DuckDB spills to a folder beside the build file.
-        con = duckdb.connect(
-            str(self.build_path),
-            config={"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(self.build_path) + ".tmp"},
-        )
+        con = duckdb.connect(str(self.build_path), config=memory_bounds(self.build_path))
         try:
             con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()
         except duckdb.Error:
