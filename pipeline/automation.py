@@ -16,7 +16,7 @@ from pipeline.assets.publish import KEY as PUBLISHED_KEY
 from pipeline.importers import baci
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
-from pipeline.warehouse import Warehouse, open_read_only
+from pipeline.warehouse import Warehouse
 from schemas import REFERENCE_SEEDS, TRADE_FLOWS
 
 REFRESH_JOB = "refresh"
@@ -82,10 +82,8 @@ def fingerprints(folder: Path, known: dict) -> dict[str, list]:
 
 def loaded_hashes(warehouse: Warehouse) -> dict[str, str]:
     """What the published warehouse last loaded from each file (empty before the first build)."""
-    if not warehouse.published_path.exists():
-        return {}
-    with open_read_only(warehouse.published_path) as con:
-        return dict(con.execute(LOADED_HASHES_SQL).fetchall())
+    with warehouse.read_published() as con:
+        return dict(con.execute(LOADED_HASHES_SQL).fetchall()) if con else {}
 
 
 @dg.sensor(

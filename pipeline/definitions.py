@@ -33,7 +33,11 @@ defs = dg.Definitions(
     schedules=[refresh_all],
     sensors=[seeds_changed, publish_on_change, publish_withheld],
     resources={
-        "warehouse": Warehouse(path=str(settings.warehouse_path())),
+        "warehouse": Warehouse(
+            path=str(settings.warehouse_path()),
+            lake=settings.lake_url() or "",
+            lake_data=str(settings.lake_data()) if settings.lake_url() else "",
+        ),
         "seeds": SeedsFolder(path=str(settings.seeds_dir())),
     },
     loggers={"console": dg.colored_console_logger, "progress": progress_logger},

@@ -18,11 +18,12 @@ import numpy as np  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
 import plotly.offline  # noqa: E402
 import polars as pl  # noqa: E402
+import duckdb  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from pipeline.text import visible_text_columns  # noqa: E402
-from pipeline.warehouse import open_read_only, run_id_meta  # noqa: E402
+from pipeline.warehouse import run_id_meta  # noqa: E402
 
 RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"
@@ -401,35 +402,34 @@ def draw_exposure_png(exposure: pl.DataFrame, title: str, path: Path) -> None:
     save(fig, path)
 
 
-def write_report(warehouse: Path, folder: Path, shown_as: Path, run_id: str) -> list[Path]:
-    """Write report.html and charts/*.png of `warehouse` into `folder` (the page names it `shown_as`,
-    the path SQL clients open, and `run_id`, the run that publishes it); return their paths."""
+def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, run_id: str) -> list[Path]:
+    """Write report.html and charts/*.png of the warehouse `con` reads into `folder` (the page names it
+    `shown_as`, what SQL clients open, and `run_id`, the run that publishes it); return their paths."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
-    with open_read_only(warehouse) as con:
-        found = con.sql(STATUS_SQL).fetchone()
-        status = found[0] if found else "illustrative"
-        at = {"status": status}
+    found = con.sql(STATUS_SQL).fetchone()
+    status = found[0] if found else "illustrative"
+    at = {"status": status}
 
-        def period(where: str, of: str = status) -> str:
-            first, last, frequencies = con.execute(PERIOD_SQL.format(where=where), {"status": of}).fetchone()
-            return period_text(first, last, frequencies, of) if first else f"no rows, {STATUS_WORDS.get(of, of)}"
+    def period(where: str, of: str = status) -> str:
+        first, last, frequencies = con.execute(PERIOD_SQL.format(where=where), {"status": of}).fetchone()
+        return period_text(first, last, frequencies, of) if first else f"no rows, {STATUS_WORDS.get(of, of)}"
 
-        def rows_of(sql: str, params: dict | None = None) -> pl.DataFrame:
-            """The rows of `sql`, control characters in their text made visible, alike in every chart and table."""
-            return visible_text_columns(con.execute(sql, params).pl())
+    def rows_of(sql: str, params: dict | None = None) -> pl.DataFrame:
+        """The rows of `sql`, control characters in their text made visible, alike in every chart and table."""
+        return visible_text_columns(con.execute(sql, params).pl())
 
-        periods = {"corridor": period(CORRIDOR_ROWS), "pair": period(PAIR_ROWS)}
-        links = rows_of(SANKEY_SQL, at)
-        channel_rows = rows_of(CHANNEL_MIX_SQL, at)
-        corridors = rows_of(CORRIDOR_SQL, at)
-        routes = {s: (rows_of(ROUTE_RISK_SQL, {"status": s, "top": TOP_ROUTES}), period(ALL_ROWS, s),
-                      con.execute(ROUTE_ALLOCATED_SQL, {"status": s}).fetchone()[0])
-                  for (s,) in con.sql(ROUTE_STATUSES_SQL).fetchall()}
-        trans = rows_of(TRANSSHIPMENT_SQL, at)
-        exposure = rows_of(EXPOSURE_SQL, at)
-        first_month, last_month = con.execute(EXPOSURE_PERIOD_SQL, at).fetchone()
-        claims = rows_of(CLAIMS_SQL)
+    periods = {"corridor": period(CORRIDOR_ROWS), "pair": period(PAIR_ROWS)}
+    links = rows_of(SANKEY_SQL, at)
+    channel_rows = rows_of(CHANNEL_MIX_SQL, at)
+    corridors = rows_of(CORRIDOR_SQL, at)
+    routes = {s: (rows_of(ROUTE_RISK_SQL, {"status": s, "top": TOP_ROUTES}), period(ALL_ROWS, s),
+                  con.execute(ROUTE_ALLOCATED_SQL, {"status": s}).fetchone()[0])
+              for (s,) in con.sql(ROUTE_STATUSES_SQL).fetchall()}
+    trans = rows_of(TRANSSHIPMENT_SQL, at)
+    exposure = rows_of(EXPOSURE_SQL, at)
+    first_month, last_month = con.execute(EXPOSURE_PERIOD_SQL, at).fetchone()
+    claims = rows_of(CLAIMS_SQL)
     rests = f"<code>data_status = '{html.escape(status)}'</code> ({html.escape(STATUS_WORDS.get(status, status))})"
     sections, pictures = [], []
 

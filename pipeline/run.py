@@ -14,10 +14,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline import settings
+from pipeline import lake, settings
 from pipeline.partitions import all_months_tags, month_tags
 from pipeline.sqlite_history import history_held_open
-from pipeline.warehouse import open_read_only
+from pipeline.warehouse import Warehouse
 
 SUMMARY_SQL = """
 SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS loaded,
@@ -64,13 +64,12 @@ def check_results(result: dg.ExecuteInProcessResult) -> tuple[int, list[str], li
     return passed, warned, failed
 
 
-def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Path) -> None:
-    database = warehouse if result.success else build
-    if not database.exists():
-        return
-    with open_read_only(database) as con:
+def print_summary(result: dg.ExecuteInProcessResult, warehouse: Warehouse) -> None:
+    with warehouse.read_published() if result.success else warehouse.read_build() as con:
+        if con is None:
+            return
         rows = con.execute(SUMMARY_SQL, [result.run_id]).fetchall()
-        tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]
+        tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()").fetchone()[0]
         examples = con.execute(QUARANTINE_SQL, [result.run_id]).fetchall()
     print(f"\n{'seed':<20}{'files':>6}{'read':>9}{'loaded':>9}{'quarantined':>13}{'skipped':>9}")
     for seed, files, read, loaded, quarantined, skipped in rows:
@@ -86,7 +85,7 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Path, build: Pat
         print(f"  warning  {line}")
     for line in failed:
         print(f"  FAILED   {line}")
-    print(f"\n{tables} tables in {database}")
+    print(f"\n{tables} tables in {warehouse.published_name if result.success else (f'the build catalog {lake.BUILD}' if warehouse.lake else str(warehouse.build_path))}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.definitions import defs
 
     warehouse = defs.resources["warehouse"]
-    print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.path}")
+    print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.published_name}")
     # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
     # the background while the first steps wait on DuckDB, which releases the GIL.
     threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
@@ -129,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
         )
-    print_summary(result, warehouse.published_path, warehouse.build_path)
+    print_summary(result, warehouse)
     problems = failures(result)
     if problems:
         print("\nFAILED (the published warehouse was left as it was):")
@@ -138,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     folder = warehouse.published_path.parent
     print(
-        f"\nOpen it read-only:  .venv/bin/duckdb -readonly {warehouse.path}\n"
+        f"\nOpen it read-only:  .venv/bin/duckdb {f'-init {warehouse.client_sql_path}' if warehouse.lake else f'-readonly {warehouse.path}'}\n"
         f"Report:             {folder / 'report.html'} (charts in {folder / 'charts'})\n"
         f"Marts as Parquet:   {folder / 'parquet'}\n"
         f"Data Docs:          {folder / 'docs' / 'index.html'}\n"

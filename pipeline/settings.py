@@ -54,3 +54,17 @@ def max_quarantined_value_share() -> float:
 def duckdb_memory_limit() -> str:
     """DuckDB's memory limit for pipeline connections; beyond it DuckDB spills to disk."""
     return os.environ.get("DETOUR_DUCKDB_MEMORY") or "2GB"
+
+
+def lake_url() -> str | None:
+    """Lake mode: the PostgreSQL database (postgresql://user:password@host:port/db) holding the DuckLake
+    catalogs of the warehouse; unset, the warehouse is the DuckDB file DETOUR_WAREHOUSE."""
+    return os.environ.get("DETOUR_LAKE") or None
+
+
+def lake_data() -> Path:
+    """Lake mode: the folder under which DuckLake writes the warehouse's Parquet files."""
+    folder = os.environ.get("DETOUR_LAKE_DATA")
+    if not folder:
+        raise RuntimeError("DETOUR_LAKE is set but DETOUR_LAKE_DATA is not: say where the lake's Parquet files go")
+    return Path(folder).resolve()

@@ -1,6 +1,8 @@
 """The warehouse: every run builds into a private build file; `publish` swaps a complete copy over
 the published file atomically, so SQL clients holding it open read-only never block a refresh and
-never see a half-built state (they keep their snapshot until they reconnect)."""
+never see a half-built state (they keep their snapshot until they reconnect). In lake mode
+(DETOUR_LAKE) the build and the published warehouse are DuckLake catalogs instead (pipeline/lake.py);
+the assets and their SQL are the same."""
 
 import datetime as dt
 import html
@@ -14,11 +16,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipeline import settings
+from pipeline import lake, settings
 
 SETUP_SQL = (Path(__file__).parent / "warehouse.sql").read_text()
 LOCKED = re.compile(r"Could not set lock on file.*?PID (\d+)", re.S)
-POOL = "warehouse"  # every asset that writes the build file; dagster.yaml limits it to one run
+# Every asset that writes the build file; dagster.yaml limits the pool to one run. A lake takes concurrent
+# writers (conflicts are retried), so there the assets are in no pool.
+POOL = None if settings.lake_url() else "warehouse"
 
 
 def read_sql(module_file: str, name: str) -> str:
@@ -61,7 +65,8 @@ def begin_window(con: duckdb.DuckDBPyConnection, table: str, full: bool, run_id:
     committed with its first piece). A full refresh marks the table unfinished until `end_window`; a refresh
     of some months refuses a table whose full refresh never finished, rather than build on its remains."""
     if full:
-        con.execute("INSERT OR REPLACE INTO quality.unfinished_refresh VALUES ($table, $run_id, now())",
+        end_window(con, table)
+        con.execute("INSERT INTO quality.unfinished_refresh VALUES ($table, $run_id, now())",
                     {"table": table, "run_id": run_id})
     elif unfinished := unfinished_refreshes(con, table):
         raise dg.Failure(description=f"{unfinished[0]}. {FULL_REFRESH_HINT}", allow_retries=False)
@@ -86,7 +91,10 @@ def memory_bounds(path: Path) -> dict[str, str]:
 
 # Views whose columns mean what their table's columns mean: they carry the same comments.
 VIEWS_OF_TABLES = {"quality.load_audit_latest": ("quality", "load_audit")}
-COLUMN_COMMENTS_SQL = "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND comment <> ''"
+COLUMN_COMMENTS_SQL = """
+SELECT column_name, comment FROM duckdb_columns()
+WHERE database_name = current_database() AND schema_name = ? AND table_name = ? AND comment <> ''
+"""
 
 
 def comment_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -96,9 +104,13 @@ def comment_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The published DuckDB file (`path`) and the build file beside it that runs write to."""
+    """The published DuckDB file (`path`) and the build file beside it that runs write to; in lake mode
+    (`lake`, a PostgreSQL URL, and `lake_data`, a folder) the two DuckLake catalogs of pipeline/lake.py.
+    Either way the published set's report, Parquet and Data Docs live beside `path`."""
 
     path: str
+    lake: str = ""
+    lake_data: str = ""
 
     @property
     def published_path(self) -> Path:
@@ -109,9 +121,25 @@ class Warehouse(dg.ConfigurableResource):
         published = self.published_path
         return published.with_name(f"{published.stem}.build{published.suffix or '.duckdb'}")
 
+    @property
+    def published_name(self) -> str:
+        """What SQL clients open, as a person would be told it."""
+        if self.lake:
+            return f"DuckLake catalog {lake.PUBLISHED} at {lake.redacted(self.lake, self.lake)} (attach: duckdb -init {self.client_sql_path})"
+        return str(self.published_path)
+
+    @property
+    def client_sql_path(self) -> Path:
+        """Lake mode: the SQL a client runs to attach the published catalog (duckdb -init FILE)."""
+        return self.published_path.with_name("attach.sql")
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Read-write connection to the build file, started from the published warehouse if needed."""
+        """Read-write connection to the build, started from the published warehouse if needed."""
+        if self.lake:
+            with self.connect_lake() as con:
+                yield con
+            return
         build = self.build_path
         if not build.exists():
             build.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +168,59 @@ class Warehouse(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def connect_lake(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The build catalog, set up once per version of warehouse.sql (DuckLake keeps no comments on a
+        view's columns, so those are the embedded mode's alone). A lost commit conflict retries the step."""
+        self.published_path.parent.mkdir(parents=True, exist_ok=True)  # the sets and the checks' Data Docs
+        con = lake.connect(self.lake, Path(self.lake_data), lake.BUILD)
+        try:
+            if not lake.is_set_up(con, lake.BUILD, SETUP_SQL):
+                con.execute("BEGIN TRANSACTION")
+                con.execute(SETUP_SQL)
+                lake.label_commit(con, lake.BUILD, lake.setup_tag(SETUP_SQL))
+                con.execute("COMMIT")
+            yield con
+        except Exception as error:
+            if lake.is_conflict(error):
+                raise lake.retry_conflict(error) from error
+            raise
+        finally:
+            con.close()
+
+    @contextmanager
+    def read_published(self, snapshot: int | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection to the published warehouse (in lake mode at `snapshot`, else the
+        latest); None before the first publish."""
+        if self.lake:
+            try:
+                con = lake.connect(self.lake, Path(self.lake_data), lake.PUBLISHED, read_only=True, snapshot=snapshot)
+            except lake.NoLake:
+                con = None
+        else:
+            con = open_read_only(self.published_path) if self.published_path.exists() else None
+        try:
+            yield con
+        finally:
+            if con is not None:
+                con.close()
+
+    @contextmanager
+    def read_build(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """A read-only connection to the build; None if there is none."""
+        if self.lake:
+            try:
+                con = lake.connect(self.lake, Path(self.lake_data), lake.BUILD, read_only=True)
+            except lake.NoLake:
+                con = None
+        else:
+            con = open_read_only(self.build_path) if self.build_path.exists() else None
+        try:
+            yield con
+        finally:
+            if con is not None:
+                con.close()
 
     def open_build(self) -> duckdb.DuckDBPyConnection:
         """Open the build file and check that its catalog reads (a truncated file fails here, not mid-run)."""
@@ -175,34 +256,48 @@ class Warehouse(dg.ConfigurableResource):
         """The link naming the current set: publishing swaps it with one rename."""
         return self.published_path.with_name(f"{self.published_path.stem}.current")
 
-    def publish(self, run_id: str, write_extras) -> Path:
-        """Publish the build as one set: a copy of the build file, then `write_extras(database, folder)`
-        (Parquet, report) and the build's Data Docs, in a new folder; one rename of the `current` link
-        makes the whole set current at once. The paths clients use (the warehouse file, parquet/,
-        report.html, charts/, docs/) are links through `current`, so they always show one complete
-        set: a kill at any moment leaves the previous set or the new one, and the next publish
-        removes what a killed one left."""
-        with self.connect() as con:
-            con.execute("CHECKPOINT")
+    def publish(self, run_id: str, write_extras) -> None:
+        """Publish the build as one set: a copy of the build file, then `write_extras(connection, folder)`
+        (Parquet, report) on that copy and the build's Data Docs, in a new folder; one rename of the
+        `current` link makes the whole set current at once. The paths clients use (the warehouse file,
+        parquet/, report.html, charts/, docs/) are links through `current`, so they always show one
+        complete set: a kill at any moment leaves the previous set or the new one, and the next publish
+        removes what a killed one left. In lake mode the published catalog takes the build's tables in
+        one transaction first (one snapshot, current at once); the set, written from that snapshot,
+        holds the rest and attach.sql."""
         name = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
         folder = self.sets_path / name
-        folder.mkdir(parents=True)
-        database = folder / self.published_path.name
-        shutil.copyfile(self.build_path, database)
-        with open(database, "rb+") as f:
-            os.fsync(f.fileno())
-        write_extras(database, folder)
+        if self.lake:
+            with self.connect() as con:
+                snapshot = lake.publish(con, self.lake, Path(self.lake_data), run_id)
+            folder.mkdir(parents=True)
+            client_sql = folder / self.client_sql_path.name
+            client_sql.touch(mode=0o600)  # it holds the catalog's password
+            client_sql.write_text(lake.client_sql(self.lake))
+            with self.read_published(snapshot) as con:
+                write_extras(con, folder)
+            entries = (client_sql.name, *PUBLISHED_ENTRIES)
+        else:
+            with self.connect() as con:
+                con.execute("CHECKPOINT")
+            folder.mkdir(parents=True)
+            database = folder / self.published_path.name
+            shutil.copyfile(self.build_path, database)
+            with open(database, "rb+") as f:
+                os.fsync(f.fileno())
+            with open_read_only(database) as con:
+                write_extras(con, folder)
+            entries = (self.published_path.name, *PUBLISHED_ENTRIES)
         if self.build_docs_path.is_dir():
             shutil.copytree(self.build_docs_path, folder / "docs")
         relink(self.current_path, Path(self.sets_path.name) / name)
-        for entry in (self.published_path.name, *PUBLISHED_ENTRIES):
+        for entry in entries:
             relink(self.published_path.with_name(entry), Path(self.current_path.name) / entry)
         for old in self.sets_path.iterdir():  # earlier sets and what killed publishes left
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
         for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.*"):  # Data Docs of killed checks
             shutil.rmtree(staging, ignore_errors=True)
-        return self.published_path
 
 
 PUBLISHED_ENTRIES = ("parquet", "docs", "report.html", "charts")  # beside the warehouse file, through `current`

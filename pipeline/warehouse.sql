@@ -73,7 +73,7 @@ COMMENT ON COLUMN quality.publish_log.inputs IS 'md5 of every loaded file''s pat
 -- of months) marks a full refresh here until its last piece commits, so a killed or failed one is known:
 -- refreshing a few months on top, or publishing, would pass the part-built tables off as whole.
 CREATE TABLE IF NOT EXISTS quality.unfinished_refresh (
-    table_name  VARCHAR PRIMARY KEY,
+    table_name  VARCHAR NOT NULL,  -- one row per table: begin_window deletes before it inserts
     run_id      VARCHAR NOT NULL,
     started_at  TIMESTAMPTZ NOT NULL
 );

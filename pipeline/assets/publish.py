@@ -16,14 +16,14 @@ from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import MARTS, mart_assets
 from pipeline.assets.quality_tables import quality_tables
 from pipeline.report import write_report
-from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, open_read_only, sql_literal, unfinished_refreshes
+from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, sql_literal, unfinished_refreshes
 
 KEY = dg.AssetKey(["published_warehouse"])
 INPUTS_SQL = """
 SELECT md5(coalesce(string_agg(source_file || ':' || sha256, chr(10) ORDER BY source_file), ''))
 FROM (SELECT source_file, arg_max(file_sha256, loaded_at) AS sha256 FROM quality.load_audit GROUP BY source_file)
 """
-TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY ALL"
+TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY ALL"
 PUBLISHED_RUNS_SQL = "SELECT DISTINCT run_id FROM quality.publish_log"
 UNPUBLISHED_DELETE_SQL = "DELETE FROM quality.publish_log WHERE NOT list_contains($published_runs::VARCHAR[], run_id)"
 
@@ -57,14 +57,12 @@ def rows_and_checksum_sql(relation: str) -> str:
     return f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM {relation} t"
 
 
-def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, published: Path) -> None:
+def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Warehouse) -> None:
     """A quality.publish_log row per mart (rows, checksum, inputs), written into the build it publishes.
     Rows an earlier publish of this build wrote but never made current (killed or failed before its
     swap) are dropped first, so the log names only sets that were published."""
-    published_runs = []
-    if published.exists():
-        with open_read_only(published) as published_con:
-            published_runs = [run for (run,) in published_con.execute(PUBLISHED_RUNS_SQL).fetchall()]
+    with warehouse.read_published() as published:
+        published_runs = [run for (run,) in published.execute(PUBLISHED_RUNS_SQL).fetchall()] if published else []
     con.execute(UNPUBLISHED_DELETE_SQL, {"published_runs": published_runs})
     published_at = dt.datetime.now(dt.UTC)
     inputs = con.execute(INPUTS_SQL).fetchone()[0]
@@ -98,26 +96,32 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
         if unfinished := unfinished_refreshes(con):
             raise dg.Failure(description="Nothing published. " + "; ".join(unfinished) + f". {FULL_REFRESH_HINT}",
                              allow_retries=False)
-        record_publish(con, context.run_id, warehouse.published_path)
-    def write_extras(database, folder) -> None:
-        with open_read_only(database) as con:
-            export_parquet(con, folder / "parquet")
-        write_report(database, folder, shown_as=warehouse.published_path, run_id=context.run_id)
+        record_publish(con, context.run_id, warehouse)
 
-    path = warehouse.publish(context.run_id, write_extras)
-    with open_read_only(path) as con:
+    def write_extras(published: duckdb.DuckDBPyConnection, folder: Path) -> None:
+        export_parquet(published, folder / "parquet")
+        write_report(published, folder, shown_as=warehouse.published_name, run_id=context.run_id)
+
+    warehouse.publish(context.run_id, write_extras)
+    folder = warehouse.published_path.parent
+    with warehouse.read_published() as con:
         tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
-    parquet = [path.parent / "parquet" / f"{name}.parquet" for name in MARTS]
-    report, charts = path.parent / "report.html", sorted((path.parent / "charts").glob("*.png"))
+    parquet = [folder / "parquet" / f"{name}.parquet" for name in MARTS]
+    report, charts = folder / "report.html", sorted((folder / "charts").glob("*.png"))
+    where = (
+        {"lake": warehouse.published_name, "open_read_only": dg.MetadataValue.text(f"duckdb -init {warehouse.client_sql_path}")}
+        if warehouse.lake else
+        {"path": dg.MetadataValue.path(str(warehouse.published_path)),
+         "size_mb": round(warehouse.published_path.stat().st_size / 1e6, 2),
+         "open_read_only": dg.MetadataValue.text(f"duckdb -readonly {warehouse.published_path}")}
+    )
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "size_mb": round(path.stat().st_size / 1e6, 2),
+            **where,
             "tables": dg.MetadataValue.md("\n".join(f"- `{t}`" for t in tables)),
             "parquet": dg.MetadataValue.md("\n".join(f"- `{p}`" for p in parquet)),
             "report": dg.MetadataValue.path(str(report)),
             "charts": dg.MetadataValue.md("\n".join(f"- `{c}`" for c in charts)),
-            "data_docs": dg.MetadataValue.path(str(path.parent / "docs" / "index.html")),
-            "open_read_only": dg.MetadataValue.text(f"duckdb -readonly {path}"),
+            "data_docs": dg.MetadataValue.path(str(folder / "docs" / "index.html")),
         }
     )

@@ -19,7 +19,7 @@ CELL_CHARS = 80
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>&|])")
 COLUMNS_SQL = """
 SELECT column_name, data_type, coalesce(comment, '')
-FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index
+FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index
 """
 
 
@@ -59,7 +59,7 @@ SAMPLE_NOTE = (
 def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str:
     schema, name = table.split(".")
     ((comment,),) = con.execute(
-        "SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+        "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? AND table_name = ?", [schema, name]
     ).fetchall()
     return comment
 

@@ -1,12 +1,12 @@
 -- core.route_exposure: for every corridor and sanctions authority, whether a leg of the corridor
 -- crosses a jurisdiction that enforces the authority's measures. A corridor that crosses none of
 -- the authorities restricting a flow "avoids" them. Legs on the high seas cross no jurisdiction.
+-- Grain: one row per (corridor_id, authority); DuckLake tables take no keys, so the grain is checked: one row per GROUP BY group below.
 CREATE OR REPLACE TABLE core.route_exposure (
     corridor_id     VARCHAR   NOT NULL,
     authority       VARCHAR   NOT NULL,
     crosses         BOOLEAN   NOT NULL,
-    via_countries   VARCHAR[] NOT NULL,
-    PRIMARY KEY (corridor_id, authority)
+    via_countries   VARCHAR[] NOT NULL
 );
 INSERT INTO core.route_exposure (corridor_id, authority, crosses, via_countries)
 WITH leg_authorities AS (

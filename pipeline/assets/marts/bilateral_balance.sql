@@ -3,6 +3,7 @@
 -- sanctions measure (category '*' is the direction's total), with the change on the year before.
 -- Canonical reports only: a trade both sides report counts once. Year-level: annual flows (CEPII BACI,
 -- annual UN Comtrade) count here beside the months of monthly ones.
+-- Grain: one row per (year, data_status, exporter_iso3, importer_iso3, category_id); DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
 CREATE OR REPLACE TABLE marts.bilateral_balance (
     year             INTEGER NOT NULL,
     data_status      VARCHAR NOT NULL,
@@ -15,8 +16,7 @@ CREATE OR REPLACE TABLE marts.bilateral_balance (
     value_usd_alt_rate DECIMAL(18, 2) NOT NULL,
     allocated_share  DOUBLE  NOT NULL,
     prev_value_usd   DECIMAL(18, 2),
-    yoy_change       DOUBLE,
-    PRIMARY KEY (year, data_status, exporter_iso3, importer_iso3, category_id)
+    yoy_change       DOUBLE
 );
 INSERT INTO marts.bilateral_balance
 WITH targets AS (

@@ -4,8 +4,9 @@
 -- allow it too. comparable says whether claim and data measure the same thing; calibrated says the
 -- data were tuned to the claim (the shipped sample was generated to match it, or a reference seed was
 -- written from it), so agreement proves nothing.
+-- Grain: one row per claim_id; DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
 CREATE OR REPLACE TABLE marts.claims_check (
-    claim_id             VARCHAR NOT NULL PRIMARY KEY,
+    claim_id             VARCHAR NOT NULL,
     metric               VARCHAR NOT NULL,
     scope                VARCHAR NOT NULL,
     period_start         DATE    NOT NULL,

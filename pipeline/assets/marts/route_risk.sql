@@ -5,6 +5,7 @@
 -- breach) and what none of them can (circumvention), which weighs most. Only targeted restrictions
 -- (goods, channel, party, vessel) count: a whole-country embargo covers every route to the country
 -- alike, so it cannot tell one route from another.
+-- Grain: one row per (data_status, category_id, corridor_id, channel_id, transit_iso3); DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
 CREATE OR REPLACE TABLE marts.route_risk (
     data_status               VARCHAR   NOT NULL,
     category_id               VARCHAR   NOT NULL,
@@ -26,8 +27,7 @@ CREATE OR REPLACE TABLE marts.route_risk (
     allocated_share           DOUBLE    NOT NULL,
     measure_ids               VARCHAR[] NOT NULL,
     fx_rate_types             VARCHAR[] NOT NULL,
-    value_usd_alt_rate        DECIMAL(18, 2) NOT NULL,
-    PRIMARY KEY (data_status, category_id, corridor_id, channel_id, transit_iso3)
+    value_usd_alt_rate        DECIMAL(18, 2) NOT NULL
 );
 INSERT INTO marts.route_risk
 WITH tiers(tier, score) AS (

@@ -6,6 +6,7 @@
 -- (both observations, on purpose), and what the intermediary sends on to sanctions targets.
 -- CHPL tiers first: sort by chpl_rank. Monthly flows only: growth is measured in monthly averages, which an
 -- annual figure (CEPII BACI) cannot give.
+-- Grain: one row per (data_status, intermediary_iso3, category_id, chpl_tier, year); DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
 CREATE OR REPLACE TABLE marts.transshipment_signals (
     data_status                VARCHAR NOT NULL,
     intermediary_iso3          VARCHAR NOT NULL,
@@ -26,8 +27,7 @@ CREATE OR REPLACE TABLE marts.transshipment_signals (
     baseline_years             VARCHAR NOT NULL,
     allocated_share            DOUBLE  NOT NULL,
     fx_rate_types              VARCHAR[] NOT NULL,
-    value_usd_alt_rate         DECIMAL(18, 2) NOT NULL,
-    PRIMARY KEY (data_status, intermediary_iso3, category_id, chpl_tier, year)
+    value_usd_alt_rate         DECIMAL(18, 2) NOT NULL
 );
 INSERT INTO marts.transshipment_signals
 WITH targets AS (

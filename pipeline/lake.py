@@ -1,0 +1,205 @@
+"""Lake mode (DETOUR_LAKE, DETOUR_LAKE_DATA): the warehouse as two DuckLake catalogs in one PostgreSQL
+database, their data as Parquet under the data path. Runs build into `build` (metadata schema
+detour_build, data under DATA/build); a publish copies every table and view of `build` into `detour`
+(metadata schema detour, data under DATA/published) in one transaction, so the published catalog moves
+from one complete snapshot to the next and a failed blocking check, which publishes nothing, leaves it
+where it was. SQL clients attach `detour` read-only (`client_sql`) from any process.
+
+DuckLake has one writer per table at a time in effect: two transactions that delete from, or alter,
+the same table conflict, and the second fails at COMMIT. The warehouse resource turns that failure
+into a Dagster retry of the step after a random, doubling wait (`retry_conflict`).
+
+The DuckDB extensions come from PyPI wheels (duckdb-extension-ducklake, -postgres-scanner) and are
+loaded from their files: nothing is downloaded at run time."""
+
+import hashlib
+import importlib.util
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from pipeline import settings
+
+EXTENSIONS = {"postgres_scanner": "duckdb_extension_postgres_scanner", "ducklake": "duckdb_extension_ducklake"}
+BUILD = "build"
+PUBLISHED = "detour"
+METADATA_SCHEMAS = {BUILD: "detour_build", PUBLISHED: "detour"}
+DATA_FOLDERS = {BUILD: "build", PUBLISHED: "published"}
+CONFLICT = "Transaction conflict"
+MAX_RETRIES = 10  # 4 concurrent month refreshes needed up to 5 on one step (BENCHMARKS.md)
+FIRST_WAIT_S, LONGEST_WAIT_S = 1.0, 60.0
+
+
+def extension_file(name: str) -> Path:
+    """The .duckdb_extension file inside the wheel installed for this DuckDB version."""
+    spec = importlib.util.find_spec(EXTENSIONS[name])
+    if spec is None:
+        raise RuntimeError(f"lake mode needs the Python package {EXTENSIONS[name].replace('_', '-')}=={duckdb.__version__}")
+    found = Path(next(iter(spec.submodule_search_locations))) / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not found.exists():
+        raise RuntimeError(f"{found} not found: {EXTENSIONS[name]} does not match duckdb {duckdb.__version__}")
+    return found
+
+
+def attach_sql(catalog: str, url: str, data: Path | None, read_only: bool = False, snapshot: int | None = None) -> str:
+    """ATTACH of one of the two catalogs. DDL takes no bound parameters: the URL and folder are quoted."""
+    options = [f"METADATA_SCHEMA '{METADATA_SCHEMAS[catalog]}'"]
+    if data is not None:
+        options.append(f"DATA_PATH {quoted(str(data / DATA_FOLDERS[catalog]) + '/')}")
+    if read_only:
+        options.append("READ_ONLY")
+    if snapshot is not None:
+        options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+    return f"ATTACH {quoted('ducklake:postgres:' + url)} AS {catalog} ({', '.join(options)})"
+
+
+def quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(url: str, data: Path, catalog: str, read_only: bool = False, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with `catalog` attached and in use, memory held to DETOUR_DUCKDB_MEMORY; it
+    spills to a folder of its own, which DuckDB removes on close. Raises NoLake when a read-only
+    `catalog` was never created (nothing published yet)."""
+    spill = Path(tempfile.gettempdir()) / f"detour-lake-{os.getpid()}-{random.getrandbits(32):08x}.tmp"
+    con = duckdb.connect(config={"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(spill)})
+    try:
+        for name in EXTENSIONS:
+            con.execute(f"LOAD {quoted(str(extension_file(name)))}")
+        attach(con, url, data, catalog, read_only=read_only, snapshot=snapshot)
+        con.execute(f"USE {catalog}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+class NoLake(Exception):
+    """The catalog was never created."""
+
+
+def attach(con: duckdb.DuckDBPyConnection, url: str, data: Path, catalog: str, read_only: bool = False,
+           snapshot: int | None = None) -> None:
+    if not read_only:
+        data.joinpath(DATA_FOLDERS[catalog]).mkdir(parents=True, exist_ok=True)
+    try:
+        con.execute(attach_sql(catalog, url, data, read_only=read_only, snapshot=snapshot))
+    except duckdb.InvalidInputException as error:
+        if "does not exist" in str(error):
+            raise NoLake(catalog) from None
+        raise
+    except duckdb.IOException as error:  # the server is down or refuses us: say so without the password
+        raise RuntimeError(f"DuckLake catalog {catalog} at {redacted(url, url)} does not attach: "
+                           f"{redacted(str(error), url).splitlines()[-1].strip()}") from None
+
+
+def redacted(text: str, url: str) -> str:
+    """`text` with the password of `url` replaced by ***."""
+    if "@" in url and "://" in url:
+        credentials = url.split("://", 1)[1].split("@", 1)[0]
+        if ":" in credentials:
+            return text.replace(credentials, credentials.split(":", 1)[0] + ":***")
+    return text
+
+
+def client_sql(url: str) -> str:
+    """What a SQL client runs (duckdb -init FILE) to query the published marts: the extensions from
+    this environment's wheels and the published catalog, read-only."""
+    loads = "\n".join(f"LOAD {quoted(str(extension_file(name)))};" for name in EXTENSIONS)
+    return f"{loads}\n{attach_sql(PUBLISHED, url, None, read_only=True)};\nUSE {PUBLISHED};\n"
+
+
+def setup_tag(setup_sql: str) -> str:
+    return "setup " + hashlib.md5(setup_sql.encode()).hexdigest()
+
+
+def is_set_up(con: duckdb.DuckDBPyConnection, catalog: str, setup_sql: str) -> bool:
+    """The schema setup is skipped once a snapshot of this very setup exists: rerun on every connection,
+    its COMMENT ONs alter tables and so conflict with every concurrent insert into them."""
+    return con.execute(
+        f"SELECT count(*) > 0 FROM ducklake_snapshots({quoted(catalog)}) WHERE commit_message = $tag",
+        {"tag": setup_tag(setup_sql)},
+    ).fetchone()[0]
+
+
+def label_commit(con: duckdb.DuckDBPyConnection, catalog: str, message: str) -> None:
+    """Name the open transaction's snapshot (ducklake_snapshots(...).commit_message)."""
+    con.execute(f"CALL {catalog}.set_commit_message('detour', $message)", {"message": message})
+
+
+def is_conflict(error: BaseException | None) -> bool:
+    """A lost DuckLake commit conflict, raised as it is or as the cause of another error."""
+    while error is not None:
+        if isinstance(error, duckdb.TransactionException) and CONFLICT in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def retry_conflict(error: BaseException) -> dg.RetryRequested:
+    """A Dagster retry of the step that lost a commit conflict: a random wait, doubling with each retry
+    (so concurrent losers spread out), at most MAX_RETRIES times."""
+    try:
+        attempt = dg.OpExecutionContext.get().retry_number
+    except dg.DagsterInvariantViolationError:
+        attempt = 0
+    wait = min(LONGEST_WAIT_S, FIRST_WAIT_S * 2**attempt) * random.uniform(0.5, 1.0)
+    dg.get_dagster_logger().warning(
+        f"DuckLake commit conflict (another run wrote the same table); retry {attempt + 1} of {MAX_RETRIES} "
+        f"in {wait:.1f} s: {str(error).splitlines()[-1][:200]}"
+    )
+    return dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait)
+
+
+TABLES_SQL = """
+SELECT schema_name, table_name, coalesce(comment, '') FROM duckdb_tables()
+WHERE database_name = $catalog ORDER BY ALL
+"""
+COLUMNS_SQL = """
+SELECT column_name, comment FROM duckdb_columns()
+WHERE database_name = $catalog AND schema_name = $schema AND table_name = $table AND coalesce(comment, '') <> ''
+"""
+VIEWS_SQL = """
+SELECT schema_name, view_name, sql, coalesce(comment, '') FROM duckdb_views()
+WHERE database_name = $catalog AND NOT internal ORDER BY ALL
+"""
+
+
+def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str) -> int:
+    """Copy every table and view of `build` into the published catalog, comments too, in one transaction
+    (one snapshot); tables gone from the build go from it too. Returns the new snapshot's id."""
+    attach(con, url, data, PUBLISHED)
+    con.execute("BEGIN TRANSACTION")
+    tables = con.execute(TABLES_SQL, {"catalog": BUILD}).fetchall()
+    for schema in sorted({schema for schema, _, _ in tables}):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED}.{schema}")
+    for schema, table, _, _ in con.execute(VIEWS_SQL, {"catalog": PUBLISHED}).fetchall():
+        con.execute(f"DROP VIEW {PUBLISHED}.{schema}.{table}")
+    wanted = {(schema, table) for schema, table, _ in tables}
+    for schema, table, _ in con.execute(TABLES_SQL, {"catalog": PUBLISHED}).fetchall():
+        if (schema, table) not in wanted:
+            con.execute(f"DROP TABLE {PUBLISHED}.{schema}.{table}")
+    # names come from the build's catalog, which only the pipeline's own SQL writes
+    for schema, table, comment in tables:
+        con.execute(f"CREATE OR REPLACE TABLE {PUBLISHED}.{schema}.{table} AS SELECT * FROM {BUILD}.{schema}.{table}")
+        if comment:
+            con.execute(f"COMMENT ON TABLE {PUBLISHED}.{schema}.{table} IS {quoted(comment)}")
+        for column, text in con.execute(COLUMNS_SQL, {"catalog": BUILD, "schema": schema, "table": table}).fetchall():
+            con.execute(f'COMMENT ON COLUMN {PUBLISHED}.{schema}.{table}."{column}" IS {quoted(text)}')
+    con.execute(f"USE {PUBLISHED}")  # a view's unqualified tables are bound in the catalog in use
+    for schema, view, sql, comment in con.execute(VIEWS_SQL, {"catalog": BUILD}).fetchall():
+        select = sql[sql.upper().index(" AS ") + 4:]
+        con.execute(f"CREATE VIEW {PUBLISHED}.{schema}.{view} AS {select}")
+        if comment:
+            con.execute(f"COMMENT ON VIEW {PUBLISHED}.{schema}.{view} IS {quoted(comment)}")
+    tag = f"publish {run_id}"
+    label_commit(con, PUBLISHED, tag)
+    con.execute("COMMIT")
+    con.execute(f"USE {BUILD}")
+    return con.execute(
+        f"SELECT max(snapshot_id) FROM ducklake_snapshots({quoted(PUBLISHED)}) WHERE commit_message = $tag", {"tag": tag}
+    ).fetchone()[0]
