@@ -16,7 +16,10 @@ import hashlib
 import importlib.util
 import os
 import random
+import socket
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -32,6 +35,10 @@ DATA_FOLDERS = {BUILD: "build", PUBLISHED: "published"}
 CONFLICT = "Transaction conflict"
 MAX_RETRIES = 10  # 4 concurrent month refreshes needed up to 5 on one step (BENCHMARKS.md)
 FIRST_WAIT_S, LONGEST_WAIT_S = 1.0, 60.0
+HOST_TAG, PID_TAG = "detour/host", "detour/pid"  # run tags set by detour-run: whether its process still lives
+# A run's steps that write nothing to the build and come after every step that does.
+READING_STEPS = ("great_expectations_suites", "published_warehouse")
+WAIT_S = 5
 
 
 def extension_file(name: str) -> Path:
@@ -155,6 +162,7 @@ def retry_conflict(error: BaseException) -> dg.RetryRequested:
     return dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=wait)
 
 
+PUBLISH_LOG = ("quality", "publish_log")
 TABLES_SQL = """
 SELECT schema_name, table_name, coalesce(comment, '') FROM duckdb_tables()
 WHERE database_name = $catalog ORDER BY ALL
@@ -169,11 +177,82 @@ WHERE database_name = $catalog AND NOT internal ORDER BY ALL
 """
 
 
-def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str) -> int:
-    """Copy every table and view of `build` into the published catalog, comments too, in one transaction
-    (one snapshot); tables gone from the build go from it too. Returns the new snapshot's id."""
-    attach(con, url, data, PUBLISHED)
+class NotNow(Exception):
+    """The build is not in a state to read whole yet (another run is mid-way through writing it)."""
+
+
+def writing_runs() -> list[str]:
+    """Other runs that may be mid-way through writing the build: started, not yet at a step of
+    READING_STEPS, and not known dead. A run of detour-run on this machine whose process is gone is dead;
+    of other runs, Dagster's run monitoring marks a dead run worker failed (deploy/dagster.team.yaml)."""
+    context = dg.OpExecutionContext.get()
+    instance, me = context.instance, context.run_id
+    running = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))
+    writing = []
+    for run in running:
+        if run.run_id == me or not alive(run):
+            continue
+        started = {entry.step_key for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)}
+        if not started.intersection(READING_STEPS):
+            writing.append(run.run_id)
+    return writing
+
+
+def alive(run: dg.DagsterRun) -> bool:
+    if run.tags.get(HOST_TAG) != socket.gethostname() or not run.tags.get(PID_TAG):
+        return True
+    try:
+        os.kill(int(run.tags[PID_TAG]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def begin_settled(con: duckdb.DuckDBPyConnection) -> None:
+    """Begin a transaction whose snapshot holds no other run's half-written months: its snapshot is
+    fixed by the first read, before the other runs are looked at, so a run that starts writing after
+    that look is not in it. Raises NotNow (nothing begun) while another run is mid-way."""
     con.execute("BEGIN TRANSACTION")
+    con.execute(f"SELECT count(*) FROM {BUILD}.quality.publish_log").fetchone()
+    try:
+        refuse_while_others_write()
+    except NotNow:
+        con.execute("ROLLBACK")
+        raise
+
+
+def refuse_while_others_write() -> None:
+    if writing := writing_runs():
+        raise NotNow(f"run(s) {', '.join(run[:8] for run in writing)} still writing the build")
+
+
+def when_settled(attempt: Callable[[], object]) -> object:
+    """attempt() until it does not raise NotNow, waiting WAIT_S between tries, for at most
+    DETOUR_SETTLE_WAIT_MINUTES."""
+    deadline = time.monotonic() + settings.settle_wait_minutes() * 60
+    while True:
+        try:
+            return attempt()
+        except NotNow as not_now:
+            if time.monotonic() > deadline:
+                raise dg.Failure(
+                    description=f"Gave up after {settings.settle_wait_minutes():g} minutes: {not_now}. "
+                    "If that run died, mark it failed (Terminate in the UI) and run this again.",
+                    allow_retries=False,
+                ) from None
+            dg.get_dagster_logger().info(f"waiting: {not_now}")
+            time.sleep(WAIT_S)
+
+
+def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, verify) -> int:
+    """Copy every table and view of a settled `build` (begin_settled) into the published catalog,
+    comments too, in one transaction (one snapshot); tables gone from the build go from it too. Before
+    the commit `verify(con)` may name a reason the copy is not fit to publish: then nothing is committed
+    and NotNow says why. Returns the new snapshot's id."""
+    attach(con, url, data, PUBLISHED)
+    begin_settled(con)
     tables = con.execute(TABLES_SQL, {"catalog": BUILD}).fetchall()
     for schema in sorted({schema for schema, _, _ in tables}):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED}.{schema}")
@@ -185,7 +264,14 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str) -
             con.execute(f"DROP TABLE {PUBLISHED}.{schema}.{table}")
     # names come from the build's catalog, which only the pipeline's own SQL writes
     for schema, table, comment in tables:
-        con.execute(f"CREATE OR REPLACE TABLE {PUBLISHED}.{schema}.{table} AS SELECT * FROM {BUILD}.{schema}.{table}")
+        if (schema, table) == PUBLISH_LOG:
+            # the published log names only what was published, this run added: a concurrent run may have
+            # recorded in the build a publish it has not made yet
+            con.execute(f"CREATE TABLE IF NOT EXISTS {PUBLISHED}.{schema}.{table} AS FROM {BUILD}.{schema}.{table} LIMIT 0")
+            con.execute(f"INSERT INTO {PUBLISHED}.{schema}.{table} FROM {BUILD}.{schema}.{table} WHERE run_id = $run_id",
+                        {"run_id": run_id})
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {PUBLISHED}.{schema}.{table} AS FROM {BUILD}.{schema}.{table}")
         if comment:
             con.execute(f"COMMENT ON TABLE {PUBLISHED}.{schema}.{table} IS {quoted(comment)}")
         for column, text in con.execute(COLUMNS_SQL, {"catalog": BUILD, "schema": schema, "table": table}).fetchall():
@@ -196,6 +282,10 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str) -
         con.execute(f"CREATE VIEW {PUBLISHED}.{schema}.{view} AS {select}")
         if comment:
             con.execute(f"COMMENT ON VIEW {PUBLISHED}.{schema}.{view} IS {quoted(comment)}")
+    if reason := verify(con):
+        con.execute("ROLLBACK")
+        con.execute(f"USE {BUILD}")
+        raise NotNow(reason)
     tag = f"publish {run_id}"
     label_commit(con, PUBLISHED, tag)
     con.execute("COMMIT")

@@ -5,9 +5,10 @@
 
 Debian's PostgreSQL server (package `postgresql`) in a folder of its own: initdb into DIR/pgdata, on
 127.0.0.1 only (no Unix socket), on a free port, for the role `detour` with a random password kept in
-DIR/password (readable by its owner only) and written into the printed URLs. It holds the database
+DIR/password (readable by its owner only) and written into the printed URLs. It holds the databases
 `dagster`, where Dagster keeps runs, events and schedules (deploy/dagster.team.yaml, linked as
-DIR/dagster_home/dagster.yaml). PostgreSQL refuses to run as root: as root, the server runs as the
+DIR/dagster_home/dagster.yaml), and `lake`, the DuckLake catalogs of the warehouse in lake mode, whose
+Parquet files go under DIR/data. PostgreSQL refuses to run as root: as root, the server runs as the
 `postgres` user, which then owns DIR/pgdata.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TEAM_INSTANCE = REPO / "deploy" / "dagster.team.yaml"
 DEFAULT_DIR = REPO / ".lake"
-DATABASES = ("dagster",)
+DATABASES = ("dagster", "lake")
 SERVER_USER = "postgres"  # who runs the server when we are root
 ROLE = "detour"
 INSTALL_HINT = "PostgreSQL's server is not installed: apt-get install postgresql"
@@ -97,8 +98,15 @@ def urls(folder: Path) -> dict[str, str]:
 
 
 def exports(folder: Path) -> dict[str, str]:
-    """What a shell needs to use the local server: Dagster's instance in PostgreSQL."""
-    return {"DETOUR_DAGSTER_PG": urls(folder)["dagster"], "DAGSTER_HOME": str(folder / "dagster_home")}
+    """What a shell needs to use the local server: Dagster's instance in PostgreSQL and the warehouse as
+    a DuckLake (libpq takes the URL without SQLAlchemy's driver name)."""
+    found = urls(folder)
+    return {
+        "DETOUR_DAGSTER_PG": found["dagster"],
+        "DAGSTER_HOME": str(folder / "dagster_home"),
+        "DETOUR_LAKE": found["lake"].replace("postgresql+psycopg2://", "postgresql://"),
+        "DETOUR_LAKE_DATA": str(folder / "data"),
+    }
 
 
 def is_running(folder: Path) -> bool:

@@ -7,6 +7,7 @@ repository's dagster.yaml), so the run shows up in the UI's history."""
 import argparse
 import importlib
 import os
+import socket
 import sys
 import threading
 import warnings
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         tags = month_tags(first, last or first)
     else:
         tags = all_months_tags()
+    # so that in lake mode a concurrent run's publish can tell this run from a dead one
+    tags = {**tags, lake.HOST_TAG: socket.gethostname(), lake.PID_TAG: str(os.getpid())}
     for category in (dg.BetaWarning, dg.PreviewWarning):  # beta markers of APIs we pin; not the user's concern
         warnings.filterwarnings("ignore", category=category)
     os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve()))

@@ -68,3 +68,8 @@ def lake_data() -> Path:
     if not folder:
         raise RuntimeError("DETOUR_LAKE is set but DETOUR_LAKE_DATA is not: say where the lake's Parquet files go")
     return Path(folder).resolve()
+
+
+def settle_wait_minutes() -> float:
+    """Lake mode: how long the checks and the publish wait for other runs still writing the build."""
+    return float(os.environ.get("DETOUR_SETTLE_WAIT_MINUTES") or 60)

@@ -190,6 +190,21 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
     @contextmanager
+    def settled(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The build to read whole, as the checks do. Embedded, the pool keeps other runs out. In lake mode
+        one transaction on a snapshot no other run is mid-way through writing (lake.begin_settled),
+        waiting for them if need be."""
+        with self.connect() as con:
+            if not self.lake:
+                yield con
+                return
+            lake.when_settled(lambda: lake.begin_settled(con))
+            try:
+                yield con
+            finally:
+                con.execute("ROLLBACK")
+
+    @contextmanager
     def read_published(self, snapshot: int | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
         """A read-only connection to the published warehouse (in lake mode at `snapshot`, else the
         latest); None before the first publish."""
@@ -256,20 +271,20 @@ class Warehouse(dg.ConfigurableResource):
         """The link naming the current set: publishing swaps it with one rename."""
         return self.published_path.with_name(f"{self.published_path.stem}.current")
 
-    def publish(self, run_id: str, write_extras) -> None:
+    def publish(self, run_id: str, write_extras, verify=None) -> None:
         """Publish the build as one set: a copy of the build file, then `write_extras(connection, folder)`
         (Parquet, report) on that copy and the build's Data Docs, in a new folder; one rename of the
         `current` link makes the whole set current at once. The paths clients use (the warehouse file,
         parquet/, report.html, charts/, docs/) are links through `current`, so they always show one
         complete set: a kill at any moment leaves the previous set or the new one, and the next publish
         removes what a killed one left. In lake mode the published catalog takes the build's tables in
-        one transaction first (one snapshot, current at once); the set, written from that snapshot,
-        holds the rest and attach.sql."""
+        one transaction first (one snapshot, current at once) unless `verify` finds a reason not to
+        (lake.NotNow); the set, written from that snapshot, holds the rest and attach.sql."""
         name = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
         folder = self.sets_path / name
         if self.lake:
             with self.connect() as con:
-                snapshot = lake.publish(con, self.lake, Path(self.lake_data), run_id)
+                snapshot = lake.publish(con, self.lake, Path(self.lake_data), run_id, verify or (lambda con: None))
             folder.mkdir(parents=True)
             client_sql = folder / self.client_sql_path.name
             client_sql.touch(mode=0o600)  # it holds the catalog's password

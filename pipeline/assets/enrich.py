@@ -57,9 +57,9 @@ def register_measure_names(con: duckdb.DuckDBPyConnection) -> None:
     ))
 
 
-def audit(con, sql: str, check_name: str, asset_key: dg.AssetKey, description: str) -> dg.AssetCheckResult:
+def audit(con, sql: str, params: dict, check_name: str, asset_key: dg.AssetKey, description: str) -> dg.AssetCheckResult:
     """A SQL audit: the query returns the offending rows; none means pass."""
-    bad = con.sql(sql).pl()
+    bad = con.execute(sql, params).pl()
     return dg.AssetCheckResult(
         check_name=check_name,
         asset_key=asset_key,
@@ -133,8 +133,8 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         yield dg.MaterializeResult(
             metadata={**table_metadata(con, "core.routed_flows"), "sanction_hits": hits, "flows_hit": flagged}
         )
-        yield audit(con, TOTALS_AUDIT_SQL, "totals_preserved", ROUTED_FLOWS, "flows whose routed rows do not add up")
-        yield audit(con, DATES_AUDIT_SQL, "no_measure_before_start", ROUTED_FLOWS, "hits before the measure's start")
+        yield audit(con, TOTALS_AUDIT_SQL, win.params, "totals_preserved", ROUTED_FLOWS, "flows whose routed rows do not add up")
+        yield audit(con, DATES_AUDIT_SQL, win.params, "no_measure_before_start", ROUTED_FLOWS, "hits before the measure's start")
         yield kept_aside_check(con)
 
 

@@ -15,6 +15,7 @@ from pipeline.assets.ingest import OWNERS, reference_assets
 from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import MARTS, mart_assets
 from pipeline.assets.quality_tables import quality_tables
+from pipeline import lake
 from pipeline.report import write_report
 from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, sql_literal, unfinished_refreshes
 
@@ -74,6 +75,21 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Wareh
         )
 
 
+RECORDED_SQL = "SELECT rows, checksum FROM build.quality.publish_log WHERE run_id = $run_id AND mart = $mart"
+
+
+def fit_to_publish(context: dg.AssetExecutionContext):
+    """Lake mode, inside the publish's transaction: the marts copied are the ones quality.publish_log
+    records for this run (no other run rebuilt one in between)."""
+    def reason(con: duckdb.DuckDBPyConnection) -> str | None:
+        for name in MARTS:
+            copied = con.execute(rows_and_checksum_sql(f"{lake.PUBLISHED}.marts.{name}")).fetchone()
+            if con.execute(RECORDED_SQL, {"run_id": context.run_id, "mart": name}).fetchone() != copied:
+                return f"marts.{name} changed after this run recorded it in quality.publish_log"
+        return None
+    return reason
+
+
 @dg.asset(
     key=KEY,
     description=(
@@ -91,18 +107,22 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Wareh
     deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets, *list_assets, quality_tables) for key in a.keys],
 )
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    with warehouse.connect() as con:
-        # e.g. a mart rebuilt alone after a killed full refresh: its figures would miss the months never committed
-        if unfinished := unfinished_refreshes(con):
-            raise dg.Failure(description="Nothing published. " + "; ".join(unfinished) + f". {FULL_REFRESH_HINT}",
-                             allow_retries=False)
-        record_publish(con, context.run_id, warehouse)
-
     def write_extras(published: duckdb.DuckDBPyConnection, folder: Path) -> None:
         export_parquet(published, folder / "parquet")
         write_report(published, folder, shown_as=warehouse.published_name, run_id=context.run_id)
 
-    warehouse.publish(context.run_id, write_extras)
+    def publish() -> None:
+        with warehouse.connect() as con:
+            # e.g. a mart rebuilt alone after a killed full refresh: its figures would miss the months never committed
+            if unfinished := unfinished_refreshes(con):
+                if warehouse.lake:  # the full refresh of a run still under way: wait for it
+                    lake.refuse_while_others_write()
+                raise dg.Failure(description="Nothing published. " + "; ".join(unfinished) + f". {FULL_REFRESH_HINT}",
+                                 allow_retries=False)
+            record_publish(con, context.run_id, warehouse)
+        warehouse.publish(context.run_id, write_extras, fit_to_publish(context))
+
+    lake.when_settled(publish)
     folder = warehouse.published_path.parent
     with warehouse.read_published() as con:
         tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]

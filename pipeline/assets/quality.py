@@ -352,7 +352,7 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse:
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     # Data Docs of the build, beside it; the publish puts them in the published set with the database
     staging = Path(tempfile.mkdtemp(prefix=warehouse.build_docs_path.name + ".", dir=warehouse.build_path.parent))
-    with warehouse.connect() as con:
+    with warehouse.settled() as con:
         results = run_suites(con, staging, context.run.run_id)
     shutil.rmtree(warehouse.build_docs_path, ignore_errors=True)
     os.replace(staging, warehouse.build_docs_path)
