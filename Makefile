@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DETOUR_UI_PORT ?= 3000
 
-.PHONY: install run test ui sample bench bench-import soak clean lake-up lake-down
+.PHONY: install run test ui sample bench bench-lake bench-import soak clean lake-up lake-down
 
 install: $(VENV)/.installed
 
@@ -58,6 +58,11 @@ clean:
 ROWS ?= 10000000
 bench: install
 	$(VENV)/bin/detour-bench --rows $(ROWS)
+
+# Lake mode against the embedded mode on make bench's flows: full refreshes, and four month refreshes
+# (one after another embedded, concurrent in the lake), with a local PostgreSQL of its own.
+bench-lake: install
+	$(VENV)/bin/python -m pipeline.bench_lake --rows $(ROWS)
 
 # Time and peak RSS of importing one CEPII BACI year of ROWS rows (reference tables + core/trade_flows).
 bench-import: install

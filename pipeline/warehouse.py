@@ -5,10 +5,12 @@ never see a half-built state (they keep their snapshot until they reconnect). In
 the assets and their SQL are the same."""
 
 import datetime as dt
+import fcntl
 import html
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -262,6 +264,34 @@ class Warehouse(dg.ConfigurableResource):
         return self.build_path.with_name(self.build_path.name + ".docs")
 
     @property
+    def docs_lock_path(self) -> Path:
+        return self.build_docs_path.with_name(self.build_docs_path.name + ".lock")
+
+    def docs_staging(self) -> Path:
+        """A new folder for a check to write Data Docs into, named for its process (see swap_docs)."""
+        return Path(tempfile.mkdtemp(prefix=f"{self.build_docs_path.name}.{os.getpid()}.", dir=self.build_path.parent))
+
+    @contextmanager
+    def docs_lock(self) -> Iterator[None]:
+        """Held to replace or copy the build's Data Docs: in lake mode runs check and publish at once."""
+        with open(self.docs_lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def swap_docs(self, staging: Path) -> None:
+        """Make the Data Docs written into `staging` the build's."""
+        with self.docs_lock():
+            shutil.rmtree(self.build_docs_path, ignore_errors=True)
+            os.replace(staging, self.build_docs_path)
+
+    def remove_dead_stagings(self) -> None:
+        """Data Docs that checks killed mid-way left; another process's that is still writing stay."""
+        for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.*.*"):
+            pid = staging.name.removeprefix(self.build_docs_path.name + ".").split(".")[0]
+            if not (pid.isdigit() and Path(f"/proc/{pid}").exists()):
+                shutil.rmtree(staging, ignore_errors=True)
+
+    @property
     def sets_path(self) -> Path:
         """Complete published sets, one folder each: database, Parquet, report, charts, Data Docs."""
         return self.published_path.with_name(f"{self.published_path.stem}.sets")
@@ -303,16 +333,16 @@ class Warehouse(dg.ConfigurableResource):
             with open_read_only(database) as con:
                 write_extras(con, folder)
             entries = (self.published_path.name, *PUBLISHED_ENTRIES)
-        if self.build_docs_path.is_dir():
-            shutil.copytree(self.build_docs_path, folder / "docs")
+        with self.docs_lock():
+            if self.build_docs_path.is_dir():
+                shutil.copytree(self.build_docs_path, folder / "docs")
         relink(self.current_path, Path(self.sets_path.name) / name)
         for entry in entries:
             relink(self.published_path.with_name(entry), Path(self.current_path.name) / entry)
         for old in self.sets_path.iterdir():  # earlier sets and what killed publishes left
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
-        for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.*"):  # Data Docs of killed checks
-            shutil.rmtree(staging, ignore_errors=True)
+        self.remove_dead_stagings()
 
 
 PUBLISHED_ENTRIES = ("parquet", "docs", "report.html", "charts")  # beside the warehouse file, through `current`

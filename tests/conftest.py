@@ -1,6 +1,8 @@
 """Shared fixtures: copies of the shipped seeds, and real Dagster runs into real DuckDB files."""
 
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +72,27 @@ def seeds(tmp_path: Path) -> Path:
 def shipped_build(tmp_path_factory) -> Build:
     """The shipped seeds built once for the session (read-only use)."""
     return materialize(SHIPPED_SEEDS, tmp_path_factory.mktemp("shipped") / "detour.duckdb")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL of the tests' own (make lake-up's), in a folder the server's user can reach (pytest's
+    are private to root): its folder and the environment lake-up prints."""
+    from pipeline import local_postgres
+
+    try:
+        local_postgres.server_binary("initdb")
+    except local_postgres.LocalPostgresError as error:
+        if os.environ.get("DETOUR_REQUIRE_POSTGRES"):
+            pytest.fail(str(error))
+        pytest.skip(f"{error} — team-mode tests skipped")
+    folder = Path(tempfile.mkdtemp(prefix="detour-pg-"))
+    folder.chmod(0o755)
+    try:
+        yield folder, local_postgres.up(folder)
+    finally:
+        local_postgres.down(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

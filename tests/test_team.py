@@ -3,10 +3,8 @@
 the history outlives a restart of the server."""
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -17,22 +15,9 @@ from pipeline import local_postgres
 from tests.conftest import REPO, SHIPPED_SEEDS
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    """A PostgreSQL of the tests' own, in a folder the server's user can reach (pytest's are private to root)."""
-    try:
-        local_postgres.server_binary("initdb")
-    except local_postgres.LocalPostgresError as error:
-        if os.environ.get("DETOUR_REQUIRE_POSTGRES"):
-            pytest.fail(str(error))
-        pytest.skip(f"{error} — team-mode tests skipped")
-    folder = Path(tempfile.mkdtemp(prefix="detour-pg-"))
-    folder.chmod(0o755)
-    try:
-        yield folder, local_postgres.up(folder)
-    finally:
-        local_postgres.down(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+def embedded(env: dict[str, str]) -> dict[str, str]:
+    """make lake-up's lines but the warehouse's: Dagster in PostgreSQL, the warehouse one DuckDB file."""
+    return {name: value for name, value in env.items() if not name.startswith("DETOUR_LAKE")}
 
 
 def runs_in(url: str) -> list[tuple]:
@@ -47,7 +32,7 @@ def test_a_runs_history_is_in_postgresql_and_another_instance_sees_it_after_a_re
     home = Path(env["DAGSTER_HOME"])
     run = subprocess.run(
         [str(Path(sys.executable).parent / "detour-run")],
-        env={**os.environ, **env, "DETOUR_SEEDS_DIR": str(SHIPPED_SEEDS), "DETOUR_WAREHOUSE": str(tmp_path / "detour.duckdb")},
+        env={**os.environ, **embedded(env), "DETOUR_SEEDS_DIR": str(SHIPPED_SEEDS), "DETOUR_WAREHOUSE": str(tmp_path / "detour.duckdb")},
         capture_output=True, text=True, cwd=REPO,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -9,7 +9,6 @@ import html
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -351,11 +350,10 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse:
     # Every suite runs (they are small) so the Data Docs stay whole; results go to the selected checks.
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     # Data Docs of the build, beside it; the publish puts them in the published set with the database
-    staging = Path(tempfile.mkdtemp(prefix=warehouse.build_docs_path.name + ".", dir=warehouse.build_path.parent))
+    staging = warehouse.docs_staging()
     with warehouse.settled() as con:
         results = run_suites(con, staging, context.run.run_id)
-    shutil.rmtree(warehouse.build_docs_path, ignore_errors=True)
-    os.replace(staging, warehouse.build_docs_path)
+    warehouse.swap_docs(staging)
     docs = warehouse.published_path.parent / "docs"
     for result in results:
         if result.suite.asset_key not in selected:

@@ -1,0 +1,187 @@
+"""Lake mode against a real local PostgreSQL (make lake-up's): the warehouse as DuckLake catalogs, built
+by real `detour-run` processes sharing Dagster's instance in PostgreSQL. The tests run in file order on
+one lake: a full refresh, four concurrent month refreshes with a reader querying throughout, then a
+refresh killed mid-way and the one after it."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psycopg2
+import pytest
+
+from pipeline import lake
+from tests.conftest import REPO, SHIPPED_SEEDS, materialize
+
+MONTHS = ("2024-03", "2024-04", "2024-05", "2024-06")
+LOG_SQL = "SELECT mart, rows, checksum FROM quality.publish_log WHERE run_id = $run_id ORDER BY mart"
+LATEST_RUN_SQL = "SELECT arg_max(run_id, published_at) FROM quality.publish_log"
+ACCOUNTING_SQL = "SELECT sum(rows_loaded + rows_quarantined + rows_skipped), sum(rows_read) FROM quality.load_audit_latest"
+KEPT_ASIDE_SQL = "SELECT source_file, row_number, column_name, rule FROM quality.quarantine ORDER BY ALL"
+
+
+@dataclass
+class Lake:
+    env: dict[str, str]
+    seeds: Path
+    warehouse: Path
+
+    def run(self, *args: str, wait: bool = True):
+        command = [str(Path(sys.executable).parent / "detour-run"), *args]
+        if not wait:
+            return subprocess.Popen(command, env=self.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, start_new_session=True)
+        return subprocess.run(command, env=self.env, cwd=REPO, capture_output=True, text=True)
+
+    def connect(self, catalog: str = lake.PUBLISHED) -> duckdb.DuckDBPyConnection:
+        return lake.connect(self.env["DETOUR_LAKE"], Path(self.env["DETOUR_LAKE_DATA"]), catalog, read_only=True)
+
+    def published_log(self) -> list[tuple]:
+        """The marts' rows and checksums the latest publish recorded, checked against the marts themselves."""
+        from pipeline.assets.marts import MARTS
+        from pipeline.assets.publish import rows_and_checksum_sql
+
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            run_id = con.execute(LATEST_RUN_SQL).fetchone()[0]
+            logged = con.execute(LOG_SQL, {"run_id": run_id}).fetchall()
+            found = [(name, *con.execute(rows_and_checksum_sql(f"marts.{name}")).fetchone()) for name in sorted(MARTS)]
+        assert logged == found
+        return logged
+
+
+FAILED_CHECKS_PY = """
+import dagster as dg
+with dg.DagsterInstance.get() as instance:
+    for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE])):
+        for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+            evaluation = entry.dagster_event.event_specific_data
+            if not evaluation.passed:
+                print(run.run_id[:8], evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.description,
+                      {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()})
+"""
+
+
+def failed_checks(env: dict[str, str]) -> str:
+    """What the failed checks of failed runs found, from Dagster's instance: for the message of a failing test."""
+    return subprocess.run([sys.executable, "-c", FAILED_CHECKS_PY], env=env, capture_output=True, text=True).stdout
+
+
+def embedded_log(seeds: Path, folder: Path) -> list[tuple]:
+    """The same seeds built in the embedded mode (one DuckDB file): what its publish recorded."""
+    build = materialize(seeds, folder / "detour.duckdb")
+    assert build.result.success
+    (run_id,) = build.query(LATEST_RUN_SQL)[0]
+    return build.query(LOG_SQL.replace("$run_id", "?"), [run_id])
+
+
+@pytest.fixture(scope="module")
+def lake_mode(postgres, tmp_path_factory) -> Lake:
+    """A lake of its own (a new database on the tests' server), its data folder, a copy of the seeds, and
+    Dagster's instance in PostgreSQL as make lake-up sets it up."""
+    _, env = postgres
+    name = f"lake_{uuid.uuid4().hex[:8]}"
+    admin = env["DETOUR_LAKE"].rsplit("/", 1)[0] + "/postgres"
+    con = psycopg2.connect(admin)
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    con.close()
+    folder = tmp_path_factory.mktemp("lake")
+    seeds = Path(shutil.copytree(SHIPPED_SEEDS, folder / "seeds"))
+    return Lake(
+        env={**os.environ, **env, "DETOUR_LAKE": env["DETOUR_LAKE"].rsplit("/", 1)[0] + f"/{name}",
+             "DETOUR_LAKE_DATA": str(folder / "data"), "DETOUR_SEEDS_DIR": str(seeds),
+             "DETOUR_WAREHOUSE": str(folder / "warehouse" / "detour.duckdb")},
+        seeds=seeds, warehouse=folder / "warehouse" / "detour.duckdb",
+    )
+
+
+def test_a_full_refresh_in_lake_mode_publishes_the_marts_the_embedded_mode_publishes(lake_mode, shipped_build):
+    done = lake_mode.run()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # the quarantine, accounting and audit checks hold as in the embedded mode (one warning: the 6 bad sample rows)
+    assert "asset checks: 53 passed, 1 warned, 0 failed" in done.stdout
+    (run_id,) = shipped_build.query(LATEST_RUN_SQL)[0]
+    assert lake_mode.published_log() == shipped_build.query(LOG_SQL.replace("$run_id", "?"), [run_id])
+    with lake_mode.connect() as con:
+        accounted, read = con.execute(ACCOUNTING_SQL).fetchone()
+        assert accounted == read and (read,) == shipped_build.query(ACCOUNTING_SQL)[0][1:]
+        assert con.execute(KEPT_ASIDE_SQL).fetchall() == shipped_build.query(KEPT_ASIDE_SQL)
+        assert con.execute("SELECT count(*) FROM quality.unfinished_refresh").fetchone()[0] == 0
+    # a SQL client: the duckdb CLI with the attach file the publish wrote, nothing else
+    attach = lake_mode.warehouse.with_name("attach.sql")
+    assert oct(attach.resolve().stat().st_mode & 0o777) == "0o600"
+    cli = subprocess.run(
+        [str(Path(sys.executable).parent / "duckdb"), "-init", str(attach), "-csv", "-c",
+         "SELECT count(*) FROM marts.route_risk"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert cli.returncode == 0 and cli.stdout.splitlines()[-1] == "501", cli.stdout + cli.stderr
+    # the report (naming what clients attach) and the Parquet files are published beside it, as in the embedded mode
+    assert "DuckLake catalog detour" in (lake_mode.warehouse.parent / "report.html").read_text()
+    assert len(list((lake_mode.warehouse.parent / "parquet").glob("*.parquet"))) == 7
+
+
+def test_four_months_refreshed_by_concurrent_runs_all_land_and_a_reader_sees_only_whole_snapshots(lake_mode, tmp_path):
+    # each month loses its last five flows: what lands must be exactly what a full build of these seeds gives
+    for month in MONTHS:
+        path = lake_mode.seeds / "trade_flows" / f"{month}.csv"
+        path.write_text("".join(path.read_text().splitlines(keepends=True)[:-5]))
+    stop = tmp_path / "stop-reading"
+    reader = subprocess.Popen([sys.executable, "-m", "tests.lake_reader", str(stop)], env=lake_mode.env, cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    runs = [lake_mode.run("--months", month, wait=False) for month in MONTHS]
+    outputs = [run.communicate(timeout=1800)[0] for run in runs]
+    stop.touch()
+    seen = reader.communicate(timeout=120)[0]
+    for month, run, output in zip(MONTHS, runs, outputs):
+        assert run.returncode == 0, f"{month}:\n{output[-4000:]}\n{failed_checks(lake_mode.env)}"
+        assert "0 failed" in output, output[-2000:]
+    assert lake_mode.published_log() == embedded_log(lake_mode.seeds, tmp_path)
+    with lake_mode.connect() as con:
+        for month in MONTHS:
+            lines = len((lake_mode.seeds / "trade_flows" / f"{month}.csv").read_text().splitlines()) - 1
+            landed = con.execute("SELECT count(*) FROM core.trade_flows WHERE strftime(period, '%Y-%m') = $m", {"m": month}).fetchone()[0]
+            assert landed == lines  # the shipped months hold no bad rows
+        published = {run for (run,) in con.execute("SELECT DISTINCT run_id FROM quality.publish_log").fetchall()}
+    assert len(published) == 1 + len(MONTHS)  # the full refresh and every month run published, each once
+    report = json.loads(seen)
+    assert report["errors"] == [] and report["torn"] == []
+    assert report["looks"] >= 10 and len(report["runs_seen"]) >= 2, report
+
+
+def test_a_refresh_killed_mid_way_leaves_the_lake_whole_and_the_next_run_succeeds(lake_mode, tmp_path):
+    before = lake_mode.published_log()
+    started = lake_mode.run(wait=False)
+    # killed once its full refresh has begun rewriting the flows (core.trade_flows, then core.routed_flows)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and started.poll() is None:
+        with lake_mode.connect(lake.BUILD) as con:
+            if con.execute("SELECT count(*) FROM quality.unfinished_refresh").fetchone()[0]:
+                break
+        time.sleep(0.5)
+    assert started.poll() is None, started.communicate()[0][-3000:]
+    time.sleep(1)
+    os.killpg(started.pid, signal.SIGKILL)
+    started.wait()
+    assert lake_mode.published_log() == before  # what clients read did not move
+    with lake_mode.connect(lake.BUILD) as con:
+        unfinished = {table for (table,) in con.execute("SELECT table_name FROM quality.unfinished_refresh").fetchall()}
+        assert unfinished and unfinished <= {"core.trade_flows", "core.routed_flows"}
+        for schema, name in con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'build'").fetchall():
+            con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchone()  # every table still reads
+    # a month refresh refuses the part-built table; the next full refresh builds it whole and publishes
+    refused = lake_mode.run("--months", MONTHS[0])
+    assert refused.returncode == 1 and "did not finish" in refused.stdout, refused.stdout[-3000:]
+    done = lake_mode.run()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert lake_mode.published_log() == embedded_log(lake_mode.seeds, tmp_path)
