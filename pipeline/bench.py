@@ -116,12 +116,17 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_folder(description: str) -> tuple[int, Path]:
+    """--rows and --dir of a benchmark: the rows and the folder of their synthetic seeds (bench/<rows>)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=10_000_000, help="synthetic flows (default 10,000,000)")
     parser.add_argument("--dir", type=Path, default=Path("bench"), help="working folder (default bench/)")
     args = parser.parse_args()
-    results = run(args.rows, args.dir.resolve() / f"{args.rows}")
+    return args.rows, args.dir.resolve() / f"{args.rows}"
+
+
+def main() -> None:
+    results = run(*bench_folder(__doc__.splitlines()[0]))
     print(table(results))
     full, incremental = results[1]["seconds"], results[2]["seconds"]
     print(f"\nfull refresh / floor: {results[1]['ratio_to_floor']:.2f} (target ≤ 3)")

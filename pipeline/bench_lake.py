@@ -10,7 +10,6 @@ commit conflicts its runs retried. Results go to bench/<N>/lake.json.
     python -m pipeline.bench_lake --rows 1000000
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 from pipeline import local_postgres
-from pipeline.bench import FIRST_MONTH, REPO, prepare
+from pipeline.bench import FIRST_MONTH, REPO, bench_folder, prepare
 
 MONTHS = ("2025-08", "2025-09", "2025-10", "2025-11")
 
@@ -86,11 +85,7 @@ def run(rows: int, folder: Path) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="synthetic flows (default 10,000,000)")
-    parser.add_argument("--dir", type=Path, default=Path("bench"), help="working folder (default bench/)")
-    args = parser.parse_args()
-    results = run(args.rows, args.dir.resolve() / f"{args.rows}")
+    results = run(*bench_folder(__doc__.splitlines()[0]))
     print(f"| {'step':<42} | {'seconds':>8} | {'peak MB':>8} |\n|{'-' * 44}|{'-' * 9}:|{'-' * 9}:|")
     for r in results:
         print(f"| {r['step']:<42} | {r['seconds']:>8.1f} | {r['peak_mb']:>8,.0f} |")

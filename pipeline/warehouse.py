@@ -206,33 +206,25 @@ class Warehouse(dg.ConfigurableResource):
             finally:
                 con.execute("ROLLBACK")
 
-    @contextmanager
-    def read_published(self, snapshot: int | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    def read_published(self, snapshot: int | None = None):
         """A read-only connection to the published warehouse (in lake mode at `snapshot`, else the
         latest); None before the first publish."""
-        if self.lake:
-            try:
-                con = lake.connect(self.lake, Path(self.lake_data), lake.PUBLISHED, read_only=True, snapshot=snapshot)
-            except lake.NoLake:
-                con = None
-        else:
-            con = open_read_only(self.published_path) if self.published_path.exists() else None
-        try:
-            yield con
-        finally:
-            if con is not None:
-                con.close()
+        return self.read(lake.PUBLISHED, self.published_path, snapshot)
+
+    def read_build(self):
+        """A read-only connection to the build; None if there is none."""
+        return self.read(lake.BUILD, self.build_path)
 
     @contextmanager
-    def read_build(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
-        """A read-only connection to the build; None if there is none."""
+    def read(self, catalog: str, path: Path, snapshot: int | None = None) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """Read-only: the lake's `catalog` in lake mode, else the file `path`; None if it does not exist."""
         if self.lake:
             try:
-                con = lake.connect(self.lake, Path(self.lake_data), lake.BUILD, read_only=True)
+                con = lake.connect(self.lake, Path(self.lake_data), catalog, read_only=True, snapshot=snapshot)
             except lake.NoLake:
                 con = None
         else:
-            con = open_read_only(self.build_path) if self.build_path.exists() else None
+            con = open_read_only(path) if path.exists() else None
         try:
             yield con
         finally:
