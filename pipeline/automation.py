@@ -1,6 +1,7 @@
 """Scheduled, file-triggered and publish-on-change refreshes. All are on by default when the Dagster
-daemon runs (`make ui` starts it). Only one run writes the warehouse at a time: every asset is in the
-`warehouse` pool, limited to 1 in dagster.yaml, so a second trigger queues."""
+daemon runs (`make ui` starts it). Embedded, only one run writes the warehouse at a time: every asset
+is in the `warehouse` pool, limited to 1 in dagster.yaml, so a second trigger queues. In lake mode runs
+write at once (pipeline/lake.py)."""
 
 import hashlib
 import json

@@ -35,7 +35,8 @@ defs = dg.Definitions(
     resources={
         "warehouse": Warehouse(
             path=str(settings.warehouse_path()),
-            lake=settings.lake_url() or "",
+            # by name, so that its password stays out of Dagster's UI and stored snapshots
+            lake=dg.EnvVar("DETOUR_LAKE") if settings.lake_url() else "",
             lake_data=str(settings.lake_data()) if settings.lake_url() else "",
         ),
         "seeds": SeedsFolder(path=str(settings.seeds_dir())),

@@ -72,7 +72,7 @@ def connect(url: str, data: Path, catalog: str, read_only: bool = False, snapsho
     """An in-memory DuckDB with `catalog` attached and in use, memory held to DETOUR_DUCKDB_MEMORY; it
     spills to a folder of its own, which DuckDB removes on close. Raises NoLake when a read-only
     `catalog` was never created (nothing published yet)."""
-    spill = Path(tempfile.gettempdir()) / f"detour-lake-{os.getpid()}-{random.getrandbits(32):08x}.tmp"
+    spill = spill_folder() / f"{os.getpid()}-{random.getrandbits(32):08x}.tmp"
     con = duckdb.connect(config={"memory_limit": settings.duckdb_memory_limit(), "temp_directory": str(spill)})
     try:
         for name in EXTENSIONS:
@@ -83,6 +83,16 @@ def connect(url: str, data: Path, catalog: str, read_only: bool = False, snapsho
         con.close()
         raise
     return con
+
+
+def spill_folder() -> Path:
+    """Where lake connections spill, private to this user (DuckDB makes and removes one folder inside per
+    connection)."""
+    folder = Path(tempfile.gettempdir()) / f"detour-lake-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
+        raise RuntimeError(f"{folder} is not private to this user: remove it")
+    return folder
 
 
 class NoLake(Exception):
@@ -181,21 +191,35 @@ class NotNow(Exception):
     """The build is not in a state to read whole yet (another run is mid-way through writing it)."""
 
 
-def writing_runs() -> list[str]:
-    """Other runs that may be mid-way through writing the build: started, not yet at a step of
-    READING_STEPS, and not known dead. A run of detour-run on this machine whose process is gone is dead;
-    of other runs, Dagster's run monitoring marks a dead run worker failed (deploy/dagster.team.yaml)."""
+class Superseded(Exception):
+    """Another run wrote the build after this run's checks read it: its checks and publish cover it."""
+
+
+def writing_runs(since: float) -> list[str]:
+    """Other runs that may have been mid-way through writing the build at `since` (a Unix time): started
+    before it, and then either not yet at a step of READING_STEPS or at one only after it; not known
+    dead. A run is known dead when it ran on this machine (HOST_TAG, PID_TAG) and its process is gone; a
+    run elsewhere that died holds the others up until it is marked failed (Terminate in the UI)."""
     context = dg.OpExecutionContext.get()
     instance, me = context.instance, context.run_id
-    running = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))
+    records = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))
     writing = []
-    for run in running:
-        if run.run_id == me or not alive(run):
-            continue
-        started = {entry.step_key for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)}
-        if not started.intersection(READING_STEPS):
+    for record in records:
+        run = record.dagster_run
+        if run.run_id == me or not alive(run) or (record.start_time or 0) > since:
+            continue  # a run started after `since` has nothing in a snapshot taken before
+        reading_from = min((entry.timestamp for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+                            if entry.step_key in READING_STEPS), default=None)
+        if reading_from is None or reading_from > since:
             writing.append(run.run_id)
     return writing
+
+
+def tag_run() -> None:
+    """Name this process on its run, so that other runs can tell when it died (alive)."""
+    context = dg.OpExecutionContext.get()
+    if context.run.tags.get(PID_TAG) != str(os.getpid()):
+        context.instance.add_run_tags(context.run_id, {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
 
 
 def alive(run: dg.DagsterRun) -> bool:
@@ -210,21 +234,24 @@ def alive(run: dg.DagsterRun) -> bool:
     return True
 
 
-def begin_settled(con: duckdb.DuckDBPyConnection) -> None:
-    """Begin a transaction whose snapshot holds no other run's half-written months: its snapshot is
-    fixed by the first read, before the other runs are looked at, so a run that starts writing after
-    that look is not in it. Raises NotNow (nothing begun) while another run is mid-way."""
+def begin_settled(con: duckdb.DuckDBPyConnection) -> int:
+    """Begin a transaction whose snapshot holds no other run's half-written months, and return the
+    snapshot's id. The snapshot is fixed by the first read; the runs that were writing at that moment
+    are then looked for, so a run that starts or ends writing after it does not count. Raises NotNow
+    (nothing begun) while one of them is mid-way."""
+    since = time.time()
     con.execute("BEGIN TRANSACTION")
-    con.execute(f"SELECT count(*) FROM {BUILD}.quality.publish_log").fetchone()
+    (snapshot,) = con.execute(f"SELECT id FROM {BUILD}.current_snapshot()").fetchone()
     try:
-        refuse_while_others_write()
+        refuse_while_others_write(since)
     except NotNow:
         con.execute("ROLLBACK")
         raise
+    return snapshot
 
 
-def refuse_while_others_write() -> None:
-    if writing := writing_runs():
+def refuse_while_others_write(since: float | None = None) -> None:
+    if writing := writing_runs(time.time() if since is None else since):
         raise NotNow(f"run(s) {', '.join(run[:8] for run in writing)} still writing the build")
 
 
@@ -246,13 +273,28 @@ def when_settled(attempt: Callable[[], object]) -> object:
             time.sleep(WAIT_S)
 
 
-def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, verify) -> int:
+def record_tag(run_id: str) -> str:
+    """The commit message of a run's rows in quality.publish_log, its only write after its checks."""
+    return f"record {run_id}"
+
+
+def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, checked: int | None, verify) -> int:
     """Copy every table and view of a settled `build` (begin_settled) into the published catalog,
-    comments too, in one transaction (one snapshot); tables gone from the build go from it too. Before
-    the commit `verify(con)` may name a reason the copy is not fit to publish: then nothing is committed
-    and NotNow says why. Returns the new snapshot's id."""
+    comments too, in one transaction (one snapshot); tables gone from the build go from it too. What is
+    copied is what this run's checks read (snapshot `checked`) but for its publish_log rows: if another
+    run has written since, Superseded. Before the commit `verify(con)` may name a reason the copy is not
+    fit to publish: then nothing is committed and NotNow says why. Returns the new snapshot's id."""
     attach(con, url, data, PUBLISHED)
     begin_settled(con)
+    if checked is not None:
+        later = con.execute(
+            f"SELECT count(*) FROM ducklake_snapshots({quoted(BUILD)}) WHERE snapshot_id > $checked "
+            "AND coalesce(commit_message, '') <> $mine", {"checked": checked, "mine": record_tag(run_id)},
+        ).fetchone()[0]
+        if later:
+            con.execute("ROLLBACK")
+            raise Superseded(f"{later} commit(s) of other runs reached the build after this run's checks read it "
+                             f"(snapshot {checked}); the run that wrote last checks and publishes them")
     tables = con.execute(TABLES_SQL, {"catalog": BUILD}).fetchall()
     for schema in sorted({schema for schema, _, _ in tables}):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED}.{schema}")

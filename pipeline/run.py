@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.automation import REFRESH_JOB
     from pipeline.definitions import defs
 
-    warehouse = defs.resources["warehouse"]
+    warehouse = defs.resources["warehouse"].process_config_and_initialize()  # DETOUR_LAKE read
     print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.published_name}")
     # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
     # the background while the first steps wait on DuckDB, which releases the GIL.

@@ -10,6 +10,7 @@ import html
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,6 +177,10 @@ class Warehouse(dg.ConfigurableResource):
         """The build catalog, set up once per version of warehouse.sql (DuckLake keeps no comments on a
         view's columns, so those are the embedded mode's alone). A lost commit conflict retries the step."""
         self.published_path.parent.mkdir(parents=True, exist_ok=True)  # the sets and the checks' Data Docs
+        try:
+            lake.tag_run()
+        except dg.DagsterInvariantViolationError:
+            pass  # outside a Dagster step
         con = lake.connect(self.lake, Path(self.lake_data), lake.BUILD)
         try:
             if not lake.is_set_up(con, lake.BUILD, SETUP_SQL):
@@ -192,19 +197,24 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
 
     @contextmanager
-    def settled(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The build to read whole, as the checks do. Embedded, the pool keeps other runs out. In lake mode
-        one transaction on a snapshot no other run is mid-way through writing (lake.begin_settled),
-        waiting for them if need be."""
+    def settled(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, int | None]]:
+        """The build to read whole, as the checks do, and in lake mode the id of the snapshot read.
+        Embedded, the pool keeps other runs out. In lake mode one transaction on a snapshot no other
+        run is mid-way through writing (lake.begin_settled), waiting for them if need be."""
         with self.connect() as con:
             if not self.lake:
-                yield con
+                yield con, None
                 return
-            lake.when_settled(lambda: lake.begin_settled(con))
+            snapshot = lake.when_settled(lambda: lake.begin_settled(con))
             try:
-                yield con
+                yield con, snapshot
             finally:
                 con.execute("ROLLBACK")
+
+    def label(self, con: duckdb.DuckDBPyConnection, message: str) -> None:
+        """In lake mode, name the open transaction's snapshot of the build."""
+        if self.lake:
+            lake.label_commit(con, lake.BUILD, message)
 
     def read_published(self, snapshot: int | None = None):
         """A read-only connection to the published warehouse (in lake mode at `snapshot`, else the
@@ -260,12 +270,14 @@ class Warehouse(dg.ConfigurableResource):
         return self.build_docs_path.with_name(self.build_docs_path.name + ".lock")
 
     def docs_staging(self) -> Path:
-        """A new folder for a check to write Data Docs into, named for its process (see swap_docs)."""
-        return Path(tempfile.mkdtemp(prefix=f"{self.build_docs_path.name}.{os.getpid()}.", dir=self.build_path.parent))
+        """A new folder for a check to write Data Docs into, named for its machine and process, so that
+        remove_dead_stagings leaves those of live processes alone."""
+        return Path(tempfile.mkdtemp(prefix=f"{self.build_docs_path.name}.{socket.gethostname()}-{os.getpid()}.",
+                                     dir=self.build_path.parent))
 
     @contextmanager
     def docs_lock(self) -> Iterator[None]:
-        """Held to replace or copy the build's Data Docs: in lake mode runs check and publish at once."""
+        """Held to replace the build's Data Docs, and to publish: in lake mode runs check and publish at once."""
         with open(self.docs_lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
@@ -277,9 +289,10 @@ class Warehouse(dg.ConfigurableResource):
             os.replace(staging, self.build_docs_path)
 
     def remove_dead_stagings(self) -> None:
-        """Data Docs that checks killed mid-way left; another process's that is still writing stay."""
-        for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.*.*"):
-            pid = staging.name.removeprefix(self.build_docs_path.name + ".").split(".")[0]
+        """Data Docs that checks killed mid-way on this machine left; those of live processes, and of
+        other machines, stay."""
+        for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.{socket.gethostname()}-*.*"):
+            pid = staging.name.removeprefix(f"{self.build_docs_path.name}.{socket.gethostname()}-").split(".")[0]
             if not (pid.isdigit() and Path(f"/proc/{pid}").exists()):
                 shutil.rmtree(staging, ignore_errors=True)
 
@@ -293,7 +306,7 @@ class Warehouse(dg.ConfigurableResource):
         """The link naming the current set: publishing swaps it with one rename."""
         return self.published_path.with_name(f"{self.published_path.stem}.current")
 
-    def publish(self, run_id: str, write_extras, verify=None) -> None:
+    def publish(self, run_id: str, write_extras, verify=None, checked: int | None = None) -> None:
         """Publish the build as one set: a copy of the build file, then `write_extras(connection, folder)`
         (Parquet, report) on that copy and the build's Data Docs, in a new folder; one rename of the
         `current` link makes the whole set current at once. The paths clients use (the warehouse file,
@@ -301,12 +314,19 @@ class Warehouse(dg.ConfigurableResource):
         complete set: a kill at any moment leaves the previous set or the new one, and the next publish
         removes what a killed one left. In lake mode the published catalog takes the build's tables in
         one transaction first (one snapshot, current at once) unless `verify` finds a reason not to
-        (lake.NotNow); the set, written from that snapshot, holds the rest and attach.sql."""
+        (lake.NotNow) or another run wrote since this run's checks read snapshot `checked`
+        (lake.Superseded); the set, written from that snapshot, holds the rest and attach.sql. One
+        publish at a time (docs_lock): in lake mode runs publish concurrently, and the sets must become
+        current in the order of the snapshots they show."""
+        with self.docs_lock():
+            self.publish_set(run_id, write_extras, verify, checked)
+
+    def publish_set(self, run_id: str, write_extras, verify, checked: int | None) -> None:
         name = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{run_id[:8]}"
         folder = self.sets_path / name
         if self.lake:
             with self.connect() as con:
-                snapshot = lake.publish(con, self.lake, Path(self.lake_data), run_id, verify or (lambda con: None))
+                snapshot = lake.publish(con, self.lake, Path(self.lake_data), run_id, checked, verify or (lambda con: None))
             folder.mkdir(parents=True)
             client_sql = folder / self.client_sql_path.name
             client_sql.touch(mode=0o600)  # it holds the catalog's password
@@ -325,9 +345,8 @@ class Warehouse(dg.ConfigurableResource):
             with open_read_only(database) as con:
                 write_extras(con, folder)
             entries = (self.published_path.name, *PUBLISHED_ENTRIES)
-        with self.docs_lock():
-            if self.build_docs_path.is_dir():
-                shutil.copytree(self.build_docs_path, folder / "docs")
+        if self.build_docs_path.is_dir():
+            shutil.copytree(self.build_docs_path, folder / "docs")
         relink(self.current_path, Path(self.sets_path.name) / name)
         for entry in entries:
             relink(self.published_path.with_name(entry), Path(self.current_path.name) / entry)

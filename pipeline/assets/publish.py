@@ -14,6 +14,7 @@ from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.ingest import OWNERS, reference_assets
 from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import MARTS, mart_assets
+from pipeline.assets.quality import BUILD_SNAPSHOT
 from pipeline.assets.quality_tables import quality_tables
 from pipeline import lake
 from pipeline.report import write_report
@@ -61,10 +62,15 @@ def rows_and_checksum_sql(relation: str) -> str:
 def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Warehouse) -> None:
     """A quality.publish_log row per mart (rows, checksum, inputs), written into the build it publishes.
     Rows an earlier publish of this build wrote but never made current (killed or failed before its
-    swap) are dropped first, so the log names only sets that were published."""
-    with warehouse.read_published() as published:
-        published_runs = [run for (run,) in published.execute(PUBLISHED_RUNS_SQL).fetchall()] if published else []
-    con.execute(UNPUBLISHED_DELETE_SQL, {"published_runs": published_runs})
+    swap) are dropped first, so the log names only sets that were published. In lake mode the published
+    log gains only this run's rows (lake.publish), and other runs may be about to publish theirs: only
+    this run's earlier rows are dropped."""
+    if warehouse.lake:
+        con.execute("DELETE FROM quality.publish_log WHERE run_id = $run_id", {"run_id": run_id})
+    else:
+        with warehouse.read_published() as published:
+            published_runs = [run for (run,) in published.execute(PUBLISHED_RUNS_SQL).fetchall()] if published else []
+        con.execute(UNPUBLISHED_DELETE_SQL, {"published_runs": published_runs})
     published_at = dt.datetime.now(dt.UTC)
     inputs = con.execute(INPUTS_SQL).fetchone()[0]
     for name in MARTS:
@@ -76,6 +82,13 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Wareh
 
 
 RECORDED_SQL = "SELECT rows, checksum FROM build.quality.publish_log WHERE run_id = $run_id AND mart = $mart"
+
+
+def checked_snapshot(context: dg.AssetExecutionContext) -> int | None:
+    """Lake mode: the build's snapshot this run's Great Expectations suites read; None if they did not run in it."""
+    evaluations = context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return max((entry.dagster_event.event_specific_data.metadata[BUILD_SNAPSHOT].value for entry in evaluations
+                if BUILD_SNAPSHOT in entry.dagster_event.event_specific_data.metadata), default=None)
 
 
 def fit_to_publish(context: dg.AssetExecutionContext):
@@ -100,13 +113,14 @@ def fit_to_publish(context: dg.AssetExecutionContext):
         "(sensor `publish_on_change`) once its blocking checks passed; a failed blocking check publishes nothing."
     ),
     automation_condition=PUBLISH_ON_CHANGE,
+    output_required=False,  # lake mode: a run superseded by a later one publishes nothing
     group_name="publish",
     kinds={"duckdb", "parquet", "html"},
     owners=OWNERS,
     pool=POOL,
     deps=[key for a in (*reference_assets, trade_flows, *enrich_assets, *mart_assets, *list_assets, quality_tables) for key in a.keys],
 )
-def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse):
     def write_extras(published: duckdb.DuckDBPyConnection, folder: Path) -> None:
         export_parquet(published, folder / "parquet")
         write_report(published, folder, shown_as=warehouse.published_name, run_id=context.run_id)
@@ -119,10 +133,18 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
                     lake.refuse_while_others_write()
                 raise dg.Failure(description="Nothing published. " + "; ".join(unfinished) + f". {FULL_REFRESH_HINT}",
                                  allow_retries=False)
+            con.execute("BEGIN TRANSACTION")
             record_publish(con, context.run_id, warehouse)
-        warehouse.publish(context.run_id, write_extras, fit_to_publish(context))
+            warehouse.label(con, lake.record_tag(context.run_id))
+            con.execute("COMMIT")
+        warehouse.publish(context.run_id, write_extras, fit_to_publish(context), checked)
 
-    lake.when_settled(publish)
+    checked = checked_snapshot(context)
+    try:
+        lake.when_settled(publish)
+    except lake.Superseded as superseded:
+        context.log.warning(f"Nothing published by this run: {superseded}.")
+        return
     folder = warehouse.published_path.parent
     with warehouse.read_published() as con:
         tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
@@ -135,7 +157,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
          "size_mb": round(warehouse.published_path.stat().st_size / 1e6, 2),
          "open_read_only": dg.MetadataValue.text(f"duckdb -readonly {warehouse.published_path}")}
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             **where,
             "tables": dg.MetadataValue.md("\n".join(f"- `{t}`" for t in tables)),

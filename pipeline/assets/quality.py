@@ -332,6 +332,9 @@ Validated by run <code>{run_id}</code>.</p>
 """
 
 
+BUILD_SNAPSHOT = "build_snapshot"
+
+
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
@@ -351,7 +354,7 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse:
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     # Data Docs of the build, beside it; the publish puts them in the published set with the database
     staging = warehouse.docs_staging()
-    with warehouse.settled() as con:
+    with warehouse.settled() as (con, snapshot):
         results = run_suites(con, staging, context.run.run_id)
     warehouse.swap_docs(staging)
     docs = warehouse.published_path.parent / "docs"
@@ -368,5 +371,7 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse:
                     markdown_table(pl.DataFrame(result.failed, schema=["expectation", "column", "unexpected"], orient="row"))
                 ),
                 "data_docs": dg.MetadataValue.path(str(docs / "index.html")),
+                # lake mode: the build's snapshot the suites read, which this run's publish must copy
+                **({BUILD_SNAPSHOT: snapshot} if snapshot is not None else {}),
             },
         )
