@@ -274,22 +274,23 @@ def when_settled(attempt: Callable[[], object]) -> object:
 
 
 def record_tag(run_id: str) -> str:
-    """The commit message of a run's rows in quality.publish_log, its only write after its checks."""
+    """The commit message of a run's rows in quality.publish_log, its only write after its checks; no
+    run's record supersedes another's (they touch no data the checks read)."""
     return f"record {run_id}"
 
 
 def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, checked: int | None, verify) -> int:
     """Copy every table and view of a settled `build` (begin_settled) into the published catalog,
     comments too, in one transaction (one snapshot); tables gone from the build go from it too. What is
-    copied is what this run's checks read (snapshot `checked`) but for its publish_log rows: if another
-    run has written since, Superseded. Before the commit `verify(con)` may name a reason the copy is not
+    copied is what this run's checks read (snapshot `checked`) but for publish_log rows: if another run
+    has written data since, Superseded. Before the commit `verify(con)` may name a reason the copy is not
     fit to publish: then nothing is committed and NotNow says why. Returns the new snapshot's id."""
     attach(con, url, data, PUBLISHED)
     begin_settled(con)
     if checked is not None:
         later = con.execute(
             f"SELECT count(*) FROM ducklake_snapshots({quoted(BUILD)}) WHERE snapshot_id > $checked "
-            "AND coalesce(commit_message, '') <> $mine", {"checked": checked, "mine": record_tag(run_id)},
+            "AND NOT starts_with(coalesce(commit_message, ''), $records)", {"checked": checked, "records": record_tag("")},
         ).fetchone()[0]
         if later:
             con.execute("ROLLBACK")

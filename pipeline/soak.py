@@ -277,7 +277,7 @@ class Soak:
     def leftovers(self) -> list[str]:
         """Whatever is in the warehouse folder besides the current set, its links and the build."""
         w = self.warehouse
-        expected = {w.published_path.name, w.current_path.name, w.sets_path.name, w.build_path.name, w.build_docs_path.name, w.docs_lock_path.name, *PUBLISHED_ENTRIES}
+        expected = {w.published_path.name, w.current_path.name, w.sets_path.name, w.build_path.name, w.build_docs_path.name, *PUBLISHED_ENTRIES}
         found = [p.name for p in w.published_path.parent.iterdir() if p.name not in expected]
         current = self.current_set()
         found += [f"{w.sets_path.name}/{p.name}" for p in w.sets_path.iterdir() if current is None or p.name != Path(current).name]

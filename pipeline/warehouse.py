@@ -265,10 +265,6 @@ class Warehouse(dg.ConfigurableResource):
         """Data Docs of the build, written by the Great Expectations check; published with it."""
         return self.build_path.with_name(self.build_path.name + ".docs")
 
-    @property
-    def docs_lock_path(self) -> Path:
-        return self.build_docs_path.with_name(self.build_docs_path.name + ".lock")
-
     def docs_staging(self) -> Path:
         """A new folder for a check to write Data Docs into, named for its machine and process, so that
         remove_dead_stagings leaves those of live processes alone."""
@@ -277,10 +273,15 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def docs_lock(self) -> Iterator[None]:
-        """Held to replace the build's Data Docs, and to publish: in lake mode runs check and publish at once."""
-        with open(self.docs_lock_path, "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """Held to replace the build's Data Docs, and to publish: in lake mode runs check and publish at
+        once. The lock is on the warehouse folder itself, so it leaves no file behind."""
+        self.build_path.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.open(self.build_path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
             yield
+        finally:
+            os.close(folder)
 
     def swap_docs(self, staging: Path) -> None:
         """Make the Data Docs written into `staging` the build's."""
