@@ -1,7 +1,8 @@
 """Lake mode (DETOUR_LAKE, DETOUR_LAKE_DATA): the warehouse as two DuckLake catalogs in one PostgreSQL
 database, their data as Parquet under the data path. Runs build into `build` (metadata schema
 detour_build, data under DATA/build); a publish copies every table and view of `build` into `detour`
-(metadata schema detour, data under DATA/published) in one transaction, so the published catalog moves
+(metadata schema detour, data under DATA/published) in one transaction, but for the tables no commit
+has touched since the last copy (their copies stand), so the published catalog moves
 from one complete snapshot to the next and a failed blocking check, which publishes nothing, leaves it
 where it was. SQL clients attach `detour` read-only (`client_sql`) from any process.
 
@@ -187,8 +188,35 @@ WHERE database_name = $catalog AND NOT internal ORDER BY ALL
 """
 
 
+# The build snapshot the published catalog was last copied from, named in its publish commits.
+LAST_COPY_SQL = f"""
+SELECT arg_max(TRY_CAST(regexp_extract(commit_message, ' of build snapshot (\\d+)$', 1) AS BIGINT), snapshot_id)
+FROM ducklake_snapshots('{PUBLISHED}') WHERE starts_with(commit_message, 'publish ')
+"""
+# The build's tables at snapshot $now that no commit after $since touched: the published copies taken
+# at $since still hold them. Every change a snapshot lists names its tables by id (a table created
+# again is a new id); when a snapshot in between is missing (expired), nothing is taken as unchanged.
+UNCHANGED_SQL = f"""
+WITH later AS (
+    SELECT changes FROM ducklake_snapshots('{BUILD}') WHERE snapshot_id > $since AND snapshot_id <= $now
+), touched AS (
+    SELECT DISTINCT unnest(flatten(map_values(changes))) AS item FROM later
+)
+SELECT s.schema_name, t.table_name
+FROM __ducklake_metadata_{BUILD}.{METADATA_SCHEMAS[BUILD]}.ducklake_table t
+JOIN __ducklake_metadata_{BUILD}.{METADATA_SCHEMAS[BUILD]}.ducklake_schema s USING (schema_id)
+WHERE t.begin_snapshot <= $since AND (t.end_snapshot IS NULL OR t.end_snapshot > $now)
+  AND t.table_id::VARCHAR NOT IN (SELECT item FROM touched)
+  AND (SELECT count(*) FROM later) = $now - $since
+"""
+
+
 class NotNow(Exception):
     """The build is not in a state to read whole yet (another run is mid-way through writing it)."""
+
+
+class Unfit(NotNow):
+    """What a publish would copy is not what this run recorded (the verify of `publish`)."""
 
 
 class Superseded(Exception):
@@ -223,10 +251,15 @@ def tag_run() -> None:
 
 
 def alive(run: dg.DagsterRun) -> bool:
-    if run.tags.get(HOST_TAG) != socket.gethostname() or not run.tags.get(PID_TAG):
+    if run.tags.get(HOST_TAG) != socket.gethostname() or not run.tags.get(PID_TAG, "").isdigit():
         return True
+    return process_lives(int(run.tags[PID_TAG]))
+
+
+def process_lives(pid: int) -> bool:
+    """Whether process `pid` of this machine exists (another user's counts too)."""
     try:
-        os.kill(int(run.tags[PID_TAG]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
@@ -279,14 +312,19 @@ def record_tag(run_id: str) -> str:
     return f"record {run_id}"
 
 
+def publish_tag(run_id: str, copied_from: int) -> str:
+    return f"publish {run_id} of build snapshot {copied_from}"
+
+
 def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, checked: int | None, verify) -> int:
     """Copy every table and view of a settled `build` (begin_settled) into the published catalog,
-    comments too, in one transaction (one snapshot); tables gone from the build go from it too. What is
-    copied is what this run's checks read (snapshot `checked`) but for publish_log rows: if another run
-    has written data since, Superseded. Before the commit `verify(con)` may name a reason the copy is not
-    fit to publish: then nothing is committed and NotNow says why. Returns the new snapshot's id."""
+    comments too, in one transaction (one snapshot); tables gone from the build go from it too, and
+    tables no commit touched since the last copy are left as they are. What is copied is what this
+    run's checks read (snapshot `checked`) but for publish_log rows: if another run has written data
+    since, Superseded. Before the commit `verify(con)` may name a reason the copy is not
+    fit to publish: then nothing is committed and Unfit (a NotNow) says why. Returns the new snapshot's id."""
     attach(con, url, data, PUBLISHED)
-    begin_settled(con)
+    now = begin_settled(con)
     if checked is not None:
         later = con.execute(
             f"SELECT count(*) FROM ducklake_snapshots({quoted(BUILD)}) WHERE snapshot_id > $checked "
@@ -302,9 +340,11 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, c
     for schema, table, _, _ in con.execute(VIEWS_SQL, {"catalog": PUBLISHED}).fetchall():
         con.execute(f"DROP VIEW {PUBLISHED}.{schema}.{table}")
     wanted = {(schema, table) for schema, table, _ in tables}
-    for schema, table, _ in con.execute(TABLES_SQL, {"catalog": PUBLISHED}).fetchall():
-        if (schema, table) not in wanted:
-            con.execute(f"DROP TABLE {PUBLISHED}.{schema}.{table}")
+    published = {(schema, table) for schema, table, _ in con.execute(TABLES_SQL, {"catalog": PUBLISHED}).fetchall()}
+    for schema, table in published - wanted:
+        con.execute(f"DROP TABLE {PUBLISHED}.{schema}.{table}")
+    (since,) = con.execute(LAST_COPY_SQL).fetchone()
+    unchanged = set(con.execute(UNCHANGED_SQL, {"since": since, "now": now}).fetchall()) & published if since is not None else set()
     # names come from the build's catalog, which only the pipeline's own SQL writes
     for schema, table, comment in tables:
         if (schema, table) == PUBLISH_LOG:
@@ -313,6 +353,8 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, c
             con.execute(f"CREATE TABLE IF NOT EXISTS {PUBLISHED}.{schema}.{table} AS FROM {BUILD}.{schema}.{table} LIMIT 0")
             con.execute(f"INSERT INTO {PUBLISHED}.{schema}.{table} FROM {BUILD}.{schema}.{table} WHERE run_id = $run_id",
                         {"run_id": run_id})
+        elif (schema, table) in unchanged:
+            continue  # its comments are unchanged too: a COMMENT ON alters the table
         else:
             con.execute(f"CREATE OR REPLACE TABLE {PUBLISHED}.{schema}.{table} AS FROM {BUILD}.{schema}.{table}")
         if comment:
@@ -328,8 +370,8 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, c
     if reason := verify(con):
         con.execute("ROLLBACK")
         con.execute(f"USE {BUILD}")
-        raise NotNow(reason)
-    tag = f"publish {run_id}"
+        raise Unfit(reason)
+    tag = publish_tag(run_id, now)
     label_commit(con, PUBLISHED, tag)
     con.execute("COMMIT")
     con.execute(f"USE {BUILD}")

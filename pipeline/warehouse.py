@@ -294,7 +294,7 @@ class Warehouse(dg.ConfigurableResource):
         other machines, stay."""
         for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.{socket.gethostname()}-*.*"):
             pid = staging.name.removeprefix(f"{self.build_docs_path.name}.{socket.gethostname()}-").split(".")[0]
-            if not (pid.isdigit() and Path(f"/proc/{pid}").exists()):
+            if not (pid.isdigit() and lake.process_lives(int(pid))):
                 shutil.rmtree(staging, ignore_errors=True)
 
     @property

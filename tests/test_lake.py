@@ -57,6 +57,30 @@ class Lake:
         assert logged == found
         return logged
 
+    def differing_tables(self) -> list[str]:
+        """Tables whose published copy differs from the build's now in rows, checksum or comments (publish_log
+        aside: the published one holds only published runs), or that one of the two lacks."""
+        with self.connect() as con:
+            lake.attach(con, self.env["DETOUR_LAKE"], Path(self.env["DETOUR_LAKE_DATA"]), lake.BUILD, read_only=True)
+            tables = {catalog: {(schema, table) for schema, table, _ in con.execute(lake.TABLES_SQL, {"catalog": catalog}).fetchall()}
+                      for catalog in (lake.BUILD, lake.PUBLISHED)}
+            differing = [f"{schema}.{table}" for schema, table in tables[lake.BUILD] ^ tables[lake.PUBLISHED]]
+            for schema, table in sorted(tables[lake.BUILD] & tables[lake.PUBLISHED] - {lake.PUBLISH_LOG}):
+                described = [con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {catalog}.{schema}.{table} t").fetchone()
+                             + tuple(sorted(con.execute(lake.COLUMNS_SQL, {"catalog": catalog, "schema": schema, "table": table}).fetchall()))
+                             for catalog in (lake.BUILD, lake.PUBLISHED)]
+                if described[0] != described[1]:
+                    differing.append(f"{schema}.{table}")
+        return differing
+
+    def recreated_by_publishes(self) -> list[list[str]]:
+        """For each publish, oldest first, the tables it wrote anew into the published catalog (DuckLake quotes
+        names that are keywords, such as "ref")."""
+        with self.connect() as con:
+            return [created for (created,) in con.execute(
+                "SELECT list_transform(coalesce(changes['tables_created'], []), name -> replace(name, '\"', '')) "
+                f"FROM ducklake_snapshots('{lake.PUBLISHED}') WHERE starts_with(commit_message, 'publish ') ORDER BY snapshot_id").fetchall()]
+
 
 FAILED_CHECKS_PY = """
 import dagster as dg
@@ -129,6 +153,7 @@ def test_a_full_refresh_in_lake_mode_publishes_the_marts_the_embedded_mode_publi
     # the report (naming what clients attach) and the Parquet files are published beside it, as in the embedded mode
     assert "DuckLake catalog detour" in (lake_mode.warehouse.parent / "report.html").read_text()
     assert len(list((lake_mode.warehouse.parent / "parquet").glob("*.parquet"))) == 7
+    assert lake_mode.differing_tables() == []
 
 
 def test_four_months_refreshed_by_concurrent_runs_all_land_and_a_reader_sees_only_whole_snapshots(lake_mode, tmp_path):
@@ -157,6 +182,15 @@ def test_four_months_refreshed_by_concurrent_runs_all_land_and_a_reader_sees_onl
     # but the last one to write always publishes (other runs' publish_log records do not supersede it)
     assert 2 <= len(published) <= 1 + len(MONTHS) and len(set(published)) == len(published)
     assert sum("Nothing published" in output for output in outputs) <= len(MONTHS) - 1
+    # every table published is the build's as the last run left it, though publishes copy only what changed
+    assert lake_mode.differing_tables() == []
+    # so a publish of a build nothing wrote since (bar publish_log) copies no table
+    alone = subprocess.run([str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "pipeline.definitions",
+                            "--select", "published_warehouse"], env=lake_mode.env, cwd=REPO, capture_output=True, text=True)
+    assert alone.returncode == 0, alone.stdout[-3000:] + alone.stderr[-3000:]
+    assert lake_mode.recreated_by_publishes()[-1] == []
+    assert "ref.claims" in lake_mode.recreated_by_publishes()[0]
+    assert lake_mode.differing_tables() == []
     report = json.loads(seen)
     assert report["errors"] == [] and report["torn"] == []
     assert report["looks"] >= 10 and len(report["runs_seen"]) >= 2, report

@@ -27,6 +27,7 @@ FROM (SELECT source_file, arg_max(file_sha256, loaded_at) AS sha256 FROM quality
 """
 TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY ALL"
 PUBLISHED_RUNS_SQL = "SELECT DISTINCT run_id FROM quality.publish_log"
+RUN_RECORDED_SQL = "SELECT count(*) FROM quality.publish_log WHERE run_id = $run_id"
 UNPUBLISHED_DELETE_SQL = "DELETE FROM quality.publish_log WHERE NOT list_contains($published_runs::VARCHAR[], run_id)"
 
 
@@ -66,7 +67,9 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Wareh
     log gains only this run's rows (lake.publish), and other runs may be about to publish theirs: only
     this run's earlier rows are dropped."""
     if warehouse.lake:
-        con.execute("DELETE FROM quality.publish_log WHERE run_id = $run_id", {"run_id": run_id})
+        # any two deletes from one table conflict at commit: concurrent publishers delete only if they must
+        if con.execute(RUN_RECORDED_SQL, {"run_id": run_id}).fetchone()[0]:
+            con.execute("DELETE FROM quality.publish_log WHERE run_id = $run_id", {"run_id": run_id})
     else:
         with warehouse.read_published() as published:
             published_runs = [run for (run,) in published.execute(PUBLISHED_RUNS_SQL).fetchall()] if published else []
@@ -125,7 +128,10 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
         export_parquet(published, folder / "parquet")
         write_report(published, folder, shown_as=warehouse.published_name, run_id=context.run_id)
 
+    recorded = False  # this run's quality.publish_log rows hold the marts as they are: no need to record again
+
     def publish() -> None:
+        nonlocal recorded
         with warehouse.connect() as con:
             # e.g. a mart rebuilt alone after a killed full refresh: its figures would miss the months never committed
             if unfinished := unfinished_refreshes(con):
@@ -133,11 +139,17 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
                     lake.refuse_while_others_write()
                 raise dg.Failure(description="Nothing published. " + "; ".join(unfinished) + f". {FULL_REFRESH_HINT}",
                                  allow_retries=False)
-            con.execute("BEGIN TRANSACTION")
-            record_publish(con, context.run_id, warehouse)
-            warehouse.label(con, lake.record_tag(context.run_id))
-            con.execute("COMMIT")
-        warehouse.publish(context.run_id, write_extras, fit_to_publish(context), checked)
+            if not recorded:
+                con.execute("BEGIN TRANSACTION")
+                record_publish(con, context.run_id, warehouse)
+                warehouse.label(con, lake.record_tag(context.run_id))
+                con.execute("COMMIT")
+                recorded = True
+        try:
+            warehouse.publish(context.run_id, write_extras, fit_to_publish(context), checked)
+        except lake.Unfit:
+            recorded = False  # another run rebuilt a mart since: record it again before the next try
+            raise
 
     checked = checked_snapshot(context)
     try:
