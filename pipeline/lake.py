@@ -2,7 +2,7 @@
 database, their data as Parquet under the data path. Runs build into `build` (metadata schema
 detour_build, data under DATA/build); a publish copies every table and view of `build` into `detour`
 (metadata schema detour, data under DATA/published) in one transaction, but for the tables no commit
-has touched since the last copy (their copies stand), so the published catalog moves
+has touched since the build snapshot it last copied (their copies stand), so the published catalog moves
 from one complete snapshot to the next and a failed blocking check, which publishes nothing, leaves it
 where it was. SQL clients attach `detour` read-only (`client_sql`) from any process.
 
@@ -188,14 +188,19 @@ WHERE database_name = $catalog AND NOT internal ORDER BY ALL
 """
 
 
-# The build snapshot the published catalog was last copied from, named in its publish commits.
+# The build snapshot the published catalog was last copied from, and its time in µs: named in the
+# publish commits (publish_tag); none if the latest publish names none.
 LAST_COPY_SQL = f"""
-SELECT arg_max(TRY_CAST(regexp_extract(commit_message, ' of build snapshot (\\d+)$', 1) AS BIGINT), snapshot_id)
+SELECT TRY_CAST(regexp_extract(commit_message, ' of build snapshot (\\d+) at (\\d+)$', 1) AS BIGINT),
+       TRY_CAST(regexp_extract(commit_message, ' of build snapshot (\\d+) at (\\d+)$', 2) AS BIGINT)
 FROM ducklake_snapshots('{PUBLISHED}') WHERE starts_with(commit_message, 'publish ')
+ORDER BY snapshot_id DESC LIMIT 1
 """
+SNAPSHOT_TIME_SQL = f"SELECT epoch_us(snapshot_time) FROM ducklake_snapshots('{BUILD}') WHERE snapshot_id = $snapshot"
 # The build's tables at snapshot $now that no commit after $since touched: the published copies taken
 # at $since still hold them. Every change a snapshot lists names its tables by id (a table created
-# again is a new id); when a snapshot in between is missing (expired), nothing is taken as unchanged.
+# again is a new id). Nothing counts as unchanged when a snapshot in between is missing (expired), or
+# when snapshot $since is not the one copied ($at differs: the build catalog was made anew).
 UNCHANGED_SQL = f"""
 WITH later AS (
     SELECT changes FROM ducklake_snapshots('{BUILD}') WHERE snapshot_id > $since AND snapshot_id <= $now
@@ -208,6 +213,7 @@ JOIN __ducklake_metadata_{BUILD}.{METADATA_SCHEMAS[BUILD]}.ducklake_schema s USI
 WHERE t.begin_snapshot <= $since AND (t.end_snapshot IS NULL OR t.end_snapshot > $now)
   AND t.table_id::VARCHAR NOT IN (SELECT item FROM touched)
   AND (SELECT count(*) FROM later) = $now - $since
+  AND (SELECT epoch_us(snapshot_time) FROM ducklake_snapshots('{BUILD}') WHERE snapshot_id = $since) = $at
 """
 
 
@@ -312,17 +318,18 @@ def record_tag(run_id: str) -> str:
     return f"record {run_id}"
 
 
-def publish_tag(run_id: str, copied_from: int) -> str:
-    return f"publish {run_id} of build snapshot {copied_from}"
+def publish_tag(run_id: str, copied_from: int, at: int) -> str:
+    return f"publish {run_id} of build snapshot {copied_from} at {at}"
 
 
 def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, checked: int | None, verify) -> int:
     """Copy every table and view of a settled `build` (begin_settled) into the published catalog,
     comments too, in one transaction (one snapshot); tables gone from the build go from it too, and
-    tables no commit touched since the last copy are left as they are. What is copied is what this
-    run's checks read (snapshot `checked`) but for publish_log rows: if another run has written data
-    since, Superseded. Before the commit `verify(con)` may name a reason the copy is not
-    fit to publish: then nothing is committed and Unfit (a NotNow) says why. Returns the new snapshot's id."""
+    tables no commit touched since the build snapshot last copied are left as they are (all are copied
+    when that cannot be told). What is copied is what this run's checks read (snapshot `checked`) but
+    for publish_log rows: if another run has written data since, Superseded. Before the commit
+    `verify(con)` may name a reason the copy is not fit to publish: then nothing is committed and Unfit
+    (a NotNow) says why. Returns the new snapshot's id."""
     attach(con, url, data, PUBLISHED)
     now = begin_settled(con)
     if checked is not None:
@@ -343,8 +350,10 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, c
     published = {(schema, table) for schema, table, _ in con.execute(TABLES_SQL, {"catalog": PUBLISHED}).fetchall()}
     for schema, table in published - wanted:
         con.execute(f"DROP TABLE {PUBLISHED}.{schema}.{table}")
-    (since,) = con.execute(LAST_COPY_SQL).fetchone()
-    unchanged = set(con.execute(UNCHANGED_SQL, {"since": since, "now": now}).fetchall()) & published if since is not None else set()
+    since, at = con.execute(LAST_COPY_SQL).fetchone() or (None, None)
+    unchanged = set()
+    if since is not None and at is not None:
+        unchanged = set(con.execute(UNCHANGED_SQL, {"since": since, "now": now, "at": at}).fetchall()) & published
     # names come from the build's catalog, which only the pipeline's own SQL writes
     for schema, table, comment in tables:
         if (schema, table) == PUBLISH_LOG:
@@ -371,7 +380,7 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, c
         con.execute("ROLLBACK")
         con.execute(f"USE {BUILD}")
         raise Unfit(reason)
-    tag = publish_tag(run_id, now)
+    tag = publish_tag(run_id, now, con.execute(SNAPSHOT_TIME_SQL, {"snapshot": now}).fetchone()[0])
     label_commit(con, PUBLISHED, tag)
     con.execute("COMMIT")
     con.execute(f"USE {BUILD}")

@@ -84,7 +84,7 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Wareh
         )
 
 
-RECORDED_SQL = "SELECT rows, checksum FROM build.quality.publish_log WHERE run_id = $run_id AND mart = $mart"
+RECORDED_SQL = "SELECT rows, checksum, inputs FROM build.quality.publish_log WHERE run_id = $run_id AND mart = $mart"
 
 
 def checked_snapshot(context: dg.AssetExecutionContext) -> int | None:
@@ -95,13 +95,14 @@ def checked_snapshot(context: dg.AssetExecutionContext) -> int | None:
 
 
 def fit_to_publish(context: dg.AssetExecutionContext):
-    """Lake mode, inside the publish's transaction: the marts copied are the ones quality.publish_log
-    records for this run (no other run rebuilt one in between)."""
+    """Lake mode, inside the publish's transaction (the published catalog in use): the marts and inputs
+    copied are the ones quality.publish_log records for this run (no other run rebuilt one in between)."""
     def reason(con: duckdb.DuckDBPyConnection) -> str | None:
+        (inputs,) = con.execute(INPUTS_SQL).fetchone()
         for name in MARTS:
-            copied = con.execute(rows_and_checksum_sql(f"{lake.PUBLISHED}.marts.{name}")).fetchone()
+            copied = (*con.execute(rows_and_checksum_sql(f"{lake.PUBLISHED}.marts.{name}")).fetchone(), inputs)
             if con.execute(RECORDED_SQL, {"run_id": context.run_id, "mart": name}).fetchone() != copied:
-                return f"marts.{name} changed after this run recorded it in quality.publish_log"
+                return f"marts.{name} or its inputs changed after this run recorded them in quality.publish_log"
         return None
     return reason
 
