@@ -122,12 +122,15 @@ def main(argv: list[str] | None = None) -> int:
 
     warehouse = defs.resources["warehouse"].process_config_and_initialize()  # DETOUR_LAKE read
     print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.published_name}")
-    # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
-    # the background while the first steps wait on DuckDB, which releases the GIL.
-    threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
     # Dagster's SQLite history files stay open for the run (sqlite_history.py): about a third of a run's
     # time was spent checkpointing them after every event.
     with dg.DagsterInstance.get() as instance, history_held_open():
+        # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
+        # the background while the first steps wait on DuckDB, which releases the GIL. Only once the
+        # instance exists: creating Dagster's tables in a new PostgreSQL database imports sqlalchemy.orm,
+        # as great_expectations does, and two threads importing it at once fail ("partially initialized
+        # module 'sqlalchemy.orm.exc'": the first run after make lake-up did, one time in three).
+        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
         result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
         )
