@@ -199,8 +199,7 @@ ORDER BY snapshot_id DESC LIMIT 1
 SNAPSHOT_TIME_SQL = f"SELECT epoch_us(snapshot_time) FROM ducklake_snapshots('{BUILD}') WHERE snapshot_id = $snapshot"
 # The build's tables at snapshot $now that no commit after $since touched: the published copies taken
 # at $since still hold them. Every change a snapshot lists names its tables by id (a table created
-# again is a new id). Nothing counts as unchanged when a snapshot in between is missing (expired), or
-# when snapshot $since is not the one copied ($at differs: the build catalog was made anew).
+# again is a new id). Nothing counts as unchanged when a snapshot in between is missing (expired).
 UNCHANGED_SQL = f"""
 WITH later AS (
     SELECT changes FROM ducklake_snapshots('{BUILD}') WHERE snapshot_id > $since AND snapshot_id <= $now
@@ -213,7 +212,6 @@ JOIN __ducklake_metadata_{BUILD}.{METADATA_SCHEMAS[BUILD]}.ducklake_schema s USI
 WHERE t.begin_snapshot <= $since AND (t.end_snapshot IS NULL OR t.end_snapshot > $now)
   AND t.table_id::VARCHAR NOT IN (SELECT item FROM touched)
   AND (SELECT count(*) FROM later) = $now - $since
-  AND (SELECT epoch_us(snapshot_time) FROM ducklake_snapshots('{BUILD}') WHERE snapshot_id = $since) = $at
 """
 
 
@@ -322,6 +320,16 @@ def publish_tag(run_id: str, copied_from: int, at: int) -> str:
     return f"publish {run_id} of build snapshot {copied_from} at {at}"
 
 
+def unchanged_tables(con: duckdb.DuckDBPyConnection, now: int) -> set[tuple[str, str]]:
+    """The build's tables (schema, name) at snapshot `now` that no commit touched since the build snapshot
+    the published catalog was last copied from; none when that cannot be told: the latest publish names
+    no snapshot, or the one it names is not this build's (its time differs: the catalog was made anew)."""
+    since, at = con.execute(LAST_COPY_SQL).fetchone() or (None, None)
+    if since is None or con.execute(SNAPSHOT_TIME_SQL, {"snapshot": since}).fetchone() != (at,):
+        return set()
+    return set(con.execute(UNCHANGED_SQL, {"since": since, "now": now}).fetchall())
+
+
 def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, checked: int | None, verify) -> int:
     """Copy every table and view of a settled `build` (begin_settled) into the published catalog,
     comments too, in one transaction (one snapshot); tables gone from the build go from it too, and
@@ -350,10 +358,7 @@ def publish(con: duckdb.DuckDBPyConnection, url: str, data: Path, run_id: str, c
     published = {(schema, table) for schema, table, _ in con.execute(TABLES_SQL, {"catalog": PUBLISHED}).fetchall()}
     for schema, table in published - wanted:
         con.execute(f"DROP TABLE {PUBLISHED}.{schema}.{table}")
-    since, at = con.execute(LAST_COPY_SQL).fetchone() or (None, None)
-    unchanged = set()
-    if since is not None and at is not None:
-        unchanged = set(con.execute(UNCHANGED_SQL, {"since": since, "now": now, "at": at}).fetchall()) & published
+    unchanged = unchanged_tables(con, now) & published
     # names come from the build's catalog, which only the pipeline's own SQL writes
     for schema, table, comment in tables:
         if (schema, table) == PUBLISH_LOG:

@@ -292,8 +292,9 @@ class Warehouse(dg.ConfigurableResource):
     def remove_dead_stagings(self) -> None:
         """Data Docs that checks killed mid-way on this machine left; those of live processes, and of
         other machines, stay."""
-        for staging in self.build_path.parent.glob(f"{self.build_docs_path.name}.{socket.gethostname()}-*.*"):
-            pid = staging.name.removeprefix(f"{self.build_docs_path.name}.{socket.gethostname()}-").split(".")[0]
+        prefix = f"{self.build_docs_path.name}.{socket.gethostname()}-"
+        for staging in self.build_path.parent.glob(f"{prefix}*.*"):
+            pid = staging.name.removeprefix(prefix).split(".")[0]
             if not (pid.isdigit() and lake.process_lives(int(pid))):
                 shutil.rmtree(staging, ignore_errors=True)
 
