@@ -51,6 +51,7 @@ def refresh_all(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 
 
 IMPORTS = "imports/"  # downloaded trade files (pipeline/importers)
+SEED_SUFFIXES = (".csv", ".xlsx", ".dta")  # Eurostat's spreadsheets and Stata tables are seed files too
 
 
 def seed_key(relative: str) -> dg.AssetKey | None:
@@ -68,7 +69,7 @@ def fingerprints(folder: Path, known: dict) -> dict[str, list]:
     """{relative path: [size, mtime_ns, sha256]} of every seed file; a file whose size and mtime are
     unchanged keeps its known hash, so big folders are not re-read on every tick."""
     current = {}
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.casefold() == ".csv"):
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.casefold() in SEED_SUFFIXES):
         relative = str(path.relative_to(folder))
         if seed_key(relative) is None:
             continue
@@ -95,7 +96,7 @@ def loaded_hashes(warehouse: Warehouse) -> dict[str, str]:
     description=(
     "Watches DETOUR_SEEDS_DIR. A new, changed or removed seed file (by content hash, not mtime) "
     "starts one refresh of the assets it feeds: a trade-flow file its month, a reference seed "
-    "or an imported file (imports/comtrade, imports/baci) every month. All changes seen in one look start one run."
+    "or an imported file (imports/comtrade, imports/baci, imports/comext) every month. All changes seen in one look start one run."
     ),
 )
 def seeds_changed(context: dg.SensorEvaluationContext, seeds: SeedsFolder, warehouse: Warehouse):

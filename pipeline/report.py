@@ -33,10 +33,12 @@ PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#d
 STATUS_WORDS = {"illustrative": "illustrative sample", "real": "real data"}
 TOP_ROUTES = 10
 TOP_INTERMEDIARIES = 6
-# Month-level sections show one data_status (they must never add two): real monthly rows when an import
-# brought some, else the illustrative sample.
+# The Iran–Russia month-level sections show one data_status (they must never add two): real monthly IRN↔RUS
+# rows when an import brought some, else the illustrative sample (real monthly rows of other pairs, such as
+# Eurostat's, have their own section).
 STATUS_SQL = """
-SELECT data_status FROM core.routed_flows WHERE canonical AND frequency = 'monthly'
+SELECT data_status FROM core.routed_flows
+WHERE canonical AND frequency = 'monthly' AND exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')
 GROUP BY data_status ORDER BY data_status = 'real' DESC, data_status LIMIT 1
 """
 # The period and frequency a section's rows come from; {where} is one of the constant filters below.
@@ -144,6 +146,11 @@ def period_text(first: date, last: date, frequencies: list[str], status: str) ->
     """'2019-01 to 2024-12, monthly flows, illustrative sample': monthly periods by month, annual by year."""
     fmt = "%Y-%m" if "monthly" in frequencies else "%Y"
     return f"{first:{fmt}} to {last:{fmt}}, {' and '.join(frequencies)} flows, {STATUS_WORDS.get(status, status)}"
+
+
+def ratio(part: float, whole: float) -> float | None:
+    """part / whole, or None (shown as —) for a section with no value."""
+    return part / whole if whole else None
 
 
 def pct(share: float | None) -> str:
@@ -439,7 +446,7 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
         return figure.to_html(full_html=False, include_plotlyjs=False)
 
     # Where the value goes: categories → corridors → channels, summed over the whole period.
-    sankey_alloc = links["allocated_musd"].sum() / links["musd"].sum()
+    sankey_alloc = ratio(links["allocated_musd"].sum(), links["musd"].sum())
     title = f"Goods category → corridor → payment channel, M USD summed over {periods['corridor'].split(',')[0]} (red: goods restricted on their date)"
     sections.append(section(
         "where-value-goes", "Where the value goes",
@@ -453,12 +460,12 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
     sections.append(section(
         "channels", "How fast is Iran–Russia trade leaving the dollar?",
         "Each payment channel's share of Iran–Russia trade by year.",
-        periods["pair"], f"{rests}; <b>{pct(channel_rows['allocated'].sum() / channel_rows['value'].sum())}</b> of this value "
+        periods["pair"], f"{rests}; <b>{pct(ratio(channel_rows['allocated'].sum(), channel_rows['value'].sum()))}</b> of this value "
         "has its channel allocated by rule (dashed line, per year): shifts in that part come from the rules, not from observations.",
         chart(area_figure(channels, channel_alloc, title), draw_area_png, "channel_mix", channels, channel_alloc, title)))
 
     # Corridors: shares would be flat by construction (fixed rule shares), so show USD, observed vs allocated.
-    corridor_alloc = corridors["allocated"].sum() / (corridors["observed"].sum() + corridors["allocated"].sum())
+    corridor_alloc = ratio(corridors["allocated"].sum(), corridors["observed"].sum() + corridors["allocated"].sum())
     title = f"Corridors, IRN↔RUS value by year ({periods['corridor'].split(',')[0]}); hatched: allocated by rule"
     sections.append(section(
         "corridors", "Which corridors carry it?",
@@ -506,7 +513,7 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
              "—" if r["growth_vs_baseline"] is None else f"{r['growth_vs_baseline']:+.0%}", musd(r["exporter_reported_usd"]),
              musd(r["importer_reported_usd"]), pct(r["mirror_gap_share"]), musd(r["reexports_to_targets_usd"])]
             for r in trans.filter(pl.col("year") > int(baseline[-4:])).iter_rows(named=True)] if trans.height else []
-    trans_alloc = trans["allocated_usd"].sum() / trans["value_usd"].sum() if trans.height else None
+    trans_alloc = ratio(trans["allocated_usd"].sum(), trans["value_usd"].sum())
     sections.append(section(
         "transshipment", "Where do third countries suddenly import what sanctioned economies may no longer buy?",
         f"Imports of the top intermediaries (countries that are not sanctions targets) from non-targets, against their "

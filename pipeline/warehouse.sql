@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS quality.load_audit (
 );
 -- Added with the importers; a warehouse built before them gains the column here.
 ALTER TABLE quality.load_audit ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0;
+ALTER TABLE quality.load_audit ADD COLUMN IF NOT EXISTS skip_reasons STRUCT(reason VARCHAR, "rows" BIGINT)[];
 COMMENT ON TABLE quality.load_audit IS 'Every load of every seed file, per run: rows_read = rows_loaded + rows_quarantined + rows_skipped.';
 COMMENT ON COLUMN quality.load_audit.run_id IS 'Dagster run that loaded the file';
 COMMENT ON COLUMN quality.load_audit.seed IS 'Seed the file belongs to';
@@ -47,7 +48,8 @@ COMMENT ON COLUMN quality.load_audit.rows_read IS 'Data rows in the file';
 COMMENT ON COLUMN quality.load_audit.rows_loaded IS 'Rows written to the seed''s table';
 COMMENT ON COLUMN quality.load_audit.rows_quarantined IS 'Rows kept aside in quality.quarantine (rows, not failures)';
 COMMENT ON COLUMN quality.load_audit.loaded_at IS 'When the run loaded the file';
-COMMENT ON COLUMN quality.load_audit.rows_skipped IS 'Rows an importer leaves out by design, not by fault: UN Comtrade breakdown rows (customs procedure, mode of transport or supply, second partner) and World-partner totals, which repeat the trade of the country rows';
+COMMENT ON COLUMN quality.load_audit.rows_skipped IS 'Rows an importer leaves out by design, not by fault (skip_reasons says why): UN Comtrade breakdown rows and World-partner totals, which repeat the trade of the country rows; Eurostat cells with no value, CN4 headings above CN8 rows, aggregate reporters beside their member states, partners that are aggregates or no country';
+COMMENT ON COLUMN quality.load_audit.skip_reasons IS 'Each reason rows were skipped, with how many rows (they add up to rows_skipped)';
 -- History stays in load_audit; the view answers "what did the last run load" without filtering by hand.
 CREATE OR REPLACE VIEW quality.load_audit_latest AS
 SELECT * FROM quality.load_audit WHERE run_id = (SELECT arg_max(run_id, loaded_at) FROM quality.load_audit);

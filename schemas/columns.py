@@ -7,6 +7,9 @@ import pycountry
 ISO3_COUNTRIES = frozenset(c.alpha_3 for c in pycountry.countries)
 # Crypto units have no ISO 4217 code; the project names them itself.
 CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies) | {"USDT", "BTC"}
+# Reporter aggregates of Eurostat: the EU of 27 and the euro area of 20, and each as it was at the time
+# (EU, EA). Kept under these codes only where a file has no member-state rows of the same trade.
+BLOCS = ("EU27", "EA20", "EU", "EA")
 AUTHORITIES = ("UN", "EU", "US", "UK", "CA", "JP", "CH", "NO", "AU", "KR")
 
 HS_CODE = r"^(\d{2}){1,5}$"  # chapter (2) to national tariff line (10 digits), even lengths

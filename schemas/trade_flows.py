@@ -1,7 +1,7 @@
 import pandera.polars as pa
 import polars as pl
 
-from schemas.columns import HS_CODE, iso3_country
+from schemas.columns import BLOCS, HS_CODE, iso3_country
 from schemas.seed import Ref, Seed, references
 
 PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"  # YYYY-MM, or YYYY for an annual flow
@@ -13,8 +13,10 @@ FLOW_KINDS = ["re_export", "re_import"]
 class TradeFlows(pa.DataFrameModel):
     flow_id: str = pa.Field(str_matches=r"^[A-Za-z0-9_\-.:]+$", unique=True, description="Flow key, unique across all files")
     period: str = pa.Field(str_matches=PERIOD, description="Month of the flow, YYYY-MM, or its year, YYYY, for an annual flow")
-    exporter_iso3: str = pa.Field(description="Exporting country (ISO 3166 alpha-3)")
-    importer_iso3: str = pa.Field(description="Importing country (ISO 3166 alpha-3)")
+    exporter_iso3: str = pa.Field(description="Exporting country (ISO 3166 alpha-3), or a bloc (EU27, EA20, EU, EA) "
+                                  "where the source reports only the bloc")
+    importer_iso3: str = pa.Field(description="Importing country (ISO 3166 alpha-3), or a bloc (EU27, EA20, EU, EA) "
+                                  "where the source reports only the bloc")
     hs_code: str = pa.Field(str_matches=HS_CODE, description="HS code as text (2 to 10 digits, leading zeros kept)")
     hs_edition: str = pa.Field(isin=HS_EDITIONS, description="HS edition hs_code is written in: HS2017 or HS2022")
     # below 10^15 in any currency: finite, and its USD value fits the warehouse's DECIMAL(18, 2)
@@ -46,7 +48,8 @@ class TradeFlows(pa.DataFrameModel):
         nullable=True, str_matches=r"^IMO\d{7}$", description="IMO number of the vessel that carried the goods (IMO1234567), when known"
     )
 
-    _iso3 = iso3_country("exporter_iso3", "importer_iso3", "transit_iso3")
+    _iso3 = iso3_country("exporter_iso3", "importer_iso3", allow=BLOCS)
+    _transit_iso3 = iso3_country("transit_iso3")
 
     @pa.dataframe_check(name="exporter_differs_from_importer")
     def _partners(cls, data: pa.PolarsData) -> pl.LazyFrame:

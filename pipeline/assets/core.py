@@ -30,7 +30,7 @@ from pipeline.assets.ingest import (
 )
 from pipeline.assets.tables import table_metadata
 from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, failures_where
-from pipeline.importers import baci, comtrade, header_of
+from pipeline.importers import baci, comext, comtrade, header_of
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
@@ -44,6 +44,34 @@ CREATE_SQL = read_sql(__file__, "core/create_trade_flows.sql")
 INSERT_SQL = read_sql(__file__, "core/insert_trade_flows.sql")
 CHECKS_SQL = read_sql(__file__, "core/checks_trade_flows.sql")
 CANONICAL_SQL = read_sql(__file__, "core/canonical_trade_flows.sql")
+TOTALS_TABLE = "core.trade_totals"
+CREATE_TOTALS_SQL = read_sql(__file__, "core/create_trade_totals.sql")
+INSERT_TOTALS_SQL = read_sql(__file__, "core/insert_trade_totals.sql")
+TOTALS_DESCRIPTION = (
+    "Total goods between two countries, or a bloc (EU27, EA20; EU and EA as of their time) and a country, per "
+    "month or year, as the source reports it (Eurostat Comext's TOTAL product). Never add these to "
+    "core.trade_flows: a total already holds every product flow of the pair. Grain: exporter_iso3 × importer_iso3 "
+    "× period × frequency × basis × file; value and value_usd add up over exporters or importers of one frequency "
+    "and basis, never across frequencies (a year holds its months) nor a bloc with its members."
+)
+TOTALS_COLUMNS = (
+    ("exporter_iso3", "VARCHAR", "Exporting country (ISO 3166 alpha-3) or bloc (EU27, EA20, EU, EA)"),
+    ("importer_iso3", "VARCHAR", "Importing country (ISO 3166 alpha-3) or bloc"),
+    ("period", "DATE", "First day of the month, or of the year for an annual total"),
+    ("frequency", "VARCHAR", "monthly or annual"),
+    ("basis", "VARCHAR", "exporter_reported (the reporter's exports) or importer_reported (its imports)"),
+    ("value", "DOUBLE", "Value in `currency` as the source reports it"),
+    ("currency", "VARCHAR", "Currency of value (EUR for Eurostat)"),
+    ("value_usd", "DECIMAL(18,2)", "value in US dollars at the rate in force for the period (see fx_rate_type)"),
+    ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
+    ("fx_rate_type", "VARCHAR", "Rate type used (ref.fx_rates): market, official, or usd for a value in US dollars"),
+    ("fx_rate_date", "DATE", "Date of the rate used"),
+    ("source", "VARCHAR", "Publisher and dataset"),
+    ("file", "VARCHAR", "File the row was read from, relative to the seeds folder"),
+    ("row", "BIGINT", "Record of the row in its file: a CSV's line (the header is line 1); a spreadsheet's value "
+     "cells numbered sheet by sheet, row by row, period by period"),
+    ("data_status", "VARCHAR", "real: a downloaded file (totals come only from imports)"),
+)
 DERIVED_COLUMNS = (
     ("canonical", "BOOLEAN", "True for the one report of a trade that value marts count: per (exporter, importer, HS code, "
      "month) the importer's rows where it reports, else the exporter's (mirror reports are two observations of one trade)"),
@@ -82,8 +110,12 @@ COLUMNS = [
 
 
 PERIOD_RULE = "period is the month in the file's name"
+# what a trade-flow file loads: product flows, and the total-goods rows of imported files
+LOADED_ROWS = (
+    f"(SELECT source_file FROM {TABLE} UNION ALL SELECT file AS source_file FROM {TOTALS_TABLE})"
+)
 BATCH_BYTES = 32 * 1024 * 1024  # files are read, checked and loaded about this much at a time
-IMPORTERS = (comtrade, baci)
+IMPORTERS = (comtrade, baci, comext)
 HS2022_IN_FORCE = "2022-01-01"
 FIRST_RATES_SQL = "SELECT currency, strftime(min(date), '%Y-%m-%d') AS first_rate FROM ref.fx_rates GROUP BY ALL"
 DUPLICATES_SQL = """
@@ -226,8 +258,11 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
         begin_window(con, TABLE, win.full, context.run_id)
-        if win.full:  # rebuild from scratch, so a changed table layout takes effect
+        if win.full:  # rebuild from scratch, so a changed layout takes effect; totals come from imports only
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            con.execute(f"DROP TABLE IF EXISTS {TOTALS_TABLE}")
+            run_sql(con, CREATE_TOTALS_SQL, params)
+            con.execute(comment_sql(TOTALS_TABLE, TOTALS_DESCRIPTION, TOTALS_COLUMNS))
         run_sql(con, CREATE_SQL, params)
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
@@ -273,7 +308,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             }
         )
         yield contract_check(TRADE_FLOWS, rows_read, kept_aside)
-        yield accounting_check(con, TRADE_FLOWS, TABLE, context.run_id, files)
+        yield accounting_check(con, TRADE_FLOWS, LOADED_ROWS, context.run_id, files)
         yield dg.AssetCheckResult(
             check_name="converted_to_usd",
             passed=without_usd == 0,
@@ -303,6 +338,7 @@ def import_file(
     try:
         imported = fmt.read(path, seeds_dir)
         read = loaded = quarantined = skipped = 0
+        skip_reasons: dict[str, int] = {}
         for chunk in imported.chunks():
             checked = check_rows(TRADE_FLOWS, chunk.rows, con, rule)
             quarantine = pl.concat([chunk.rejected, checked.quarantine])
@@ -310,19 +346,28 @@ def import_file(
             con.register("incoming", checked.good.with_columns(pl.lit(imported.sha256).alias("file_sha256")))
             run_sql(con, INSERT_SQL, params)
             con.unregister("incoming")
+            totals = chunk.totals.height if chunk.totals is not None else 0
+            if totals:
+                con.register("incoming_totals", chunk.totals)
+                run_sql(con, INSERT_TOTALS_SQL, params)
+                con.unregister("incoming_totals")
             record_quarantine(con, TRADE_FLOWS, quarantine, params["run_id"])
             con.execute("COMMIT")
             con.execute("BEGIN TRANSACTION")
-            read += chunk.rows.height + rejected + chunk.skipped
-            loaded += checked.good.height
+            read += chunk.rows.height + totals + rejected + chunk.skipped
+            loaded += checked.good.height + totals
             quarantined += rejected + checked.rows_quarantined
             skipped += chunk.skipped
+            for reason, rows in chunk.skip_reasons.items():
+                skip_reasons[reason] = skip_reasons.get(reason, 0) + rows
             kept_aside.add(quarantine)
     except SeedFileError as err:
         raise dg.Failure(description=str(err), allow_retries=False) from None
     audit = pl.DataFrame(
         {SOURCE_FILE: [imported.name], "file_sha256": [imported.sha256], "rows_read": [read], "rows_loaded": [loaded],
-         "rows_quarantined": [quarantined], "rows_skipped": [skipped]}
+         "rows_quarantined": [quarantined], "rows_skipped": [skipped],
+         "skip_reasons": [[{"reason": r, "rows": n} for r, n in sorted(skip_reasons.items())]]},
+        schema_overrides={"skip_reasons": pl.List(pl.Struct({"reason": pl.String, "rows": pl.Int64}))},
     )
     record_audit(con, TRADE_FLOWS, audit, params["run_id"])
     return read

@@ -145,12 +145,19 @@ def record_quarantine(con: duckdb.DuckDBPyConnection, seed: Seed, quarantine: pl
 
 
 def record_audit(con: duckdb.DuckDBPyConnection, seed: Seed, audit: pl.DataFrame, run_id: str) -> None:
-    """One load_audit row per file: source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped."""
+    """One load_audit row per file: source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped
+    and, where an importer skipped rows, skip_reasons."""
+    if "skip_reasons" not in audit.columns:
+        audit = audit.with_columns(
+            pl.lit([], pl.List(pl.Struct({"reason": pl.String, "rows": pl.Int64}))).alias("skip_reasons")
+        )
     con.register("audit", audit)
     con.execute(
         """INSERT INTO quality.load_audit
-               (run_id, seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped, loaded_at)
-           SELECT $run_id, $seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped, $loaded_at
+               (run_id, seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped,
+                skip_reasons, loaded_at)
+           SELECT $run_id, $seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped,
+                  skip_reasons, $loaded_at
            FROM audit""",
         {"seed": seed.name, "run_id": run_id, "loaded_at": dt.datetime.now(dt.UTC)},
     )

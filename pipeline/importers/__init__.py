@@ -8,7 +8,7 @@ A trade format module (comtrade, baci) has FOLDER (under the seeds folder), LABE
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,8 @@ class Chunk:
     rows: pl.DataFrame  # the trade-flow contract's columns as text, plus source_file and row_number
     rejected: pl.DataFrame  # QUARANTINE_COLUMNS: rows the format's own rules refuse, with the reason
     skipped: int  # rows left out by design (e.g. Comtrade breakdowns), counted in the audit
+    skip_reasons: dict[str, int] = field(default_factory=dict)  # why, and how many rows each
+    totals: pl.DataFrame | None = None  # total-goods rows (core.trade_totals' columns as read), not product flows
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ FLOWS = {  # flowCode → (reporter's side, basis, flow_kind)
 OWN_CODES = {"251": "FRA", "381": "ITA", "842": "USA", "579": "NOR", "699": "IND", "757": "CHE"}
 COUNTRY = {str(int(c.numeric)): c.alpha_3 for c in pycountry.countries} | OWN_CODES
 WORLD = "0"
+SKIP_REASON = "a breakdown (customs procedure, mode of transport or supply, second partner) or the World partner: repeats the country rows"
 SQL = read_sql(__file__, "comtrade.sql")
 
 
@@ -145,5 +146,5 @@ def to_flows(frame: pl.DataFrame, name: str) -> Chunk:
         pl.lit(name).alias(SOURCE_FILE),
         pl.col(ROW_NUMBER),
     )
-    return Chunk(rows=rows, rejected=rejected, skipped=skipped)
+    return Chunk(rows=rows, rejected=rejected, skipped=skipped, skip_reasons={SKIP_REASON: skipped} if skipped else {})
 
