@@ -23,6 +23,13 @@ FRESHNESS = dg.FreshnessPolicy.time_window(
 )
 
 
+class RoundaboutConfig(dg.Config):
+    """When the sanctions began, and the year the trade after them is compared with."""
+
+    first_month_after: str = "2022-03-01"  # the first full month after 24 Feb 2022 and the EU's bans of 25 Feb
+    baseline_year: int = 2021
+
+
 class TransshipmentConfig(dg.Config):
     """The pre-sanction baseline window growth is measured against."""
 
@@ -74,6 +81,14 @@ GRAINS = {
         "category_id '*' rows hold each direction's total; sum the other categories or take '*'",
     ),
     "claims_check": Grain(("claim_id",), ()),
+    "roundabout": Grain(
+        (DATA_STATUS, "frequency", "target_iso3", "exporter_iso3", "destination_group", "product_group", "currency",
+         "after_start"),
+        ("before_value", "after_value", "change_value", "before_value_usd", "after_value_usd", "change_value_usd"),
+        ("frequency", "currency", "after_start"),
+        "a year holds its months; values in different currencies do not add (the *_usd columns do, over currency); "
+        "windows overlap in their baseline",
+    ),
 }
 def describe(con, name: str) -> None:
     """Append the grain, and whether the figures rest on the illustrative sample, to the table comment."""
@@ -104,6 +119,10 @@ MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
     "bilateral_balance": (
         "Which way does trade between sanctioned economies run, and is it growing?",
         [trade_flows.key, ref_key("sanctions_measures")],
+    ),
+    "roundabout": (
+        "Is trade that sanctions stopped going to the target now going to its neighbours?",
+        [trade_flows.key, ref_key("neighbours"), ref_key("chpl"), ref_key("sanctions_measures")],
     ),
     "claims_check": (
         "Where does the data disagree with what officials said?",
@@ -144,12 +163,11 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
         freshness_policy=FRESHNESS,
         **({"partitions_def": MONTHS, "backfill_policy": SINGLE_RUN} if partitioned else {}),
     )
-    if name == "transshipment_signals":
+    if name in CONFIGS:
+        config_type = CONFIGS[name]
 
         @dg.asset(**spec)
-        def _configured_mart(
-            context: dg.AssetExecutionContext, warehouse: Warehouse, config: TransshipmentConfig
-        ) -> dg.MaterializeResult:
+        def _configured_mart(context: dg.AssetExecutionContext, warehouse: Warehouse, config: config_type) -> dg.MaterializeResult:
             return materialize(context, warehouse, config.model_dump())
 
         return _configured_mart
@@ -161,4 +179,5 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
     return _mart
 
 
+CONFIGS = {"transshipment_signals": TransshipmentConfig, "roundabout": RoundaboutConfig}
 mart_assets = [build_mart(name, question, deps) for name, (question, deps) in MARTS.items()]

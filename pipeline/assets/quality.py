@@ -130,6 +130,13 @@ def suites() -> list[Suite]:
             [unique("year", "data_status", "exporter_iso3", "importer_iso3", "category_id"), between("value_usd", 0, None), totals_match()],
         ),
         Suite(
+            "marts.roundabout",
+            mart("roundabout"),
+            audit("roundabout"),
+            [unique("data_status", "frequency", "target_iso3", "currency", "after_start"),
+             between("mart_total", 0, None), between("relative_error", 0, 1e-12)],
+        ),
+        Suite(
             "marts.claims_check",
             mart("claims_check"),
             "SELECT * FROM marts.claims_check",
