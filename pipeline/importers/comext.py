@@ -79,6 +79,16 @@ def geo_labels(language: str) -> dict[str, Geo]:
     return labels | {row["label"]: Geo(None, row["kind"]) for row in rows if row["language"] == language}
 
 
+@cache
+def short_labels(language: str) -> dict[str, Geo]:
+    """Countries by their label without the note in brackets, where that name is one country's alone."""
+    names: dict[str, set] = {}
+    for label, found in geo_labels(language).items():
+        if found.kind == "country":
+            names.setdefault(re.sub(r"\s*\(.*\)\s*$", "", label), set()).add(found.code)
+    return {name: Geo(codes.pop(), "country") for name, codes in names.items() if len(codes) == 1}
+
+
 def geo(value: str | None, language: str = "en") -> Geo | None:
     """A reporter or partner as Eurostat writes it: a label, a code, or `code-label`."""
     if value is None:
@@ -87,6 +97,10 @@ def geo(value: str | None, language: str = "en") -> Geo | None:
     labels = geo_labels(language)
     if text in labels:
         return labels[text]
+    # a country's label with another history note beside it ("France (incl. …)"): its name decides
+    name = re.sub(r"\s*\(.*\)\s*$", "", text)
+    if name != text and (found := short_labels(language).get(name)):
+        return found
     code, _, label = text.partition("-")
     if label and label.strip() in labels:
         return labels[label.strip()]
@@ -180,7 +194,9 @@ def sheet_records(sheet: pl.DataFrame, sheet_name: str) -> pl.DataFrame | None:
     periods = sheet.row(time_row)
     value_columns = [(name, periods[i]) for i, name in enumerate(sheet.columns) if i >= 2 and periods[i]]
     data = sheet.slice(header_row + 1).with_row_index("_row", offset=header_row + 2)
-    ends = data.select(pl.col(sheet.columns[0]).is_null().arg_true().first()).item()
+    # the block ends at a blank row or the legend below it ("Special value", ": not available")
+    first = pl.col(sheet.columns[0])
+    ends = data.select((first.is_null() | first.str.starts_with("Special value")).arg_true().first()).item()
     data = data.head(ends) if ends is not None else data
     reporter, partner = sheet.columns[0], sheet.columns[1]
     if (sheet.row(header_row)[1] or "").strip().upper().startswith("REPORTER"):
@@ -201,8 +217,9 @@ def sheet_records(sheet: pl.DataFrame, sheet_name: str) -> pl.DataFrame | None:
 
 def spreadsheet_records(path: Path) -> tuple[pl.DataFrame, int]:
     try:
+        # empty rows kept: a record's place is its sheet row, and a blank row ends the data block
         sheets = pl.read_excel(path, sheet_id=0, engine="calamine", has_header=False, infer_schema_length=0,
-                               raise_if_empty=False)
+                               raise_if_empty=False, drop_empty_rows=False, drop_empty_cols=False)
     except Exception as err:  # the reader's own errors differ by fault (not a zip, not a workbook)
         raise SeedFileError(f"{path}: cannot be read as an Excel workbook: {str(err).strip().splitlines()[0]}") from None
     parts = [r for name, sheet in sheets.items() if sheet.width >= 3 and (r := sheet_records(sheet, name)) is not None]
