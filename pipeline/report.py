@@ -124,6 +124,40 @@ LEFT JOIN ref.jurisdictions j ON j.country_iso3 = t.intermediary_iso3
 WHERE t.data_status = $status
 GROUP BY t.intermediary_iso3, j.name, t.year ORDER BY intermediary, t.year
 """
+# The roundabout, real data only: each window's value by destination group and product group, per frequency
+# and currency (values in two currencies are never added), from marts.roundabout.
+ROUNDABOUT_SQL = """
+SELECT frequency, currency, target_iso3, strftime(before_start, '%Y-%m') AS before_start, strftime(before_end, '%Y-%m') AS before_end,
+       strftime(after_start, '%Y-%m') AS after_start, strftime(after_end, '%Y-%m') AS after_end, destination_group, product_group,
+       sum(before_value) AS before_value, sum(after_value) AS after_value,
+       sum(after_value) / nullif(sum(before_value), 0) - 1 AS change
+FROM marts.roundabout WHERE data_status = 'real'
+GROUP BY ALL ORDER BY frequency DESC, currency, after_start, destination_group, product_group
+"""
+# Month by month, the real exports to each target and its neighbours of the goods an export ban into the target
+# lists (by any date of the data), in their currency: the roundabout as a picture.
+ROUNDABOUT_MONTHS_SQL = """
+WITH destinations AS (
+    SELECT DISTINCT target_iso3, target_iso3 AS importer_iso3, 'target' AS destination_group FROM ref.neighbours
+    UNION ALL SELECT target_iso3, neighbour_iso3, 'neighbours' FROM ref.neighbours
+), listed AS (
+    SELECT DISTINCT target_country AS target_iso3, unnest(string_split(target, '|')) AS item FROM ref.sanctions_measures
+    WHERE target_type IN ('hs_code', 'hs_prefix') AND measure_type IN ('export_ban', 'embargo') AND direction IN ('to_target', 'either')
+)
+SELECT f.period AS month, f.currency, d.target_iso3, d.destination_group, sum(f.value) AS value
+FROM core.trade_flows f JOIN destinations d USING (importer_iso3)
+WHERE f.data_status = 'real' AND f.frequency = 'monthly' AND f.canonical AND f.exporter_iso3 <> d.target_iso3
+  AND EXISTS (SELECT 1 FROM listed l WHERE l.target_iso3 = d.target_iso3
+              AND l.item IN (left(f.hs_code_2022, 2), left(f.hs_code_2022, 4), left(f.hs_code_2022, 6)))
+GROUP BY ALL ORDER BY ALL
+"""
+# Total goods of the blocs and countries that report them, real: the published totals (Eurostat), per year.
+TOTALS_SQL = """
+SELECT exporter_iso3, importer_iso3, year(period) AS year, currency, sum(value) AS value
+FROM core.trade_totals WHERE frequency = 'annual' AND data_status = 'real'
+  AND importer_iso3 IN (SELECT target_iso3 FROM ref.neighbours UNION SELECT neighbour_iso3 FROM ref.neighbours)
+GROUP BY ALL ORDER BY ALL
+"""
 # Per authority, kind and year: values add up over month, category, corridor and channel, never across
 # authorities (a flow covered by two authorities appears under each).
 EXPOSURE_SQL = """
@@ -250,6 +284,28 @@ def transshipment_figure(trans: pl.DataFrame, title: str) -> go.Figure:
                                     line={"color": PALETTE[i % len(PALETTE)]}))
     figure.update_layout(title=title, yaxis={"title": "M USD"}, xaxis={"dtick": 1}, height=420)
     return figure
+
+
+def roundabout_figure(months: pl.DataFrame, title: str) -> go.Figure:
+    figure = go.Figure()
+    for i, (group, currency) in enumerate(months.select("destination_group", "currency").unique(maintain_order=True).iter_rows()):
+        rows = months.filter(pl.col("destination_group") == group, pl.col("currency") == currency)
+        figure.add_trace(go.Scatter(x=rows["month"], y=rows["value"] / 1e6, name=f"{group} (M {currency})", mode="lines",
+                                    line={"color": PALETTE[i % len(PALETTE)]}))
+    figure.update_layout(title=title, yaxis={"title": "M of the currency"}, height=420)
+    return figure
+
+
+def draw_roundabout_png(months: pl.DataFrame, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(11, 5))
+    for i, (group, currency) in enumerate(months.select("destination_group", "currency").unique(maintain_order=True).iter_rows()):
+        rows = months.filter(pl.col("destination_group") == group, pl.col("currency") == currency)
+        ax.plot(rows["month"], rows["value"] / 1e6, label=f"{group} (M {currency})", color=PALETTE[i % len(PALETTE)])
+    ax.set_ylabel("M of the currency")
+    ax.set_title(title, fontsize=10)
+    if months.height:
+        ax.legend(fontsize=8)
+    save(fig, path)
 
 
 def exposure_figure(exposure: pl.DataFrame, title: str) -> go.Figure:
@@ -444,6 +500,30 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
         draw(*args, charts / f"{name}.png")
         pictures.append(charts / f"{name}.png")
         return figure.to_html(full_html=False, include_plotlyjs=False)
+
+    # The roundabout from real data: first, as it is the finding the real rows support.
+    windows, months, totals = rows_of(ROUNDABOUT_SQL), rows_of(ROUNDABOUT_MONTHS_SQL), rows_of(TOTALS_SQL)
+    if windows.height:
+        first, last = months["month"].min(), months["month"].max()
+        months_period = f"{first:%Y-%m} to {last:%Y-%m}, monthly, real data" if months.height else "no monthly rows, real data"
+        title = "Real exports of the goods export bans into the target list, to the target and to its neighbours, by month"
+        rows = [[r["frequency"], r["currency"], r["target_iso3"], f"{r['before_start']}..{r['before_end']}",
+                 f"{r['after_start']}..{r['after_end']}", r["destination_group"], r["product_group"],
+                 f"{r['before_value'] / 1e6:,.1f}", f"{r['after_value'] / 1e6:,.1f}",
+                 "—" if r["change"] is None else f"{r['change']:+.1%}"] for r in windows.iter_rows(named=True)]
+        total_rows = [[r["exporter_iso3"], r["importer_iso3"], r["year"], r["currency"], f"{r['value'] / 1e9:,.2f}"]
+                      for r in totals.iter_rows(named=True)]
+        sections.append(section(
+            "roundabout", "Did trade that sanctions stopped go round through the neighbours?",
+            "Exports to the sanctioned country and to its neighbours (ref.neighbours), after the sanctions began against the "
+            "same months (or year) before, by product group: chpl (Common High Priority List), sanctioned (an export ban into "
+            "the target lists the goods), other.",
+            months_period, "<code>data_status = 'real'</code> only (Eurostat Comext, CEPII BACI): observed values, no rule "
+            "allocates anything here; each currency as the source reports it, never added across currencies or frequencies.",
+            chart(roundabout_figure(months, title), draw_roundabout_png, "roundabout", months, title)
+            + table(["frequency", "currency", "target", "before", "after", "destination", "product group",
+                     "before (M)", "after (M)", "change"], rows)
+            + (table(["exporter", "importer", "year", "currency", "total goods (bn)"], total_rows) if total_rows else "")))
 
     # Where the value goes: categories → corridors → channels, summed over the whole period.
     sankey_alloc = ratio(links["allocated_musd"].sum(), links["musd"].sum())
