@@ -107,7 +107,7 @@ TRANSSHIPMENT_SQL = """
 WITH baseline AS (
     SELECT intermediary_iso3, sum(baseline_monthly_usd) AS baseline_monthly_usd
     FROM (SELECT DISTINCT intermediary_iso3, category_id, chpl_tier, baseline_monthly_usd
-          FROM marts.transshipment_signals WHERE data_status = $status)
+          FROM marts.transshipment_signals WHERE data_status = $status AND frequency = 'monthly')
     GROUP BY ALL
 )
 SELECT coalesce(j.name, t.intermediary_iso3) AS intermediary, t.year, any_value(t.baseline_years) AS baseline_years,
@@ -121,7 +121,7 @@ SELECT coalesce(j.name, t.intermediary_iso3) AS intermediary, t.year, any_value(
 FROM marts.transshipment_signals t
 LEFT JOIN baseline b USING (intermediary_iso3)
 LEFT JOIN ref.jurisdictions j ON j.country_iso3 = t.intermediary_iso3
-WHERE t.data_status = $status
+WHERE t.data_status = $status AND t.frequency = 'monthly'
 GROUP BY t.intermediary_iso3, j.name, t.year ORDER BY intermediary, t.year
 """
 # The roundabout, real data only: each window's value by destination group and product group, per frequency

@@ -59,9 +59,9 @@ class Grain:
 
 VALUE_COLUMNS = ("value_usd", "value_usd_alt_rate")
 DATA_STATUS = "data_status"
-# Month-level marts (channel_mix, corridor_flows, sanctioned_exposure, and transshipment_signals, which
-# grows monthly averages) take monthly flows only; year-level bilateral_balance and route_risk take annual
-# flows (CEPII BACI) too.
+# Month-level marts (channel_mix, corridor_flows, sanctioned_exposure) take monthly flows only; transshipment_signals
+# and roundabout compare each frequency with itself; year-level bilateral_balance and route_risk take annual flows
+# (CEPII BACI) too.
 GRAINS = {
     "channel_mix": Grain(("month", DATA_STATUS, "exporter_iso3", "importer_iso3", "channel_id"), VALUE_COLUMNS),
     "corridor_flows": Grain(("month", DATA_STATUS, "corridor_id"), (*VALUE_COLUMNS, "tonnes")),
@@ -74,7 +74,9 @@ GRAINS = {
     ),
     "route_risk": Grain((DATA_STATUS, "category_id", "corridor_id", "channel_id", "transit_iso3"), VALUE_COLUMNS),
     "transshipment_signals": Grain(
-        (DATA_STATUS, "intermediary_iso3", "category_id", "chpl_tier", "year"), ("value_usd", "reexports_to_targets_usd")
+        (DATA_STATUS, "frequency", "intermediary_iso3", "category_id", "chpl_tier", "year"),
+        ("value_usd", "reexports_to_targets_usd"), ("frequency",), "a year of monthly flows and an annual flow may be two "
+        "sources of one trade",
     ),
     "bilateral_balance": Grain(
         ("year", DATA_STATUS, "exporter_iso3", "importer_iso3", "category_id"), VALUE_COLUMNS, ("category_id",),
@@ -117,7 +119,7 @@ MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
         [trade_flows.key, ref_key("chpl"), ref_key("sanctions_measures"), ref_key("jurisdictions")],
     ),
     "bilateral_balance": (
-        "Which way does trade between sanctioned economies run, and is it growing?",
+        "Which way does trade with sanctioned economies run, and is it growing?",
         [trade_flows.key, ref_key("sanctions_measures")],
     ),
     "roundabout": (

@@ -121,7 +121,8 @@ def suites() -> list[Suite]:
             "marts.transshipment_signals",
             mart("transshipment_signals"),
             "SELECT * FROM marts.transshipment_signals",
-            [unique("data_status", "intermediary_iso3", "category_id", "chpl_tier", "year"), between("value_usd", 0, None)],
+            [unique("data_status", "frequency", "intermediary_iso3", "category_id", "chpl_tier", "year"),
+             between("value_usd", 0, None)],
         ),
         Suite(
             "marts.bilateral_balance",

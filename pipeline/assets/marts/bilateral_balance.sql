@@ -1,6 +1,7 @@
--- marts.bilateral_balance — Which way does trade between sanctioned economies run, and is it
--- growing? Value by year, direction and category between countries that are the target of a
--- sanctions measure (category '*' is the direction's total), with the change on the year before.
+-- marts.bilateral_balance — Which way does trade with sanctioned economies run, and is it growing? Value
+-- by year, direction and category of every pair with a country that is the target of a sanctions measure on
+-- one side or both (China–Russia, EU member states–Russia, Iran–Russia; category '*' is the direction's
+-- total), with the change on the year before.
 -- Canonical reports only: a trade both sides report counts once. Year-level: annual flows (CEPII BACI,
 -- annual UN Comtrade) count here beside the months of monthly ones.
 -- Grain: one row per (year, data_status, exporter_iso3, importer_iso3, category_id); DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
@@ -27,7 +28,7 @@ WITH targets AS (
            coalesce(value_usd_alt_rate, value_usd) AS value_usd_alt_rate,
            channel_id IS NULL OR corridor_id IS NULL AS unobserved
     FROM core.trade_flows
-    WHERE exporter_iso3 IN (SELECT iso3 FROM targets) AND importer_iso3 IN (SELECT iso3 FROM targets) AND canonical
+    WHERE (exporter_iso3 IN (SELECT iso3 FROM targets) OR importer_iso3 IN (SELECT iso3 FROM targets)) AND canonical
 ), totals AS (
     SELECT year, data_status, exporter_iso3, importer_iso3, coalesce(category_id, '*') AS category_id,
            sum(value_usd) AS value_usd, sum(quantity_kg) / 1000 AS tonnes,
@@ -42,11 +43,11 @@ FROM totals t
 LEFT JOIN totals p ON p.year = t.year - 1 AND p.data_status = t.data_status AND p.exporter_iso3 = t.exporter_iso3
  AND p.importer_iso3 = t.importer_iso3 AND p.category_id = t.category_id;
 
-COMMENT ON TABLE marts.bilateral_balance IS 'Which way does trade between sanctioned economies run? Value by year, direction and category, with year-on-year change';
+COMMENT ON TABLE marts.bilateral_balance IS 'Which way does trade with sanctioned economies run? Value by year, direction and category of every pair with a sanctions target on one side or both, with year-on-year change';
 COMMENT ON COLUMN marts.bilateral_balance.year IS 'Calendar year (monthly flows of the year and annual flows of it)';
 COMMENT ON COLUMN marts.bilateral_balance.data_status IS 'illustrative (the shipped sample) or real; never add the two';
-COMMENT ON COLUMN marts.bilateral_balance.exporter_iso3 IS 'Exporting country (a sanctions target)';
-COMMENT ON COLUMN marts.bilateral_balance.importer_iso3 IS 'Importing country (a sanctions target)';
+COMMENT ON COLUMN marts.bilateral_balance.exporter_iso3 IS 'Exporting country (a sanctions target, or the partner of one)';
+COMMENT ON COLUMN marts.bilateral_balance.importer_iso3 IS 'Importing country (a sanctions target, or the partner of one)';
 COMMENT ON COLUMN marts.bilateral_balance.category_id IS 'Goods category; * for the direction''s total';
 COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD (canonical reports only)';
 COMMENT ON COLUMN marts.bilateral_balance.tonnes IS 'Net weight, tonnes';

@@ -4,11 +4,13 @@
 -- baseline window ($baseline_first_year..$baseline_last_year, monthly averages) of the canonical
 -- reports (each trade once), the mirror gap where both the exporter and the intermediary report
 -- (both observations, on purpose), and what the intermediary sends on to sanctions targets.
--- CHPL tiers first: sort by chpl_rank. Monthly flows only: growth is measured in monthly averages, which an
--- annual figure (CEPII BACI) cannot give.
--- Grain: one row per (data_status, intermediary_iso3, category_id, chpl_tier, year); DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
+-- CHPL tiers first: sort by chpl_rank. Growth is measured in monthly averages, per frequency: a year of monthly
+-- flows averages its months of data; an annual flow (CEPII BACI, Eurostat's annual files) is twelve months of
+-- trade, so its monthly average is a twelfth. The two frequencies are never added (frequency is in the grain).
+-- Grain: one row per (data_status, frequency, intermediary_iso3, category_id, chpl_tier, year); DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
 CREATE OR REPLACE TABLE marts.transshipment_signals (
     data_status                VARCHAR NOT NULL,
+    frequency                  VARCHAR NOT NULL,
     intermediary_iso3          VARCHAR NOT NULL,
     category_id                VARCHAR NOT NULL,
     chpl_tier                  VARCHAR NOT NULL,
@@ -42,11 +44,11 @@ WITH targets AS (
     FROM core.trade_flows f
     LEFT JOIN ref.chpl c ON c.hs6 = left(f.hs_code_2022, 6)
     LEFT JOIN tiers t ON t.tier = c.tier
-    WHERE f.frequency = 'monthly'
-), months AS (  -- months of data in each year, for monthly averages
-    SELECT data_status, year, count(DISTINCT period) AS n FROM flows GROUP BY ALL
+), months AS (  -- months of data in each year, for monthly averages: an annual flow holds twelve
+    SELECT data_status, frequency, year, count(DISTINCT period) * CASE WHEN any_value(frequency) = 'annual' THEN 12 ELSE 1 END AS n
+    FROM flows GROUP BY ALL
 ), inbound AS (
-    SELECT data_status, importer_iso3 AS intermediary_iso3, category, chpl_tier, chpl_rank, year,
+    SELECT data_status, frequency, importer_iso3 AS intermediary_iso3, category, chpl_tier, chpl_rank, year,
            coalesce(sum(value_usd) FILTER (WHERE canonical), 0) AS canonical_usd,
            coalesce(sum(coalesce(value_usd_alt_rate, value_usd)) FILTER (WHERE canonical), 0) AS canonical_alt_usd,
            coalesce(sum(value_usd) FILTER (WHERE canonical AND (channel_id IS NULL OR corridor_id IS NULL)), 0) AS unobserved_usd,
@@ -57,20 +59,20 @@ WITH targets AS (
     WHERE exporter_iso3 NOT IN (SELECT iso3 FROM targets) AND importer_iso3 NOT IN (SELECT iso3 FROM targets)
     GROUP BY ALL
 ), onward AS (
-    SELECT data_status, exporter_iso3 AS intermediary_iso3, category, chpl_tier, year, sum(value_usd) AS reexports_usd
+    SELECT data_status, frequency, exporter_iso3 AS intermediary_iso3, category, chpl_tier, year, sum(value_usd) AS reexports_usd
     FROM flows
     WHERE importer_iso3 IN (SELECT iso3 FROM targets) AND exporter_iso3 NOT IN (SELECT iso3 FROM targets) AND canonical
     GROUP BY ALL
 ), valued AS (
     SELECT i.*, canonical_usd AS value_usd, canonical_usd::DOUBLE / m.n AS monthly_usd
-    FROM inbound i JOIN months m USING (data_status, year)
+    FROM inbound i JOIN months m USING (data_status, frequency, year)
 ), baseline AS (
-    SELECT data_status, intermediary_iso3, category, chpl_tier, sum(value_usd)::DOUBLE / sum(m.n) AS baseline_monthly_usd
-    FROM valued v JOIN months m USING (data_status, year)
+    SELECT data_status, frequency, intermediary_iso3, category, chpl_tier, sum(value_usd)::DOUBLE / sum(m.n) AS baseline_monthly_usd
+    FROM valued v JOIN months m USING (data_status, frequency, year)
     WHERE year BETWEEN $baseline_first_year AND $baseline_last_year
     GROUP BY ALL
 )
-SELECT v.data_status, v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
+SELECT v.data_status, v.frequency, v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
        coalesce(j.transshipment_hub, false),
        v.value_usd, v.monthly_usd, b.baseline_monthly_usd,
        v.monthly_usd / nullif(b.baseline_monthly_usd, 0) - 1,
@@ -85,12 +87,13 @@ SELECT v.data_status, v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank,
        v.fx_rate_types,
        v.canonical_alt_usd
 FROM valued v
-LEFT JOIN baseline b USING (data_status, intermediary_iso3, category, chpl_tier)
-LEFT JOIN onward o USING (data_status, intermediary_iso3, category, chpl_tier, year)
+LEFT JOIN baseline b USING (data_status, frequency, intermediary_iso3, category, chpl_tier)
+LEFT JOIN onward o USING (data_status, frequency, intermediary_iso3, category, chpl_tier, year)
 LEFT JOIN ref.jurisdictions j ON j.country_iso3 = v.intermediary_iso3;
 
 COMMENT ON TABLE marts.transshipment_signals IS 'Where do third countries suddenly import what sanctioned economies may no longer buy? Growth against a pre-sanction baseline, mirror gaps and onward flows; sort by chpl_rank';
 COMMENT ON COLUMN marts.transshipment_signals.data_status IS 'illustrative (the shipped sample) or real; never add the two';
+COMMENT ON COLUMN marts.transshipment_signals.frequency IS 'monthly or annual: the flows the row rests on (never add the two: a year holds its months)';
 COMMENT ON COLUMN marts.transshipment_signals.intermediary_iso3 IS 'Third country importing the goods (ISO3)';
 COMMENT ON COLUMN marts.transshipment_signals.category_id IS 'Goods category';
 COMMENT ON COLUMN marts.transshipment_signals.chpl_tier IS 'CHPL tier of the HS6 codes, or not listed';
@@ -98,7 +101,7 @@ COMMENT ON COLUMN marts.transshipment_signals.chpl_rank IS 'Sort key: CHPL tier 
 COMMENT ON COLUMN marts.transshipment_signals.year IS 'Calendar year';
 COMMENT ON COLUMN marts.transshipment_signals.transshipment_hub IS 'Intermediary is on the FinCEN/BIS transshipment-hub list';
 COMMENT ON COLUMN marts.transshipment_signals.value_usd IS 'Value into the intermediary, canonical reports only (the intermediary''s import records where it reports, else the exporters''), USD';
-COMMENT ON COLUMN marts.transshipment_signals.monthly_usd IS 'value_usd per month of data in the year';
+COMMENT ON COLUMN marts.transshipment_signals.monthly_usd IS 'value_usd per month of data in the year (an annual flow counts twelve months)';
 COMMENT ON COLUMN marts.transshipment_signals.baseline_monthly_usd IS 'Monthly value in the baseline window (baseline_years)';
 COMMENT ON COLUMN marts.transshipment_signals.growth_vs_baseline IS 'monthly_usd / baseline_monthly_usd - 1';
 COMMENT ON COLUMN marts.transshipment_signals.exporter_reported_usd IS 'Value as the exporting countries report it';
