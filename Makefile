@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DETOUR_UI_PORT ?= 3000
 
-.PHONY: install run test ui sample bench bench-lake bench-import soak clean lake-up lake-down
+.PHONY: install run test ui sample bench bench-lake bench-import bench-comext soak clean lake-up lake-down
 
 install: $(VENV)/.installed
 
@@ -67,6 +67,11 @@ bench-lake: install
 # Time and peak RSS of importing one CEPII BACI year of ROWS rows (reference tables + core/trade_flows).
 bench-import: install
 	$(VENV)/bin/python -m pipeline.bench_import --rows $(ROWS)
+
+# Time and peak RSS of importing every Eurostat Comext download below COMEXT (e.g. the 22 spreadsheets and the
+# relational-view files of the roundabout's sources), with the published findings they reproduce.
+bench-comext: install
+	$(VENV)/bin/python -m pipeline.bench_import --comext $(COMEXT)
 
 # Refreshes SIGKILLed at random moments while 2 readers query the published warehouse, in a temporary
 # folder (REFRESHES=6 KILLS=3 make soak for a short one; SEED=n repeats one).
