@@ -74,7 +74,7 @@ def test_detour_run_builds_from_the_given_paths_and_prints_a_summary(seeds, tmp_
         [sys.executable, "-m", "pipeline.run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "trade_flows" in done.stdout and "65142" in done.stdout and "quarantined" in done.stdout
+    assert "trade_flows" in done.stdout and "102283" in done.stdout and "quarantined" in done.stdout
     assert f"tables in {warehouse}" in done.stdout
     assert_shows_the_readme_sample(done.stdout, warehouse)
     assert warehouse.exists()
@@ -122,13 +122,14 @@ def test_the_shipped_sample_is_exactly_what_its_script_writes(tmp_path):
         assert (out / path.name).read_bytes() == path.read_bytes(), path.name
 
 
-def test_the_sample_says_it_is_illustrative_and_the_real_rows_credit_cepii(shipped_build):
+def test_the_sample_says_it_is_illustrative_and_the_real_rows_credit_their_publishers(shipped_build):
     sources = dict(shipped_build.query(
         "SELECT DISTINCT split_part(source_file, '/', 1), source FROM core.trade_flows WHERE data_status = ?", ["illustrative"]
     ))
     assert list(sources) == ["trade_flows"] and "illustrative" in sources["trade_flows"]
-    ((real,),) = shipped_build.query("SELECT list(DISTINCT source) FROM core.trade_flows WHERE data_status = 'real'")
-    assert real == ["CEPII, BACI (Gaulier & Zignago 2010), release V202501"]
+    ((real,),) = shipped_build.query("SELECT list(DISTINCT source ORDER BY source) FROM core.trade_flows WHERE data_status = 'real'")
+    assert real == ["CEPII, BACI (Gaulier & Zignago 2010), release V202501",
+                    "Eurostat, Comext DS-045409 (EU trade since 1988 by HS2-4-6 and CN8), data browser download"]
     assert Path(SHIPPED_SEEDS / "trade_flows").is_dir()
 
 

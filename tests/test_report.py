@@ -8,7 +8,7 @@ from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 
 REPO_PICTURE = "docs/sankey.png"
 SCREENSHOT = "docs/report.png"
-SECTIONS = ("where-value-goes", "channels", "corridors", "route-risk", "transshipment", "sanctioned-exposure", "claims")
+SECTIONS = ("roundabout", "where-value-goes", "channels", "corridors", "route-risk", "transshipment", "sanctioned-exposure", "claims")
 
 
 def page_of(build) -> str:
