@@ -115,5 +115,5 @@ def test_tables_say_they_rest_on_the_sample_only_when_they_do(golden_build):
         """SELECT schema_name || '.' || table_name, comment FROM duckdb_tables()
            WHERE schema_name = 'marts' OR table_name IN ('routed_flows', 'flow_sanctions', 'route_sanctions')"""
     )
-    assert len(comments) == 11  # 7 marts, counterparty_hits, 3 enriched tables
+    assert len(comments) == 12  # 8 marts, counterparty_hits, 3 enriched tables
     assert all("illustrative sample" not in comment for _, comment in comments), comments

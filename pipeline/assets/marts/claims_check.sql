@@ -60,7 +60,7 @@ WITH claims AS (
     FROM claims c
     JOIN (SELECT corridor_id, branch, transit_days_max, (SELECT sum(distance_km) FROM ref.corridor_legs l WHERE l.corridor_id = r.corridor_id) AS route_km
           FROM ref.corridors r) k
-      ON k.corridor_id = c.scope OR k.branch = c.scope OR (c.scope = 'instc' AND k.branch <> 'suez')
+      ON k.corridor_id = c.scope OR k.branch = c.scope OR (c.scope = 'instc' AND k.branch IN ('western', 'trans_caspian', 'eastern'))
     WHERE c.metric IN ('corridor_distance_km', 'corridor_transit_days_max')
     GROUP BY ALL
 ), figures AS (
