@@ -53,9 +53,11 @@ WITH dated AS (
     -- Rated once per (currency, period, frequency), then joined to the flows: an ASOF join sorts its input
     SELECT k.currency, k.period_date, k.frequency,
            coalesce(ym.usd_per_unit, m.usd_per_unit) AS market_usd, CASE WHEN ym.year IS NULL THEN m.date ELSE ym.year END AS market_date,
-           coalesce(ym.approximate, m.approximate) AS market_approximate, ym.year IS NOT NULL AS market_mean,
+           CASE WHEN coalesce(ym.approximate, m.approximate) THEN 'market_approximate' ELSE 'market' END AS market_type,
+           ym.year IS NOT NULL AS market_mean,
            coalesce(yo.usd_per_unit, o.usd_per_unit) AS official_usd, CASE WHEN yo.year IS NULL THEN o.date ELSE yo.year END AS official_date,
-           coalesce(yo.approximate, o.approximate) AS official_approximate, yo.year IS NOT NULL AS official_mean
+           CASE WHEN coalesce(yo.approximate, o.approximate) THEN 'official_approximate' ELSE 'official' END AS official_type,
+           yo.year IS NOT NULL AS official_mean
     FROM (SELECT DISTINCT currency, period_date, frequency FROM flows) k
     ASOF LEFT JOIN market m ON m.currency = k.currency AND k.period_date >= m.date
     ASOF LEFT JOIN official o ON o.currency = k.currency AND k.period_date >= o.date
@@ -72,14 +74,12 @@ WITH dated AS (
            -- a value already in US dollars needs no FX row (imported files: Comtrade, BACI)
            CASE WHEN use_market THEN market_usd WHEN official_date IS NOT NULL THEN official_usd
                 WHEN currency = 'USD' THEN 1.0 END AS usd_per_unit,
-           CASE WHEN use_market THEN 'market' || CASE WHEN market_approximate THEN '_approximate' ELSE '' END
-                WHEN official_date IS NOT NULL THEN 'official' || CASE WHEN official_approximate THEN '_approximate' ELSE '' END
+           CASE WHEN use_market THEN market_type WHEN official_date IS NOT NULL THEN official_type
                 WHEN currency = 'USD' THEN 'usd' END AS rate_type,
            CASE WHEN use_market THEN market_date ELSE official_date END AS rate_date,
            market_date = official_date AND market_mean = official_mean AS has_alt,
            CASE WHEN has_alt THEN CASE WHEN use_market THEN official_usd ELSE market_usd END END AS alt_usd_per_unit,
-           CASE WHEN has_alt THEN CASE WHEN use_market THEN 'official' || CASE WHEN official_approximate THEN '_approximate' ELSE '' END
-                                       ELSE 'market' || CASE WHEN market_approximate THEN '_approximate' ELSE '' END END END AS alt_rate_type
+           CASE WHEN has_alt THEN CASE WHEN use_market THEN official_type ELSE market_type END END AS alt_rate_type
     FROM rated
 )
 SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.hs_edition, f.value, f.currency, f.quantity_kg,
