@@ -87,10 +87,16 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def usd_rates(seeds: Path) -> dict[tuple[str, str], float]:
+# The rates the sample was written with (seeds/fx_rates.csv as it was then, approximate throughout): its
+# local-currency values stay as written when the seed's rates are corrected (ECB monthly averages since),
+# and only the USD figures the pipeline derives from them move.
+SAMPLE_RATES = Path(__file__).with_name("sample_fx_rates.csv")
+
+
+def usd_rates(path: Path = SAMPLE_RATES) -> dict[tuple[str, str], float]:
     """USD per unit by (currency, YYYY-MM-01), market rate preferred, as the pipeline converts."""
     rates: dict[tuple[str, str], float] = {}
-    for rate in sorted(read_csv(seeds / "fx_rates.csv"), key=lambda r: r["rate_type"] == "market"):
+    for rate in sorted(read_csv(path), key=lambda r: r["rate_type"] == "market"):
         rates[(rate["currency"], rate["date"])] = float(rate["usd_per_unit"])
     return rates
 
@@ -199,7 +205,7 @@ def in_edition(row: list, period: str) -> list:
 
 
 def write(seeds: Path, out: Path) -> int:
-    w = Writer(np.random.default_rng(20190101), usd_rates(seeds), rule_shares(seeds))
+    w = Writer(np.random.default_rng(20190101), usd_rates(), rule_shares(seeds))
     bilateral(w)
     third_country(w)
     malformed(w)
@@ -216,7 +222,7 @@ def write(seeds: Path, out: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=Path, default=Path("seeds"), help="seeds folder (reads fx_rates, allocation_rules)")
+    parser.add_argument("--seeds", type=Path, default=Path("seeds"), help="seeds folder (reads allocation_rules)")
     parser.add_argument("--out", type=Path, help="output folder (default: <seeds>/trade_flows)")
     args = parser.parse_args()
     rows = write(args.seeds, args.out or args.seeds / "trade_flows")

@@ -12,6 +12,11 @@ class FxRates(pa.DataFrameModel):
     rate_type: str = pa.Field(isin=["official", "market"], description="Official (central bank) or market rate")
     usd_per_unit: float = pa.Field(gt=0, description="US dollars for one unit of the currency")
     source: str = pa.Field(str_length={"min_value": 3}, description="Publisher and method of the rate")
+    approximate: bool = pa.Field(
+        description="True when no shipped source gives the rate and it is an estimate (interpolated between rounded "
+        "anchors, or a peg held though the market strayed); false for published rates (the ECB's) and exact ones "
+        "(USD, legal pegs, rates fixed by decision)"
+    )
 
     _currency = iso4217_currency("currency")
 
@@ -24,5 +29,6 @@ SEED = Seed(
     name="fx_rates",
     contract=FxRates,
     path="fx_rates.csv",
-    description="Monthly exchange rates to US dollars; IRR has official and market rates an order of magnitude apart.",
+    description="Monthly exchange rates to US dollars: ECB monthly averages where the ECB publishes the currency, else "
+    "approximations flagged `approximate`; IRR has official and market rates an order of magnitude apart.",
 )

@@ -45,6 +45,7 @@ BAD_CELLS = [
     ("fx_rates", "date", "2019-02-30", "type: not a date (YYYY-MM-DD)"),
     ("fx_rates", "usd_per_unit", "0", "greater_than(0)"),
     ("fx_rates", "currency", "ABC", "iso4217_currency"),
+    ("fx_rates", "approximate", "roughly", "type: not true/false"),
     ("payment_channels", "kind", "cash", "isin"),
     ("payment_channels", "currency", "ZZZ", "references ref.fx_rates.currency"),
     ("corridors", "transit_days_min", "60", "transit_days_min_le_max"),

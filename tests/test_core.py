@@ -26,20 +26,20 @@ FLOWS = [  # flow_id, period, hs_code, value, currency
 @pytest.fixture
 def small_build(seeds, tmp_path):
     header, _ = read_rows(seeds / "fx_rates.csv")
-    rates = [
-        ("2019-01-01", "USD", "official", "1"),
-        ("2022-02-01", "IRR", "official", "0.0000238"),
-        ("2022-02-01", "IRR", "market", "0.0000035"),
-        ("2022-04-01", "RUB", "official", "0.0125"),
-        ("2022-06-01", "RUB", "official", "0.0172"),
-        ("2023-01-01", "EUR", "official", "1.08"),
-        ("2023-08-01", "EUR", "official", "1.11"),
-        ("2019-01-01", "CNY", "official", "0.145"),
-        ("2019-01-01", "AED", "official", "0.2723"),
-        ("2019-01-01", "XAU", "market", "1300"),
-        ("2019-01-01", "USDT", "market", "1"),
+    rates = [  # date, currency, rate_type, usd_per_unit, approximate
+        ("2019-01-01", "USD", "official", "1", "false"),
+        ("2022-02-01", "IRR", "official", "0.0000238", "false"),
+        ("2022-02-01", "IRR", "market", "0.0000035", "true"),
+        ("2022-04-01", "RUB", "official", "0.0125", "true"),
+        ("2022-06-01", "RUB", "official", "0.0172", "true"),
+        ("2023-01-01", "EUR", "official", "1.08", "false"),
+        ("2023-08-01", "EUR", "official", "1.11", "false"),
+        ("2019-01-01", "CNY", "official", "0.145", "false"),
+        ("2019-01-01", "AED", "official", "0.2723", "false"),
+        ("2019-01-01", "XAU", "market", "1300", "true"),
+        ("2019-01-01", "USDT", "market", "1", "true"),
     ]
-    write_rows(seeds / "fx_rates.csv", header, [dict(zip(header, (*r, "test rate"), strict=True)) for r in rates])
+    write_rows(seeds / "fx_rates.csv", header, [dict(zip(header, (*r[:4], "test rate", r[4]), strict=True)) for r in rates])
     for old in (seeds / "trade_flows").glob("*.csv"):
         old.unlink()
     shutil.rmtree(seeds / "imports")  # these flows only
@@ -78,8 +78,8 @@ def test_value_usd_uses_the_rate_in_force_for_the_period(small_build):
         )
     }
     assert rows["F1"] == (1000.0, "official", "2019-01-01")
-    assert rows["F7"] == (pytest.approx(3.5), "market", "2022-02-01")
-    assert rows["F8"] == (pytest.approx(6.25), "official", "2022-04-01")
+    assert rows["F7"] == (pytest.approx(3.5), "market_approximate", "2022-02-01")
+    assert rows["F8"] == (pytest.approx(6.25), "official_approximate", "2022-04-01")
     assert rows["F9"] == (pytest.approx(10.8), "official", "2023-01-01")
 
 
@@ -127,3 +127,72 @@ def test_a_flow_id_in_two_files_names_both_places_and_stops_the_publish(seeds, t
     assert not evaluation.passed
     assert f"{may[0]['flow_id']} in trade_flows/2023-05.csv row 2 and trade_flows/2023-06.csv row 5" in evaluation.description
     assert not build.succeeded("published_warehouse")
+
+
+FX_FLOWS = [  # flow_id, period, currency, file: the month an annual flow's file is named after
+    ("E1", "2021-06", "EUR", "2021-06"),  # a month: the ECB monthly average
+    ("E2", "2021", "EUR", "2021-01"),  # a year: the mean of its 12 ECB months
+    ("E3", "2022", "EUR", "2022-01"),  # a year missing July's rate: the ASOF rule, January's
+    ("E4", "2024", "EUR", "2024-01"),  # 9 ECB months and 3 approximate ones: their mean, approximate
+    ("R1", "2023-05", "RUB", "2023-05"),  # after the ECB stopped RUB: the approximate rate
+]
+
+
+def rate(rates: list[dict], currency: str, day: str) -> float:
+    (usd,) = [float(r["usd_per_unit"]) for r in rates if r["currency"] == currency and r["date"] == day]
+    return usd
+
+
+@pytest.fixture
+def fx_build(seeds, tmp_path, monkeypatch):
+    """The shipped FX rates less EUR of July 2022, and FX_FLOWS of 1000 units each."""
+    import polars as pl
+
+    import pipeline.assets.core as core
+
+    # Annual flows reach core.trade_flows through importers (none in EUR on this branch): in a seed file
+    # named after its year's January, an annual row passes the period rule here as an importer's would
+    by_month = core.period_matches_file
+    monkeypatch.setattr(core, "period_matches_file", lambda typed: by_month(typed.filter(pl.col("period").str.len_chars() == 7)))
+    header, rates = read_rows(seeds / "fx_rates.csv")
+    write_rows(seeds / "fx_rates.csv", header, [r for r in rates if (r["currency"], r["date"]) != ("EUR", "2022-07-01")])
+    for old in (seeds / "trade_flows").glob("*.csv"):
+        old.unlink()
+    shutil.rmtree(seeds / "imports")
+    header = SEEDS["trade_flows"].required_columns
+    for fid, period, currency, file in FX_FLOWS:
+        row = (fid, period, "RUS", "IRN", "100199", "HS2022", "1000", currency, "", "", "", "", "test flow", "importer_reported")
+        write_rows(seeds / "trade_flows" / f"{file}.csv", header, [dict(zip(header, row, strict=True))])
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    assert build.result.success
+    return build, rates
+
+
+def test_a_month_converts_at_the_ecb_average_and_a_year_at_the_mean_of_its_months(fx_build):
+    build, rates = fx_build
+    rows = {
+        fid: (float(usd), rate_type, str(day), frequency)
+        for fid, usd, rate_type, day, frequency in build.query(
+            "SELECT flow_id, value_usd, fx_rate_type, fx_rate_date, frequency FROM core.trade_flows"
+        )
+    }
+    months = lambda year: [rate(rates, "EUR", f"{year}-{m:02d}-01") for m in range(1, 13)]  # noqa: E731
+    assert rows["E1"] == (1204.71, "official", "2021-06-01", "monthly")  # the ECB's June 2021 average, 1.20471
+    assert rows["E2"] == (pytest.approx(1000 * sum(months(2021)) / 12, abs=0.005), "official", "2021-01-01", "annual")
+    assert rows["E2"][0] != pytest.approx(1000 * rate(rates, "EUR", "2021-01-01"), abs=1)  # not January's rate
+    assert rows["E3"] == (pytest.approx(1000 * rate(rates, "EUR", "2022-01-01"), abs=0.005), "official", "2022-01-01", "annual")
+    assert rows["E4"] == (pytest.approx(1000 * sum(months(2024)) / 12, abs=0.005), "official_approximate", "2024-01-01", "annual")
+    assert rows["R1"] == (pytest.approx(1000 * rate(rates, "RUB", "2023-05-01"), abs=0.005), "official_approximate", "2023-05-01", "monthly")
+
+
+def test_an_approximate_rate_is_named_in_core_and_in_the_marts(shipped_build):
+    types = dict(shipped_build.query(
+        "SELECT currency, list(DISTINCT fx_rate_type ORDER BY fx_rate_type) FROM core.trade_flows "
+        "WHERE period = DATE '2023-05-01' AND currency IN ('EUR', 'RUB') GROUP BY ALL"
+    ))
+    assert types == {"EUR": ["official"], "RUB": ["official_approximate"]}  # the ECB's, and an estimate (no RUB after 2022-03-01)
+    ((rub_in_mart,),) = shipped_build.query(
+        "SELECT list(DISTINCT t ORDER BY t) FROM marts.channel_mix, unnest(fx_rate_types) u(t) "
+        "WHERE month = DATE '2023-05-01' AND channel_id = 'rub'"
+    )
+    assert "official_approximate" in rub_in_mart

@@ -72,6 +72,11 @@ TOTALS_COLUMNS = (
      "cells numbered sheet by sheet, row by row, period by period"),
     ("data_status", "VARCHAR", "real: a downloaded file (totals come only from imports)"),
 )
+FX_RATE_TYPES = (
+    "market where published, else official; market_approximate or official_approximate where ref.fx_rates flags "
+    "the rate approximate (no shipped source publishes it); usd for a value in US dollars with no FX row (imported "
+    "files need none)"
+)
 DERIVED_COLUMNS = (
     ("canonical", "BOOLEAN", "True for the one report of a trade that value marts count: per (exporter, importer, HS code, "
      "month) the importer's rows where it reports, else the exporter's (mirror reports are two observations of one trade)"),
@@ -85,14 +90,16 @@ DERIVED_COLUMNS = (
     ("hs_match", "VARCHAR", "exact: hs_code_2022 holds the same goods; approximate: the HS 2017 code was split among "
      "several HS 2022 codes, so a match on it may take in goods the HS 2022 code leaves out"),
     ("category_id", "VARCHAR", "Goods category of the longest matching prefix of hs_code_2022 in ref.hs_categories"),
-    ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period"),
+    ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period; an annual "
+     "flow at the mean of its year's 12 monthly rates where all exist"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
-    ("fx_rate_type", "VARCHAR", "Rate type used: market where published, else official; usd for a value in US dollars "
-     "with no FX row (imported files need none)"),
-    ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period)"),
+    ("fx_rate_type", "VARCHAR", f"Rate type used: {FX_RATE_TYPES}"),
+    ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period; an annual flow converted at "
+     "its year's mean: the year's first day)"),
     ("value_usd_alt_rate", "DECIMAL(18,2)", "value at the other rate type of the same date (official where value_usd uses "
      "the market rate, and the reverse); NULL when the currency has one rate type then"),
-    ("fx_alt_rate_type", "VARCHAR", "Rate type of value_usd_alt_rate"),
+    ("fx_alt_rate_type", "VARCHAR", "Rate type of value_usd_alt_rate: market, official, market_approximate or "
+     "official_approximate"),
 )
 CORE_PROVENANCE = (
     *PROVENANCE,

@@ -91,7 +91,7 @@ COMMENT ON COLUMN core.routed_flows.corridor_basis IS 'observed, allocated (by c
 COMMENT ON COLUMN core.routed_flows.corridor_rule_id IS 'Allocation rule that gave the corridor share';
 COMMENT ON COLUMN core.routed_flows.share IS 'Share of the flow in this row (channel share × corridor share)';
 COMMENT ON COLUMN core.routed_flows.value_usd IS 'Value of this row, USD (cents); rows of a flow sum to its value_usd exactly';
-COMMENT ON COLUMN core.routed_flows.fx_rate_type IS 'FX rate type behind value_usd: market or official';
+COMMENT ON COLUMN core.routed_flows.fx_rate_type IS 'FX rate type behind value_usd: market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row';
 COMMENT ON COLUMN core.routed_flows.value_usd_alt_rate IS 'This row''s value at the other rate type where its currency had one that month (IRR until April 2022), else value_usd';
 COMMENT ON COLUMN core.routed_flows.quantity_kg IS 'Net weight of this row, kg';
 COMMENT ON COLUMN core.routed_flows.restricted_any IS 'True when a restriction (not an obligation) in force in the month covers this row';

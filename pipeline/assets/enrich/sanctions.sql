@@ -256,7 +256,7 @@ COMMENT ON COLUMN core.flow_sanctions.canonical IS 'The flow is the counted repo
 COMMENT ON COLUMN core.flow_sanctions.frequency IS 'monthly, or annual (period is the year; partial_month then means a partial year)';
 COMMENT ON COLUMN core.flow_sanctions.data_status IS 'illustrative (the shipped sample) or real (a downloaded or user-written file)';
 COMMENT ON COLUMN core.flow_sanctions.hs_match IS 'exact, or approximate when an HS 2017 code matched through a split in the HS 2022 concordance';
-COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market or official)';
+COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
 COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow the measure covers, USD, counted once however many ways it matched (the whole flow unless coverage rests on one of its allocated channels or corridors)';
 COMMENT ON COLUMN core.flow_sanctions.in_reach_value_usd IS 'Of which the authority can reach, USD';
 COMMENT ON COLUMN core.flow_sanctions.circumvention_value_usd IS 'Of which is out of the authority''s reach, USD (value_usd_affected - in_reach_value_usd)';

@@ -52,7 +52,7 @@ COMMENT ON COLUMN marts.bilateral_balance.category_id IS 'Goods category; * for 
 COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD (canonical reports only)';
 COMMENT ON COLUMN marts.bilateral_balance.tonnes IS 'Net weight, tonnes';
 COMMENT ON COLUMN marts.bilateral_balance.allocated_share IS 'Share of value_usd whose channel or corridor is not observed (allocated by rule in core.routed_flows; this mart does not split by them)';
-COMMENT ON COLUMN marts.bilateral_balance.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.bilateral_balance.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
 COMMENT ON COLUMN marts.bilateral_balance.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
 COMMENT ON COLUMN marts.bilateral_balance.prev_value_usd IS 'Value the year before, USD';
 COMMENT ON COLUMN marts.bilateral_balance.yoy_change IS 'value_usd / prev_value_usd - 1';

@@ -48,5 +48,5 @@ COMMENT ON COLUMN marts.channel_mix.share_of_month IS 'Share of the pair''s valu
 COMMENT ON COLUMN marts.channel_mix.dollar_clearing IS 'True when the channel clears through US dollar correspondent banks';
 COMMENT ON COLUMN marts.channel_mix.traceability IS 'How visible the channel is to Western regulators: low, medium, high';
 COMMENT ON COLUMN marts.channel_mix.allocated_share IS 'Share of the value whose channel was allocated by rule rather than observed';
-COMMENT ON COLUMN marts.channel_mix.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.channel_mix.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
 COMMENT ON COLUMN marts.channel_mix.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead (IRR official vs market)';

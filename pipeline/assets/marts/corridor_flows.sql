@@ -68,5 +68,5 @@ COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_min IS 'Least days sav
 COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_max IS 'Most days saved against Suez: Suez slowest minus corridor fastest';
 COMMENT ON COLUMN marts.corridor_flows.jurisdictions_crossed IS 'Countries the corridor''s legs cross (ISO3)';
 COMMENT ON COLUMN marts.corridor_flows.allocated_share IS 'Share of the value whose corridor was allocated by rule rather than observed';
-COMMENT ON COLUMN marts.corridor_flows.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.corridor_flows.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
 COMMENT ON COLUMN marts.corridor_flows.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';

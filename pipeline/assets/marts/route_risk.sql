@@ -108,5 +108,5 @@ COMMENT ON COLUMN marts.route_risk.risk_score IS 'Score = 0.35 circumvention_sha
 COMMENT ON COLUMN marts.route_risk.risk_rank IS 'Rank by risk_score (1 = riskiest), ties broken by value';
 COMMENT ON COLUMN marts.route_risk.allocated_share IS 'Share of value whose channel or corridor was allocated by rule rather than observed';
 COMMENT ON COLUMN marts.route_risk.measure_ids IS 'Measures covering value on the route (ref.sanctions_measures), whole-country embargoes and obligations included';
-COMMENT ON COLUMN marts.route_risk.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.route_risk.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
 COMMENT ON COLUMN marts.route_risk.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';

@@ -102,6 +102,6 @@ COMMENT ON COLUMN marts.sanctioned_exposure.share_avoiding_authority IS 'avoidin
 COMMENT ON COLUMN marts.sanctioned_exposure.allocated_share IS 'Share of covered_value_usd whose channel or corridor was allocated by rule rather than observed';
 COMMENT ON COLUMN marts.sanctioned_exposure.measure_ids IS 'Measures behind the value (ref.sanctions_measures)';
 COMMENT ON COLUMN marts.sanctioned_exposure.measure_types IS 'Kinds of those measures';
-COMMENT ON COLUMN marts.sanctioned_exposure.fx_rate_types IS 'FX rate types behind the value (market, official)';
+COMMENT ON COLUMN marts.sanctioned_exposure.fx_rate_types IS 'FX rate types behind the value (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
 COMMENT ON COLUMN marts.sanctioned_exposure.value_usd_alt_rate IS 'covered_value_usd with every flow whose currency had a second rate type that month converted at it instead';
 COMMENT ON COLUMN marts.sanctioned_exposure.flows IS 'Distinct flows behind the value';

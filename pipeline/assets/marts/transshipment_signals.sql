@@ -110,6 +110,6 @@ COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_usd IS 'Exporter-report
 COMMENT ON COLUMN marts.transshipment_signals.mirror_gap_share IS 'mirror_gap_usd / exporter_reported_usd';
 COMMENT ON COLUMN marts.transshipment_signals.reexports_to_targets_usd IS 'Same category and tier sent on by the intermediary to sanctions targets that year (canonical reports)';
 COMMENT ON COLUMN marts.transshipment_signals.allocated_share IS 'Share of value_usd whose channel or corridor is not observed (allocated by rule in core.routed_flows; this mart does not split by them)';
-COMMENT ON COLUMN marts.transshipment_signals.fx_rate_types IS 'FX rate types behind value_usd (market, official)';
+COMMENT ON COLUMN marts.transshipment_signals.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
 COMMENT ON COLUMN marts.transshipment_signals.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
 COMMENT ON COLUMN marts.transshipment_signals.baseline_years IS 'Baseline window (first–last year) used for growth_vs_baseline';
