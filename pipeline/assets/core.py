@@ -42,8 +42,14 @@ TABLE = "core.trade_flows"
 KEY = dg.AssetKey(["core", "trade_flows"])
 CREATE_SQL = read_sql(__file__, "core/create_trade_flows.sql")
 INSERT_SQL = read_sql(__file__, "core/insert_trade_flows.sql")
+RATES_SQL = read_sql(__file__, "core/rates.sql")
 CHECKS_SQL = read_sql(__file__, "core/checks_trade_flows.sql")
 CANONICAL_SQL = read_sql(__file__, "core/canonical_trade_flows.sql")
+FX_RATE_TYPES = (
+    "market where published, else official; market_approximate or official_approximate where ref.fx_rates flags "
+    "the rate approximate (no shipped source publishes it); usd for a value in US dollars with no FX row (imported "
+    "files need none)"
+)
 TOTALS_TABLE = "core.trade_totals"
 CREATE_TOTALS_SQL = read_sql(__file__, "core/create_trade_totals.sql")
 INSERT_TOTALS_SQL = read_sql(__file__, "core/insert_trade_totals.sql")
@@ -64,18 +70,13 @@ TOTALS_COLUMNS = (
     ("currency", "VARCHAR", "Currency of value (EUR for Eurostat)"),
     ("value_usd", "DECIMAL(18,2)", "value in US dollars at the rate in force for the period (see fx_rate_type)"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
-    ("fx_rate_type", "VARCHAR", "Rate type used (ref.fx_rates): market, official, or usd for a value in US dollars"),
-    ("fx_rate_date", "DATE", "Date of the rate used"),
+    ("fx_rate_type", "VARCHAR", "Rate type used (ref.fx_rates, by the rule of core.trade_flows): " + FX_RATE_TYPES),
+    ("fx_rate_date", "DATE", "Date of the rate used (the year's first day where an annual total takes its year's mean)"),
     ("source", "VARCHAR", "Publisher and dataset"),
     ("file", "VARCHAR", "File the row was read from, relative to the seeds folder"),
     ("row", "BIGINT", "Record of the row in its file: a CSV's line (the header is line 1); a spreadsheet's value "
      "cells numbered sheet by sheet, row by row, period by period"),
     ("data_status", "VARCHAR", "real: a downloaded file (totals come only from imports)"),
-)
-FX_RATE_TYPES = (
-    "market where published, else official; market_approximate or official_approximate where ref.fx_rates flags "
-    "the rate approximate (no shipped source publishes it); usd for a value in US dollars with no FX row (imported "
-    "files need none)"
 )
 DERIVED_COLUMNS = (
     ("canonical", "BOOLEAN", "True for the one report of a trade that value marts count: per (exporter, importer, HS code, "
@@ -282,7 +283,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             raw_files, checked = read_and_check(TRADE_FLOWS, seeds.folder, con, batch, file_rules)
             hashes = pl.DataFrame({SOURCE_FILE: [f.name for f in raw_files], "file_sha256": [f.sha256 for f in raw_files]})
             con.register("incoming", checked.good.join(hashes, on=SOURCE_FILE, how="left"))
-            run_sql(con, INSERT_SQL, params)
+            insert(con, "incoming", INSERT_SQL, params)
             record_load(con, TRADE_FLOWS, raw_files, checked, context.run_id)
             con.unregister("incoming")
             con.execute("COMMIT")
@@ -351,12 +352,12 @@ def import_file(
             quarantine = pl.concat([chunk.rejected, checked.quarantine])
             rejected = chunk.rejected.select(ROW_NUMBER).n_unique()
             con.register("incoming", checked.good.with_columns(pl.lit(imported.sha256).alias("file_sha256")))
-            run_sql(con, INSERT_SQL, params)
+            insert(con, "incoming", INSERT_SQL, params)
             con.unregister("incoming")
             totals = chunk.totals.height if chunk.totals is not None else 0
             if totals:
                 con.register("incoming_totals", chunk.totals)
-                run_sql(con, INSERT_TOTALS_SQL, params)
+                insert(con, "incoming_totals", INSERT_TOTALS_SQL, params)
                 con.unregister("incoming_totals")
             record_quarantine(con, TRADE_FLOWS, quarantine, params["run_id"])
             con.execute("COMMIT")
@@ -378,6 +379,14 @@ def import_file(
     )
     record_audit(con, TRADE_FLOWS, audit, params["run_id"])
     return read
+
+
+def insert(con: duckdb.DuckDBPyConnection, relation: str, sql: str, params: dict) -> None:
+    """Rate the rows of `relation` (a name of the code: incoming, incoming_totals) by rates.sql, then run `sql`,
+    which joins rated_keys: one conversion rule for every table that converts."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rate_source AS SELECT currency, period FROM {relation}")
+    run_sql(con, RATES_SQL, params)
+    run_sql(con, sql, params)
 
 
 def batches(paths: list[Path]) -> list[list[Path]]:
