@@ -56,8 +56,14 @@ DERIVED_COLUMNS = (
      "flows; for HS 2017 through ref.hs_concordance, the heading (4 digits) where the code was split and renumbered"),
     ("hs_match", "VARCHAR", "exact: hs_code_2022 holds the same goods; approximate: the HS 2017 code was split among "
      "several HS 2022 codes, so a match on it may take in goods the HS 2022 code leaves out"),
+    ("hs_code_2017", "VARCHAR", "HS 2017 six-digit code lists written in HS 2017 are matched on (the EU HS6 export-sanctions "
+     "list): the first six digits of an HS 2017 code; for an HS 2022 code, its HS6 through ref.hs_conversion (UNSD's "
+     "conversion table, one HS 2017 code per HS 2022 code); NULL for a code shorter than six digits"),
     ("category_id", "VARCHAR", "Goods category of the longest matching prefix of hs_code_2022 in ref.hs_categories"),
     ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period"),
+    ("unit_value_eur", "DOUBLE", "Value per item in EUR (value / quantity_units; the value itself for a flow in EUR, else "
+     "value_usd at the EUR rate of the month): measures bound to a price per item (EU luxury goods) cover the flow only "
+     "above theirs; NULL when the number of items (or the EUR rate) is unknown"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
     ("fx_rate_type", "VARCHAR", "Rate type used: market where published, else official; usd for a value in US dollars "
      "with no FX row (imported files need none)"),
@@ -206,7 +212,7 @@ def both(*rules: RowRule) -> RowRule:
     backfill_policy=SINGLE_RUN,
     deps=[
         seed_file_key(TRADE_FLOWS),
-        *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories", "hs_concordance")),
+        *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories", "hs_concordance", "hs_conversion")),
     ],
     check_specs=check_specs(
         KEY,

@@ -4,17 +4,23 @@
 --   hs_code_2022, hs_match: the HS 2022 code categories, CHPL tiers and measures are matched on. An HS 2017
 --     code linked to one HS 2022 code takes it (exact); one split among several keeps its own number where
 --     HS 2022 kept it, else falls back to its heading, its parent (approximate), through ref.hs_concordance;
+--   hs_code_2017: the HS 2017 six-digit code lists written in HS 2017 are matched on: an HS 2017 flow's own first
+--     six digits (a CN8 or national line matches on its HS6); an HS 2022 flow's through ref.hs_conversion, UNSD's
+--     one-to-one conversion table (never the correlation table, which would fan a code out to many);
 --   category_id: the goods category of the longest HS prefix in ref.hs_categories, found by
 --     equi-joins on the flow's 6-, 4- and 2-digit prefixes (never LIKE/starts_with in a join);
 --   value_usd: value × the rate in force for the flow's month and currency (ASOF join: the latest
 --     rate dated on or before the period). Where a market rate of that date exists it is preferred
 --     over the official one: Iran's official rial rate was a subsidised rate an order of magnitude off.
+--   unit_value_eur: value per item (quantity_units) in EUR, for measures bound to a price per item (EU luxury
+--     goods): the value itself for a flow in EUR, else value_usd at the EUR rate of the flow's month (the same
+--     ASOF rule); NULL when the number of items or the EUR rate is unknown.
 --   value_usd_alt_rate: the same value at the other rate type, where the currency has one of the same
 --     date (IRR until April 2022), so marts can show how much the choice of rate moves a figure.
 INSERT INTO core.trade_flows (
-    flow_id, period, exporter_iso3, importer_iso3, hs_code, hs_edition, value, currency, quantity_kg,
+    flow_id, period, exporter_iso3, importer_iso3, hs_code, hs_edition, value, currency, quantity_kg, quantity_units,
     corridor_id, channel_id, transit_iso3, source, basis, flow_kind, exporter_name, importer_name, vessel_imo,
-    frequency, period_end, data_status, hs_code_2022, hs_match, category_id, value_usd, fx_usd_per_unit, fx_rate_type, fx_rate_date, value_usd_alt_rate, fx_alt_rate_type,
+    frequency, period_end, data_status, hs_code_2022, hs_match, hs_code_2017, category_id, value_usd, unit_value_eur, fx_usd_per_unit, fx_rate_type, fx_rate_date, value_usd_alt_rate, fx_alt_rate_type,
     source_file, row_number, file_sha256, run_id
 )
 WITH dated AS (
@@ -34,6 +40,12 @@ WITH dated AS (
            CASE WHEN d.hs_edition = 'HS2022' OR h.links = 1 THEN 'exact' ELSE 'approximate' END AS hs_match
     -- the edition test inside the key keeps this an equi-join (a constant beside it makes a nested loop)
     FROM dated d LEFT JOIN hs2017 h ON h.hs2017 = CASE WHEN d.hs_edition = 'HS2017' THEN left(d.hs_code, 6) END
+), converted AS (
+    SELECT f.*,
+           CASE WHEN length(f.hs_code) < 6 THEN NULL
+                WHEN f.hs_edition = 'HS2017' THEN left(f.hs_code, 6)
+                ELSE v.hs2017 END AS hs_code_2017
+    FROM flows f LEFT JOIN ref.hs_conversion v ON v.hs2022 = CASE WHEN f.hs_edition = 'HS2022' THEN left(f.hs_code, 6) END
 ), market AS (
     SELECT currency, date, usd_per_unit FROM ref.fx_rates WHERE rate_type = 'market'
 ), official AS (
@@ -42,11 +54,18 @@ WITH dated AS (
     -- Rated once per (currency, period), then joined to the flows: an ASOF join sorts its input
     SELECT k.currency, k.period_date, m.date IS NOT NULL AND (o.date IS NULL OR m.date >= o.date) AS use_market,
            m.usd_per_unit AS market_usd, m.date AS market_date, o.usd_per_unit AS official_usd, o.date AS official_date
-    FROM (SELECT DISTINCT currency, period_date FROM flows) k
+    FROM (SELECT DISTINCT currency, period_date FROM converted) k
     ASOF LEFT JOIN market m ON m.currency = k.currency AND k.period_date >= m.date
     ASOF LEFT JOIN official o ON o.currency = k.currency AND k.period_date >= o.date
+), eur AS (  -- one EUR rate a date, the market one where both types exist
+    SELECT date, arg_max(usd_per_unit, rate_type = 'market') AS usd_per_unit FROM ref.fx_rates WHERE currency = 'EUR' GROUP BY date
+), eur_keys AS (
+    SELECT k.period_date, e.usd_per_unit AS eur_usd
+    FROM (SELECT DISTINCT period_date FROM converted WHERE quantity_units > 0) k
+    ASOF LEFT JOIN eur e ON k.period_date >= e.date
 ), rated AS (
-    SELECT f.*, r.* EXCLUDE (currency, period_date) FROM flows f JOIN rated_keys r USING (currency, period_date)
+    SELECT f.*, r.* EXCLUDE (currency, period_date), e.eur_usd
+    FROM converted f JOIN rated_keys r USING (currency, period_date) LEFT JOIN eur_keys e USING (period_date)
 ), chosen AS (  -- the rate used and, where the other type has a rate of the same date, that one
     SELECT *,
            -- a value already in US dollars needs no FX row (imported files: Comtrade, BACI)
@@ -60,11 +79,16 @@ WITH dated AS (
     FROM rated
 )
 SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.hs_edition, f.value, f.currency, f.quantity_kg,
+       f.quantity_units,
        f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.flow_kind, f.exporter_name, f.importer_name, f.vessel_imo,
        f.frequency, f.period_end, CASE WHEN starts_with(f.source, $sample_source) THEN 'illustrative' ELSE 'real' END,
-       f.hs_code_2022, f.hs_match,
+       f.hs_code_2022, f.hs_match, f.hs_code_2017,
        coalesce(c6.category_id, c4.category_id, c2.category_id) AS category_id,
-       CAST(f.value * f.usd_per_unit AS DECIMAL(18, 2)), f.usd_per_unit, f.rate_type, f.rate_date,
+       CAST(f.value * f.usd_per_unit AS DECIMAL(18, 2)),
+       CASE WHEN f.quantity_units > 0 THEN
+           CASE WHEN f.currency = 'EUR' THEN f.value ELSE f.value * f.usd_per_unit / f.eur_usd END / f.quantity_units
+       END,
+       f.usd_per_unit, f.rate_type, f.rate_date,
        CAST(f.value * f.alt_usd_per_unit AS DECIMAL(18, 2)), f.alt_rate_type,
        f.source_file, f.row_number, f.file_sha256, $run_id
 FROM chosen f
