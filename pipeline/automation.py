@@ -14,7 +14,7 @@ from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
 from pipeline.assets.ingest import ref_key
 from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.assets.publish import KEY as PUBLISHED_KEY
-from pipeline.importers import baci
+from pipeline.importers import baci, eu_hs6
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
@@ -59,6 +59,8 @@ def seed_key(relative: str) -> dg.AssetKey | None:
         return None  # a BACI country dictionary is not audited: the next full refresh (the schedule) rereads it
     if relative.startswith((f"{TRADE_FLOWS.path}/", IMPORTS)):
         return TRADE_FLOWS_KEY
+    if relative.casefold().startswith(f"{eu_hs6.FOLDER}/"):  # the EU HS6 list: measures, not parties
+        return ref_key("sanctions_measures")
     if relative.casefold().startswith("lists/"):  # sanctions lists (lists/ofac, lists/opensanctions)
         return LISTS_KEY
     return next((ref_key(s.name) for s in REFERENCE_SEEDS if s.path == relative), None)
@@ -68,7 +70,9 @@ def fingerprints(folder: Path, known: dict) -> dict[str, list]:
     """{relative path: [size, mtime_ns, sha256]} of every seed file; a file whose size and mtime are
     unchanged keeps its known hash, so big folders are not re-read on every tick."""
     current = {}
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.casefold() == ".csv"):
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.casefold() in (".csv", ".dta")):
+        if path.suffix.casefold() == ".dta" and not str(path.relative_to(folder)).startswith(f"{eu_hs6.FOLDER}/"):
+            continue  # Stata files are read only as the EU HS6 list
         relative = str(path.relative_to(folder))
         if seed_key(relative) is None:
             continue

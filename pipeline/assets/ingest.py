@@ -285,4 +285,12 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
     return _reference_asset
 
 
-reference_assets = [build_reference_asset(seed) for seed in REFERENCE_SEEDS]
+def _reference_asset(seed: Seed) -> dg.AssetsDefinition:
+    if seed.name == "sanctions_measures":  # takes the EU HS6 list beside its file (imported here: it imports this module)
+        from pipeline.assets.measures import build_measures_asset
+
+        return build_measures_asset(seed)
+    return build_reference_asset(seed)
+
+
+reference_assets = [_reference_asset(seed) for seed in REFERENCE_SEEDS]
