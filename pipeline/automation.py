@@ -14,7 +14,7 @@ from pipeline.assets.core import KEY as TRADE_FLOWS_KEY
 from pipeline.assets.ingest import ref_key
 from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.assets.publish import KEY as PUBLISHED_KEY
-from pipeline.importers import baci
+from pipeline.importers import baci, eu_hs6
 from pipeline.partitions import all_months_tags, file_month, month_tags
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
@@ -60,6 +60,8 @@ def seed_key(relative: str) -> dg.AssetKey | None:
         return None  # a BACI country dictionary is not audited: the next full refresh (the schedule) rereads it
     if relative.startswith((f"{TRADE_FLOWS.path}/", IMPORTS)):
         return TRADE_FLOWS_KEY
+    if relative.casefold().startswith(f"{eu_hs6.FOLDER}/"):  # the EU HS6 list: measures, not parties
+        return ref_key("sanctions_measures")
     if relative.casefold().startswith("lists/"):  # sanctions lists (lists/ofac, lists/opensanctions)
         return LISTS_KEY
     return next((ref_key(s.name) for s in REFERENCE_SEEDS if s.path == relative), None)

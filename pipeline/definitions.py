@@ -9,6 +9,7 @@ from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.ingest import reference_assets, seed_file_specs
 from pipeline.assets.lists import LIST_FILE_SPECS, list_assets
+from pipeline.assets.measures import LIST_FILE_SPEC
 from pipeline.assets.publish import published_warehouse
 from pipeline.assets.quality import great_expectations_suites
 from pipeline.assets.quality_tables import quality_tables
@@ -20,6 +21,7 @@ defs = dg.Definitions(
     assets=[
         *seed_file_specs,
         *LIST_FILE_SPECS,
+        LIST_FILE_SPEC,
         *reference_assets,
         *list_assets,
         trade_flows,

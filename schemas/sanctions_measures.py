@@ -5,6 +5,7 @@ import polars as pl
 
 from schemas.columns import AUTHORITIES, HS6, HS_PREFIX, ISO3_COUNTRIES, SLUG, iso3_country
 from schemas.seed import Ref, Seed, references
+from schemas.trade_flows import HS_EDITIONS
 
 LIST_SEPARATOR = "|"  # several targets (or excluded countries) of one measure, e.g. 2709|2710
 TARGET_TYPES = ["hs_code", "hs_prefix", "channel", "country", "entity", "vessel"]
@@ -66,6 +67,16 @@ class SanctionsMeasures(pa.DataFrameModel):
     excluded_hs_prefixes: str = pa.Field(
         nullable=True,
         description="HS prefixes the measure does not cover (|-separated), e.g. goods a general licence authorises",
+    )
+    hs_edition: str = pa.Field(
+        isin=HS_EDITIONS,
+        description="HS edition the measure's HS codes or prefixes are written in: HS2022 (matched on "
+        "core.trade_flows.hs_code_2022) or HS2017 (matched on hs_code_2017, e.g. the EU HS6 export-sanctions list)",
+    )
+    min_unit_value_eur: float = pa.Field(
+        gt=0, nullable=True,
+        description="The measure covers only goods worth more than this per item, in EUR (EU luxury goods, Art. 3h of "
+        "Reg. 833/2014): a flow is covered when its value per item is known and above it; empty: whatever the value",
     )
     legal_reference: str = pa.Field(description="Regulation, order or resolution, with the article or section")
     description: str = pa.Field(description="What the measure restricts or requires, in the words of its legal text")

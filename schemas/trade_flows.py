@@ -23,6 +23,11 @@ class TradeFlows(pa.DataFrameModel):
     value: float = pa.Field(ge=0, lt=1e15, description="Value of the flow in `currency`")
     currency: str = pa.Field(description="Currency of `value`", metadata=references(Ref("fx_rates", "currency")))
     quantity_kg: float = pa.Field(ge=0, lt=1e15, nullable=True, description="Net weight in kg, when known")
+    quantity_units: float = pa.Field(
+        ge=0, lt=1e15, nullable=True,
+        description="Number of items (supplementary units: pieces, pairs), when known; with the value it gives the value "
+        "per item that price-bound measures (EU luxury goods above EUR 300 an item) need",
+    )
     corridor_id: str = pa.Field(
         nullable=True, description="Observed corridor; empty when unknown", metadata=references(Ref("corridors", "corridor_id"))
     )
@@ -65,5 +70,5 @@ SEED = Seed(
     path="trade_flows",
     description="Trade flows by month, partner pair and HS code, one or more CSV files.",
     row_check_columns=(("exporter_differs_from_importer", "importer_iso3"),),
-    optional_columns=("exporter_name", "importer_name", "vessel_imo", "flow_kind"),
+    optional_columns=("exporter_name", "importer_name", "vessel_imo", "flow_kind", "quantity_units"),
 )

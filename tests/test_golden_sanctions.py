@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.contract import check
+from pipeline.importers import eu_hs6
 from schemas import SEEDS
+from schemas.eu_hs6 import SEED as EU_HS6
 from schemas.sanctions_measures import DIRECTIONS
 from tests.conftest import SHIPPED_SEEDS, materialize
 from tests.seededit import read_rows, write_rows
 
 CASES = Path(__file__).parent / "golden" / "sanctions_cases.csv"
 FLOW_COLUMNS = ["period", "exporter_iso3", "importer_iso3", "hs_code", "channel_id", "corridor_id", "transit_iso3",
-                "basis", "exporter_name", "importer_name", "vessel_imo", "canonical"]
+                "basis", "exporter_name", "importer_name", "vessel_imo", "quantity_units", "canonical"]
 REACH_REASONS = ["un_binding", "exporter_jurisdiction", "importer_jurisdiction", "transit", "currency:usd",
                  "currency:eur", "secondary"]
 
@@ -67,8 +70,16 @@ def test_every_case_states_one_flow_and_gives_its_reasons():
                 assert bool(row["reach_basis"]) == truth(row["in_reach"]), f"{case_id}: a reach basis exactly when in reach"
 
 
-def test_the_cases_cover_every_measure_type_direction_and_reach_reason():
+def shipped_measures() -> list[dict]:
+    """The hand-written measures and those the shipped EU HS6 list makes (pipeline/importers/eu_hs6.py)."""
     _, measures = read_rows(SHIPPED_SEEDS / "sanctions_measures.csv")
+    listed = eu_hs6.read(eu_hs6.list_file(SHIPPED_SEEDS), SHIPPED_SEEDS)
+    codes = check(listed.rows, EU_HS6, lambda seed, column: [])
+    return measures + eu_hs6.measures(codes.good, listed.name).to_dicts()
+
+
+def test_the_cases_cover_every_measure_type_direction_and_reach_reason():
+    measures = shipped_measures()
     kind = {m["measure_id"]: (m["measure_type"], m["direction"], m["target_type"]) for m in measures}
     covered = [r for rows in read_cases().values() for r in rows if truth(r["covered"])]
     assert {kind[r["measure_id"]][0] for r in covered} == {m["measure_type"] for m in measures}

@@ -30,7 +30,7 @@ from pipeline.assets.ingest import (
 )
 from pipeline.assets.tables import table_metadata
 from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, failures_where
-from pipeline.importers import baci, comext, comtrade, header_of
+from pipeline.importers import SKIP_REASONS, baci, comext, comtrade, header_of
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
@@ -90,9 +90,15 @@ DERIVED_COLUMNS = (
      "flows; for HS 2017 through ref.hs_concordance, the heading (4 digits) where the code was split and renumbered"),
     ("hs_match", "VARCHAR", "exact: hs_code_2022 holds the same goods; approximate: the HS 2017 code was split among "
      "several HS 2022 codes, so a match on it may take in goods the HS 2022 code leaves out"),
+    ("hs_code_2017", "VARCHAR", "HS 2017 six-digit code lists written in HS 2017 are matched on (the EU HS6 export-sanctions "
+     "list): the first six digits of an HS 2017 code; for an HS 2022 code, its HS6 through ref.hs_conversion (UNSD's "
+     "conversion table, one HS 2017 code per HS 2022 code); NULL for a code shorter than six digits"),
     ("category_id", "VARCHAR", "Goods category of the longest matching prefix of hs_code_2022 in ref.hs_categories"),
     ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period; an annual "
      "flow at the mean of its year's 12 monthly rates where all exist"),
+    ("unit_value_eur", "DOUBLE", "Value per item in EUR (value / quantity_units; the value itself for a flow in EUR, else "
+     "value_usd at the EUR rate of its period by the same rule): measures bound to a price per item (EU luxury goods) cover the flow only "
+     "above theirs; NULL when the number of items (or the EUR rate) is unknown"),
     ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
     ("fx_rate_type", "VARCHAR", f"Rate type used: {FX_RATE_TYPES}"),
     ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period; an annual flow converted at "
@@ -246,7 +252,7 @@ def both(*rules: RowRule) -> RowRule:
     backfill_policy=SINGLE_RUN,
     deps=[
         seed_file_key(TRADE_FLOWS),
-        *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories", "hs_concordance")),
+        *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories", "hs_concordance", "hs_conversion")),
     ],
     check_specs=check_specs(
         KEY,
@@ -375,7 +381,7 @@ def import_file(
         {SOURCE_FILE: [imported.name], "file_sha256": [imported.sha256], "rows_read": [read], "rows_loaded": [loaded],
          "rows_quarantined": [quarantined], "rows_skipped": [skipped],
          "skip_reasons": [[{"reason": r, "rows": n} for r, n in sorted(skip_reasons.items())]]},
-        schema_overrides={"skip_reasons": pl.List(pl.Struct({"reason": pl.String, "rows": pl.Int64}))},
+        schema_overrides={"skip_reasons": SKIP_REASONS},
     )
     record_audit(con, TRADE_FLOWS, audit, params["run_id"])
     return read
@@ -384,7 +390,9 @@ def import_file(
 def insert(con: duckdb.DuckDBPyConnection, relation: str, sql: str, params: dict) -> None:
     """Rate the rows of `relation` (a name of the code: incoming, incoming_totals) by rates.sql, then run `sql`,
     which joins rated_keys: one conversion rule for every table that converts."""
-    con.execute(f"CREATE OR REPLACE TEMP VIEW rate_source AS SELECT currency, period FROM {relation}")
+    # EUR for every period too: a price per item in EUR (unit_value_eur) takes the same rule
+    con.execute(f"CREATE OR REPLACE TEMP VIEW rate_source AS SELECT currency, period FROM {relation} "
+                f"UNION ALL SELECT 'EUR', period FROM {relation}")
     run_sql(con, RATES_SQL, params)
     run_sql(con, sql, params)
 

@@ -27,6 +27,12 @@ SELECT DISTINCT measure_id, unnest(string_split(target, '|')) AS target_item
 FROM ref.sanctions_measures WHERE target_type = 'entity'
 """
 
+UNPRICED = "core.flow_sanctions_unpriced"
+UNPRICED_SQL = f"""
+SELECT count(DISTINCT flow_id), coalesce(sum(value_usd), 0), count(DISTINCT flow_id) FILTER (WHERE canonical),
+       coalesce(sum(value_usd) FILTER (WHERE canonical), 0)
+FROM (SELECT DISTINCT flow_id, canonical, value_usd FROM {UNPRICED})
+"""
 ROUTE_EXPOSURE = dg.AssetKey(["core", "route_exposure"])
 ROUTED_FLOWS = dg.AssetKey(["core", "routed_flows"])
 
@@ -98,6 +104,11 @@ def audit(con, sql: str, params: dict, check_name: str, asset_key: dg.AssetKey, 
             description="core.flow_sanctions: no measure flags a flow from a month before the measure took effect",
         ),
         dg.AssetCheckSpec(
+            "unit_value_known", asset=ROUTED_FLOWS,
+            description="Flows a measure bound to a price per item would cover but whose value per item is unknown: "
+            "not counted as covered, and counted here (core.flow_sanctions_unpriced)",
+        ),
+        dg.AssetCheckSpec(
             "kept_aside_within_limit", asset=ROUTED_FLOWS, blocking=True,
             description="The quarantine keeps aside or re-routes at most DETOUR_MAX_QUARANTINED_VALUE_SHARE of the value read",
         ),
@@ -109,7 +120,7 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         con.execute("BEGIN TRANSACTION")
         begin_window(con, "core.routed_flows", win.full, context.run_id)
         if win.full:
-            drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions"])
+            drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions", UNPRICED])
         con.execute("COMMIT")
         register_measure_names(con)
         # A chunk of months at a time, each committed, like core.trade_flows' batches: a killed run leaves
@@ -122,7 +133,7 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
             con.execute("COMMIT")
         con.execute("BEGIN TRANSACTION")
         note = sample_note(con)
-        for table in ("core.routed_flows", "core.flow_sanctions", "core.route_sanctions"):
+        for table in ("core.routed_flows", "core.flow_sanctions", "core.route_sanctions", UNPRICED):
             set_table_comment(con, table, f"{table_comment(con, table)}.{note}")
         end_window(con, "core.routed_flows")
         con.execute("COMMIT")
@@ -136,6 +147,24 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
         yield audit(con, TOTALS_AUDIT_SQL, win.params, "totals_preserved", ROUTED_FLOWS, "flows whose routed rows do not add up")
         yield audit(con, DATES_AUDIT_SQL, win.params, "no_measure_before_start", ROUTED_FLOWS, "hits before the measure's start")
         yield kept_aside_check(con)
+        yield unpriced_check(con)
+
+
+def unpriced_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+    """Reports, never blocks: a flow of luxury goods without its number of items cannot be judged against the
+    price, so it is not counted as covered; how many such flows there are, and their value, is said here."""
+    flows, value_usd, canonical_flows, canonical_usd = con.execute(UNPRICED_SQL).fetchone()
+    return dg.AssetCheckResult(
+        check_name="unit_value_known",
+        asset_key=ROUTED_FLOWS,
+        passed=True,
+        description=(
+            f"{flows} flows ({canonical_flows} canonical, {float(canonical_usd):,.0f} USD) of goods banned above a price "
+            f"per item have no value per item: not counted as covered ({UNPRICED})"
+        ),
+        metadata={"flows": flows, "value_usd": float(value_usd), "canonical_flows": canonical_flows,
+                  "canonical_value_usd": float(canonical_usd)},
+    )
 
 
 def kept_aside_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:

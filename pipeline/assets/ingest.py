@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from pipeline.contract import Checked, ContractError, RowRule, check
-from pipeline.importers import text_frame
+from pipeline.importers import SKIP_REASONS, text_frame
 from pipeline.resources import SeedsFolder
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
@@ -148,9 +148,7 @@ def record_audit(con: duckdb.DuckDBPyConnection, seed: Seed, audit: pl.DataFrame
     """One load_audit row per file: source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped
     and, where an importer skipped rows, skip_reasons."""
     if "skip_reasons" not in audit.columns:
-        audit = audit.with_columns(
-            pl.lit([], pl.List(pl.Struct({"reason": pl.String, "rows": pl.Int64}))).alias("skip_reasons")
-        )
+        audit = audit.with_columns(pl.lit([], SKIP_REASONS).alias("skip_reasons"))
     con.register("audit", audit)
     con.execute(
         """INSERT INTO quality.load_audit
@@ -292,4 +290,12 @@ def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
     return _reference_asset
 
 
-reference_assets = [build_reference_asset(seed) for seed in REFERENCE_SEEDS]
+def _reference_asset(seed: Seed) -> dg.AssetsDefinition:
+    if seed.name == "sanctions_measures":  # takes the EU HS6 list beside its file (imported here: it imports this module)
+        from pipeline.assets.measures import build_measures_asset
+
+        return build_measures_asset(seed)
+    return build_reference_asset(seed)
+
+
+reference_assets = [_reference_asset(seed) for seed in REFERENCE_SEEDS]

@@ -17,6 +17,8 @@ import polars as pl
 from pipeline.contract import empty_quarantine
 from pipeline.seedfile import LAYOUT, ROW_NUMBER, SOURCE_FILE, UTF8_BOM, RawFile, SeedFileError, decode_text, relative_name
 
+# quality.load_audit.skip_reasons: why rows were skipped, and how many each
+SKIP_REASONS = pl.List(pl.Struct({"reason": pl.String, "rows": pl.Int64}))
 CHUNK_ROWS = 500_000  # rows read, mapped and checked at a time: memory stays bounded for 10M-row files
 
 

@@ -134,6 +134,7 @@ def to_flows(frame: pl.DataFrame, name: str) -> Chunk:
         pl.col("primaryValue").alias("value"),
         pl.lit("USD").alias("currency"),
         pl.col("netWgt").alias("quantity_kg"),
+        pl.lit(None, pl.String).alias("quantity_units"),
         pl.lit(None, pl.String).alias("corridor_id"),
         pl.lit(None, pl.String).alias("channel_id"),
         pl.lit(None, pl.String).alias("transit_iso3"),

@@ -82,7 +82,7 @@ WITH flows AS (
 )
 SELECT row_number() OVER () AS route_key, flow_key,
        flow_id, route_seq, period, period_end, frequency, data_status, exporter_iso3, importer_iso3, hs_code,
-       hs_code_2022, hs_match, category_id, transit_iso3, basis, canonical, exporter_name, importer_name, vessel_imo,
+       hs_code_2022, hs_match, hs_code_2017, unit_value_eur, category_id, transit_iso3, basis, canonical, exporter_name, importer_name, vessel_imo,
        routed_channel_id AS channel_id, channel_basis, channel_rule_id,
        routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
        share,

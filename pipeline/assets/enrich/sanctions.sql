@@ -1,7 +1,10 @@
 -- Point-in-time sanctions. For every routed row of the run's months and every measure, two questions:
 --
 -- covered  — the measure's target matches the row (HS code, HS prefix by equi-joins on the 2-, 4- and
---            6-digit prefixes, channel, country, a named party or vessel) and its goods are not among the
+--            6-digit prefixes of the code in the measure's HS edition: hs_code_2022, or hs_code_2017 for a
+--            list written in HS 2017; channel, country, a named party or vessel), a measure bound to a price
+--            per item (min_unit_value_eur, EU luxury goods) covers it only when its value per item is known
+--            and above that price (the rest are kept in core.flow_sanctions_unpriced, not dropped silently) and its goods are not among the
 --            measure's excluded HS prefixes (general licences), the flow runs in the
 --            measure's direction (to_target: into target_country; from_target: out of it; either), and
 --            the measure is in force on some day of the flow's month. An obligation (the EU no-Russia
@@ -23,12 +26,17 @@ SELECT measure_id, authority, target_country, target_type, direction, measure_ty
        measure_type = 'obligation' AS is_obligation,
        coalesce(string_split(excluded_countries, '|'), []) AS excluded,
        coalesce(string_split(excluded_hs_prefixes, '|'), []) AS excluded_hs,
-       effective_from, effective_to
+       hs_edition, min_unit_value_eur, effective_from, effective_to
 FROM ref.sanctions_measures;
 
 CREATE OR REPLACE TEMP TABLE measure_targets AS  -- one row per item of a measure's |-separated target
-SELECT measure_id, target_type, direction, unnest(string_split(target, '|')) AS target_item
+SELECT measure_id, target_type, direction, hs_edition, unnest(string_split(target, '|')) AS target_item
 FROM ref.sanctions_measures;
+
+CREATE OR REPLACE TEMP TABLE routed_codes AS  -- each routed row's HS code in each edition a measure may be written in
+SELECT route_key, 'HS2022' AS hs_edition, hs_code_2022 AS code FROM routed
+UNION ALL
+SELECT route_key, 'HS2017', hs_code_2017 FROM routed WHERE hs_code_2017 IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE listed_targets AS  -- the list entries a measure names: an entity by its normalised
 -- name or alias (`measure_names`, normalised by pipeline/screening.py), a vessel by its IMO number
@@ -46,16 +54,20 @@ SELECT country_iso3, string_split(sanctions_authorities, '|') AS authorities FRO
 
 CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure's target matches a routed row
 SELECT r.route_key, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_code' AND m.target_item = left(r.hs_code_2022, 6) AND length(r.hs_code_2022) >= 6
+FROM routed_codes r JOIN measure_targets m
+  ON m.target_type = 'hs_code' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 6) AND length(r.code) >= 6
 UNION ALL
 SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 2)
+FROM routed_codes r JOIN measure_targets m
+  ON m.target_type = 'hs_prefix' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 2)
 UNION ALL
 SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 4) AND length(r.hs_code_2022) >= 4
+FROM routed_codes r JOIN measure_targets m
+  ON m.target_type = 'hs_prefix' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 4) AND length(r.code) >= 4
 UNION ALL
 SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'hs_prefix' AND m.target_item = left(r.hs_code_2022, 6) AND length(r.hs_code_2022) >= 6
+FROM routed_codes r JOIN measure_targets m
+  ON m.target_type = 'hs_prefix' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 6) AND length(r.code) >= 6
 UNION ALL
 SELECT r.route_key, m.measure_id, 'channel', m.target_item, r.channel_basis
 FROM routed r JOIN measure_targets m ON m.target_type = 'channel' AND m.target_item = r.channel_id
@@ -93,13 +105,13 @@ FROM routed r JOIN marts.counterparty_hits h USING (flow_id) JOIN listed_targets
 -- pair every routed row with every measure), and they spill to disk past the memory limit.
 CREATE OR REPLACE TEMP TABLE pair_rows AS  -- each (routed row, measure) some target item matched, with the row
 SELECT p.route_key, p.measure_id, r.flow_key, r.flow_id, r.route_seq, r.period, r.period_end, r.exporter_iso3,
-       r.importer_iso3, r.transit_iso3, r.hs_code_2022, r.channel_id, r.corridor_id, r.channel_basis, r.corridor_basis,
-       r.value_usd, r.value_usd_alt_rate
+       r.importer_iso3, r.transit_iso3, r.hs_code_2022, r.hs_code_2017, r.unit_value_eur, r.channel_id, r.corridor_id,
+       r.channel_basis, r.corridor_basis, r.value_usd, r.value_usd_alt_rate
 FROM (SELECT DISTINCT route_key, measure_id FROM matches) p JOIN routed r USING (route_key);
 
 CREATE OR REPLACE TEMP TABLE reached AS  -- the pairs the measure covers, with whether and why its authority reaches them
 WITH in_force AS (  -- each match with its measure and what the row's parties, transit and channel enforce
-    SELECT x.* EXCLUDE (transit_iso3, hs_code_2022, channel_id, corridor_id), m.* EXCLUDE (measure_id),
+    SELECT x.* EXCLUDE (transit_iso3, hs_code_2022, hs_code_2017, channel_id, corridor_id), m.* EXCLUDE (measure_id),
            coalesce(je.authorities, []) AS exporter_enforces,
            coalesce(ji.authorities, []) AS importer_enforces,
            coalesce(jt.authorities, []) AS transit_enforces,
@@ -114,7 +126,9 @@ WITH in_force AS (  -- each match with its measure and what the row's parties, t
     LEFT JOIN core.route_exposure e ON e.corridor_id = x.corridor_id AND e.authority = m.authority
     WHERE m.effective_from < x.period_end
       AND (m.effective_to IS NULL OR m.effective_to > x.period)
-      AND NOT list_has_any(m.excluded_hs, [left(x.hs_code_2022, 2), left(x.hs_code_2022, 4), left(x.hs_code_2022, 6)])
+      AND NOT list_has_any(m.excluded_hs, CASE WHEN m.hs_edition = 'HS2017'
+          THEN [left(x.hs_code_2017, 2), left(x.hs_code_2017, 4), left(x.hs_code_2017, 6)]
+          ELSE [left(x.hs_code_2022, 2), left(x.hs_code_2022, 4), left(x.hs_code_2022, 6)] END)
 ), judged AS (
     SELECT *,
            -- in force on some day of the month (or year, for an annual flow), and on every day of it or not
@@ -133,6 +147,9 @@ WITH in_force AS (  -- each match with its measure and what the row's parties, t
            AND (NOT own_imports_only OR list_contains(importer_enforces, authority))
            -- importing countries the measure leaves out (Annex VIII partners, exception holders)
            AND NOT list_contains(excluded, importer_iso3) AS runs_its_way,
+           -- a price-bound measure (EU luxury goods): above its price per item, or unknown (kept apart, not covered)
+           min_unit_value_eur IS NULL OR unit_value_eur > min_unit_value_eur AS priced,
+           min_unit_value_eur IS NOT NULL AND unit_value_eur IS NULL AS price_unknown,
            -- each way the authority reaches the row, once
            authority = 'UN' AND (list_contains(exporter_enforces, 'UN') OR list_contains(importer_enforces, 'UN')) AS un_binding,
            list_contains(exporter_enforces, authority) AS by_exporter,
@@ -158,19 +175,46 @@ WITH in_force AS (  -- each match with its measure and what the row's parties, t
 )
 SELECT * FROM reached;
 
+-- The flows a price-bound measure would cover but for an unknown value per item: not covered, and kept here
+-- with their value, so the measure's coverage says what it leaves out.
+CREATE TABLE IF NOT EXISTS core.flow_sanctions_unpriced (
+    flow_id             VARCHAR       NOT NULL,
+    period              DATE          NOT NULL,
+    measure_id          VARCHAR       NOT NULL,
+    min_unit_value_eur  DOUBLE        NOT NULL,
+    canonical           BOOLEAN       NOT NULL,
+    data_status         VARCHAR       NOT NULL,
+    value_usd           DECIMAL(18, 2) NOT NULL
+);
+DELETE FROM core.flow_sanctions_unpriced WHERE period >= $window_start AND period < $window_end;
+INSERT INTO core.flow_sanctions_unpriced
+SELECT f.flow_id, f.period, u.measure_id, u.min_unit_value_eur, f.canonical, f.data_status, sum(u.value_usd)
+FROM (SELECT flow_key, measure_id, min_unit_value_eur, value_usd FROM reached WHERE price_unknown) u
+JOIN window_flows f USING (flow_key)
+GROUP BY ALL;
+COMMENT ON TABLE core.flow_sanctions_unpriced IS 'Flows a measure bound to a price per item (EU luxury goods above EUR 300 an item) would cover but for an unknown value per item (no quantity_units): not counted as covered. Grain: flow_id × measure_id';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.flow_id IS 'Flow (core.trade_flows)';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.period IS 'First day of the flow''s month (of its year for an annual flow)';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.measure_id IS 'Measure (ref.sanctions_measures) whose price the flow cannot be compared with';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.min_unit_value_eur IS 'The measure''s price per item, EUR';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.canonical IS 'The flow is the counted report of its trade; sum canonical rows only';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.data_status IS 'illustrative (the shipped sample) or real';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.value_usd IS 'Value of the flow, USD';
+
 CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers, with how it matched
 WITH matched AS (  -- a pair may match several ways
     SELECT route_key, measure_id,
            list(DISTINCT matched_on ORDER BY matched_on) AS matched_on,
            list(DISTINCT matched_value ORDER BY matched_value) AS matched_values,
            bool_or(basis = 'observed') AS observed
-    FROM matches SEMI JOIN reached USING (route_key, measure_id)
+    FROM matches SEMI JOIN (SELECT route_key, measure_id FROM reached WHERE priced) USING (route_key, measure_id)
     GROUP BY ALL
 )
 SELECT route_key, flow_key, flow_id, route_seq, period, measure_id, authority, measure_type, direction, is_obligation,
        matched_on, matched_values, observed, partial_month, reach_reasons, reach_observed,
        value_usd, value_usd_alt_rate, len(reach_reasons) > 0 AS in_reach
-FROM reached JOIN matched USING (route_key, measure_id);
+FROM reached JOIN matched USING (route_key, measure_id)
+WHERE priced;
 
 CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     flow_id                  VARCHAR   NOT NULL,
