@@ -83,6 +83,21 @@ def text_batches(path: Path, sql: str, params: dict) -> Iterator[pl.DataFrame]:
 Reason = tuple[pl.Expr, str, pl.Expr | str, pl.Expr]  # (row fails when, column, rule, bad value)
 
 
+def flow_columns(name: str, **known: pl.Expr | str) -> list[pl.Expr]:
+    """The trade-flow contract's columns in its order: those the format knows (an expression or a column name),
+    the others empty (an observed corridor, a party's name: what the format does not say), then the file and row."""
+    from schemas import TRADE_FLOWS
+
+    unknown = set(known) - set(TRADE_FLOWS.columns)
+    assert not unknown, f"not trade-flow columns: {sorted(unknown)}"
+    return [
+        *((pl.col(known[c]) if isinstance(known[c], str) else known[c]).alias(c) if c in known
+          else pl.lit(None, pl.String).alias(c) for c in TRADE_FLOWS.columns),
+        pl.lit(name).alias(SOURCE_FILE),
+        pl.col(ROW_NUMBER),
+    ]
+
+
 def rejected_rows(frame: pl.DataFrame, reasons: list[Reason], native: list[str], name: str) -> pl.DataFrame:
     """Quarantine records of the rows failing each reason of the format, with the native row as raw_record."""
     parts = [

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.importers import (
+    flow_columns,
     Chunk,
     ImportedFile,
     Reason,
@@ -22,7 +23,7 @@ from pipeline.importers import (
     sha256_of,
     text_batches,
 )
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError
+from pipeline.seedfile import SeedFileError
 from pipeline.warehouse import read_sql
 
 FOLDER = "imports/baci"
@@ -117,27 +118,18 @@ def to_flows(frame: pl.DataFrame, codes: dict[str, str], name: str, source: str,
     ]
     rejected = rejected_rows(frame, reasons, COLUMNS, name)
     good = frame.filter(~any_of(reasons))
-    rows = good.select(
-        pl.format("baci:V{}:{}:{}:{}:{}", pl.lit(release), "t", "i", "j", hs).alias("flow_id"),
-        pl.col("t").alias("period"),
-        exporter.alias("exporter_iso3"),
-        importer.alias("importer_iso3"),
-        hs.alias("hs_code"),
-        pl.lit(edition).alias("hs_edition"),
-        pl.col("value_usd").alias("value"),
-        pl.lit("USD").alias("currency"),
-        pl.col("quantity_kg"),
-        pl.lit(None, pl.String).alias("quantity_units"),
-        pl.lit(None, pl.String).alias("corridor_id"),
-        pl.lit(None, pl.String).alias("channel_id"),
-        pl.lit(None, pl.String).alias("transit_iso3"),
-        pl.lit(source).alias("source"),
-        pl.lit("baci_reconciled").alias("basis"),
-        pl.lit(None, pl.String).alias("flow_kind"),
-        pl.lit(None, pl.String).alias("exporter_name"),
-        pl.lit(None, pl.String).alias("importer_name"),
-        pl.lit(None, pl.String).alias("vessel_imo"),
-        pl.lit(name).alias(SOURCE_FILE),
-        pl.col(ROW_NUMBER),
-    )
+    rows = good.select(flow_columns(
+        name,
+        flow_id=pl.format("baci:V{}:{}:{}:{}:{}", pl.lit(release), "t", "i", "j", hs),
+        period="t",
+        exporter_iso3=exporter,
+        importer_iso3=importer,
+        hs_code=hs,
+        hs_edition=pl.lit(edition),
+        value="value_usd",
+        currency=pl.lit("USD"),
+        quantity_kg="quantity_kg",
+        source=pl.lit(source),
+        basis=pl.lit("baci_reconciled"),
+    ))
     return Chunk(rows=rows, rejected=rejected, skipped=0)

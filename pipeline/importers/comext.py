@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.importers import Chunk, ImportedFile, Reason, any_of, header_of, rejected_rows, relative_name, sha256_of
+from pipeline.importers import Chunk, flow_columns, ImportedFile, Reason, any_of, header_of, rejected_rows, relative_name, sha256_of
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError
 from schemas.columns import BLOCS
 
@@ -419,29 +419,19 @@ def to_flows(records: pl.DataFrame, missing: int, index: ImportIndex, name: str)
     importer = pl.when(exports).then(pl.col("partner_code")).otherwise(pl.col("reporter_code"))
     edition = pl.when(year >= HS2022_YEAR).then(pl.lit("HS2022")).otherwise(pl.lit("HS2017"))
     products = good.filter(~(code == "TOTAL"))
-    rows = products.select(
-        pl.format("comext:{}:{}:{}:{}:{}", pl.col("basis").str.slice(0, 1), "reporter_code", "partner_code", month, code)
-        .alias("flow_id"),
-        month.alias("period"),
-        exporter.alias("exporter_iso3"),
-        importer.alias("importer_iso3"),
-        code.alias("hs_code"),
-        edition.alias("hs_edition"),
-        value.cast(pl.String).alias("value"),
-        pl.lit("EUR").alias("currency"),
-        pl.lit(None, pl.String).alias("quantity_kg"),
-        pl.lit(None, pl.String).alias("corridor_id"),
-        pl.lit(None, pl.String).alias("channel_id"),
-        pl.lit(None, pl.String).alias("transit_iso3"),
-        pl.lit(SOURCE).alias("source"),
-        pl.col("basis"),
-        pl.lit(None, pl.String).alias("flow_kind"),
-        pl.lit(None, pl.String).alias("exporter_name"),
-        pl.lit(None, pl.String).alias("importer_name"),
-        pl.lit(None, pl.String).alias("vessel_imo"),
-        pl.lit(name).alias(SOURCE_FILE),
-        pl.col(ROW_NUMBER),
-    )
+    rows = products.select(flow_columns(
+        name,
+        flow_id=pl.format("comext:{}:{}:{}:{}:{}", pl.col("basis").str.slice(0, 1), "reporter_code", "partner_code", month, code),
+        period=month,
+        exporter_iso3=exporter,
+        importer_iso3=importer,
+        hs_code=code,
+        hs_edition=edition,
+        value=value.cast(pl.String),
+        currency=pl.lit("EUR"),
+        source=pl.lit(SOURCE),
+        basis="basis",
+    ))
     totals = good.filter(code == "TOTAL").select(
         exporter.alias("exporter_iso3"),
         importer.alias("importer_iso3"),

@@ -12,6 +12,7 @@ import polars as pl
 import pycountry
 
 from pipeline.importers import (
+    flow_columns,
     Chunk,
     ImportedFile,
     Reason,
@@ -23,7 +24,7 @@ from pipeline.importers import (
     sha256_of,
     text_batches,
 )
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE
+from pipeline.seedfile import ROW_NUMBER
 from pipeline.warehouse import read_sql
 from schemas.columns import ISO3_COUNTRIES
 
@@ -123,29 +124,21 @@ def to_flows(frame: pl.DataFrame, name: str) -> Chunk:
     period = pl.when(pl.col("freqCode") == "M").then(
         pl.format("{}-{}", pl.col("period").str.slice(0, 4), pl.col("period").str.slice(4, 2))
     ).otherwise(pl.col("period"))
-    rows = good.select(
-        pl.format("comtrade:{}:{}:{}:{}:{}:{}", "classificationCode", "reporterCode", "partnerCode", "flowCode", "period", "cmdCode")
-        .alias("flow_id"),
-        period.alias("period"),
-        pl.when(reporter_exports).then(reporter).otherwise(partner).alias("exporter_iso3"),
-        pl.when(reporter_exports).then(partner).otherwise(reporter).alias("importer_iso3"),
-        pl.col("cmdCode").alias("hs_code"),
-        pl.col("classificationCode").replace_strict(EDITIONS).alias("hs_edition"),
-        pl.col("primaryValue").alias("value"),
-        pl.lit("USD").alias("currency"),
-        pl.col("netWgt").alias("quantity_kg"),
-        pl.lit(None, pl.String).alias("quantity_units"),
-        pl.lit(None, pl.String).alias("corridor_id"),
-        pl.lit(None, pl.String).alias("channel_id"),
-        pl.lit(None, pl.String).alias("transit_iso3"),
-        pl.format(SOURCE, "classificationCode").alias("source"),
-        pl.col("flowCode").replace_strict({k: v[1] for k, v in FLOWS.items()}).alias("basis"),
-        pl.col("flowCode").replace_strict({k: v[2] for k, v in FLOWS.items()}, return_dtype=pl.String).alias("flow_kind"),
-        pl.lit(None, pl.String).alias("exporter_name"),
-        pl.lit(None, pl.String).alias("importer_name"),
-        pl.lit(None, pl.String).alias("vessel_imo"),
-        pl.lit(name).alias(SOURCE_FILE),
-        pl.col(ROW_NUMBER),
-    )
+    rows = good.select(flow_columns(
+        name,
+        flow_id=pl.format("comtrade:{}:{}:{}:{}:{}:{}", "classificationCode", "reporterCode", "partnerCode", "flowCode",
+                          "period", "cmdCode"),
+        period=period,
+        exporter_iso3=pl.when(reporter_exports).then(reporter).otherwise(partner),
+        importer_iso3=pl.when(reporter_exports).then(partner).otherwise(reporter),
+        hs_code="cmdCode",
+        hs_edition=pl.col("classificationCode").replace_strict(EDITIONS),
+        value="primaryValue",
+        currency=pl.lit("USD"),
+        quantity_kg="netWgt",
+        source=pl.format(SOURCE, "classificationCode"),
+        basis=pl.col("flowCode").replace_strict({k: v[1] for k, v in FLOWS.items()}),
+        flow_kind=pl.col("flowCode").replace_strict({k: v[2] for k, v in FLOWS.items()}, return_dtype=pl.String),
+    ))
     return Chunk(rows=rows, rejected=rejected, skipped=skipped, skip_reasons={SKIP_REASON: skipped} if skipped else {})
 
