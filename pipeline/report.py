@@ -140,15 +140,12 @@ ROUNDABOUT_MONTHS_SQL = """
 WITH destinations AS (
     SELECT DISTINCT target_iso3, target_iso3 AS importer_iso3, 'target' AS destination_group FROM ref.neighbours
     UNION ALL SELECT target_iso3, neighbour_iso3, 'neighbours' FROM ref.neighbours
-), listed AS (
-    SELECT DISTINCT target_country AS target_iso3, unnest(string_split(target, '|')) AS item FROM ref.sanctions_measures
-    WHERE target_type IN ('hs_code', 'hs_prefix') AND measure_type IN ('export_ban', 'embargo') AND direction IN ('to_target', 'either')
 )
 SELECT f.period AS month, f.currency, d.target_iso3, d.destination_group, sum(f.value) AS value
 FROM core.trade_flows f JOIN destinations d USING (importer_iso3)
 WHERE f.data_status = 'real' AND f.frequency = 'monthly' AND f.canonical AND f.exporter_iso3 <> d.target_iso3
-  AND EXISTS (SELECT 1 FROM listed l WHERE l.target_iso3 = d.target_iso3
-              AND l.item IN (left(f.hs_code_2022, 2), left(f.hs_code_2022, 4), left(f.hs_code_2022, 6)))
+  AND EXISTS (SELECT 1 FROM core.listed_goods l WHERE l.target_iso3 = d.target_iso3 AND l.hs_code_2022 = f.hs_code_2022
+              AND l.hs_code_2017 IS NOT DISTINCT FROM f.hs_code_2017)
 GROUP BY ALL ORDER BY ALL
 """
 # Total goods of the blocs and countries that report them, real: the published totals (Eurostat), per year.

@@ -11,8 +11,35 @@
 -- Product groups (disjoint; they add up to all goods):
 --   chpl: on the Common High Priority List (ref.chpl, matched on the HS 2022 six digits);
 --   sanctioned: the goods of an export ban or embargo aimed at the target (ref.sanctions_measures, HS
---     targets, into the target or either way) in force by the end of the window, and not chpl;
+--     targets, into the target or either way, matched in the edition the list is written in: hs_code_2017 for
+--     the EU's HS6 list, hs_code_2022 for the others) in force by the end of the window, and not chpl;
 --   other: neither.
+-- core.listed_goods: the codes of the trade flows that an export ban or embargo into a target lists (HS targets of
+-- ref.sanctions_measures into the target or either way), matched in the edition the list is written in
+-- (hs_code_2017 for the EU's HS6 list, hs_code_2022 for the others) by equi-joins on expanded keys (never LIKE
+-- in a join). Built here for this mart and the report's roundabout chart.
+CREATE OR REPLACE TABLE core.listed_goods AS
+WITH listed AS (
+    SELECT m.target_country, m.authority, m.effective_from, m.hs_edition, unnest(string_split(m.target, '|')) AS item
+    FROM ref.sanctions_measures m
+    WHERE m.target_type IN ('hs_code', 'hs_prefix') AND m.measure_type IN ('export_ban', 'embargo')
+      AND m.direction IN ('to_target', 'either')
+), codes AS (  -- each code as a list would write it: 2-, 4- and 6-digit prefixes in either edition
+    SELECT hs_code_2022, hs_code_2017, unnest([
+        {'edition': 'HS2022', 'item': left(hs_code_2022, 2)}, {'edition': 'HS2022', 'item': left(hs_code_2022, 4)},
+        {'edition': 'HS2022', 'item': left(hs_code_2022, 6)}, {'edition': 'HS2017', 'item': left(hs_code_2017, 2)},
+        {'edition': 'HS2017', 'item': left(hs_code_2017, 4)}, {'edition': 'HS2017', 'item': hs_code_2017}]) AS key
+    FROM (SELECT DISTINCT hs_code_2022, hs_code_2017 FROM core.trade_flows)
+)
+SELECT DISTINCT c.hs_code_2022, c.hs_code_2017, l.target_country AS target_iso3, l.authority, l.effective_from
+FROM codes c JOIN listed l ON l.hs_edition = c.key.edition AND l.item = c.key.item;
+COMMENT ON TABLE core.listed_goods IS 'The trade flows'' codes an export ban or embargo into a target lists, with the authority and the day it took effect (built with marts.roundabout). Grain: hs_code_2022 × hs_code_2017 × target_iso3 × authority × effective_from';
+COMMENT ON COLUMN core.listed_goods.hs_code_2022 IS 'The flows'' hs_code_2022 (core.trade_flows)';
+COMMENT ON COLUMN core.listed_goods.hs_code_2017 IS 'The flows'' hs_code_2017 (core.trade_flows)';
+COMMENT ON COLUMN core.listed_goods.target_iso3 IS 'Country the ban is aimed at';
+COMMENT ON COLUMN core.listed_goods.authority IS 'Authority of the ban';
+COMMENT ON COLUMN core.listed_goods.effective_from IS 'First day the ban is in force';
+
 CREATE OR REPLACE TABLE marts.roundabout (
     data_status          VARCHAR NOT NULL,
     frequency            VARCHAR NOT NULL,
@@ -43,7 +70,7 @@ WITH destinations AS (
     SELECT target_iso3, neighbour_iso3, 'neighbours' FROM ref.neighbours
 ), flows AS (
     SELECT f.flow_id, f.data_status, f.frequency, d.target_iso3, d.destination_group, f.exporter_iso3, f.importer_iso3,
-           f.period, f.hs_code_2022, f.currency, f.value, f.value_usd, f.fx_rate_type
+           f.period, f.hs_code_2022, f.hs_code_2017, f.currency, f.value, f.value_usd, f.fx_rate_type
     FROM core.trade_flows f JOIN destinations d USING (importer_iso3)
     WHERE f.canonical AND f.exporter_iso3 <> d.target_iso3
 ), years AS (  -- the after windows of each data status and frequency, the data's last month bounding them
@@ -56,11 +83,6 @@ WITH destinations AS (
     SELECT *, after_start - (after_year - $baseline_year) * INTERVAL 1 YEAR AS before_start,
            after_end - (after_year - $baseline_year) * INTERVAL 1 YEAR AS before_end
     FROM years WHERE after_start <= after_end
-), listed AS (  -- HS targets of export bans and embargoes into each target, with when they take effect
-    SELECT m.target_country, m.authority, m.effective_from, unnest(string_split(m.target, '|')) AS item
-    FROM ref.sanctions_measures m
-    WHERE m.target_type IN ('hs_code', 'hs_prefix') AND m.measure_type IN ('export_ban', 'embargo')
-      AND m.direction IN ('to_target', 'either')
 ), in_window AS (
     SELECT w.before_start, w.before_end, w.after_start, w.after_end, f.*, f.period >= w.after_start AS after,
            -- the window's last day: a listing in force by then counts
@@ -74,9 +96,8 @@ WITH destinations AS (
            coalesce(list(DISTINCT l.authority ORDER BY l.authority) FILTER (WHERE l.authority IS NOT NULL), []) AS listed_by,
            count(l.authority) AS listings
     FROM in_window i
-    -- equi-joins on the flow's 2-, 4- and 6-digit prefixes (never LIKE in a join)
-    LEFT JOIN listed l ON l.target_country = i.target_iso3 AND l.effective_from <= i.last_day
-     AND l.item IN (left(i.hs_code_2022, 2), left(i.hs_code_2022, 4), left(i.hs_code_2022, 6))
+    LEFT JOIN core.listed_goods l ON l.hs_code_2022 = i.hs_code_2022 AND l.hs_code_2017 IS NOT DISTINCT FROM i.hs_code_2017
+     AND l.target_iso3 = i.target_iso3 AND l.effective_from <= i.last_day
     GROUP BY ALL
 ), products AS (
     SELECT *, CASE WHEN chpl THEN 'chpl' WHEN listings > 0 THEN 'sanctioned' ELSE 'other' END AS product_group FROM grouped
