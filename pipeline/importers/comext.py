@@ -9,7 +9,9 @@ browser downloads it, taken unchanged, in either layout:
   `202408-Aug. 2024`, annual `201952-Jan.-Dec. 2019`), in English or French.
 
 Every value cell is one record. Reporters and partners are mapped from their labels (English and French)
-or codes to ISO alpha-3 through eurostat_geo.csv beside this module; an aggregate reporter (EU27, euro
+or codes to ISO alpha-3 through eurostat_geo.csv beside this module (the 428 labels of the data browser's
+downloads, matched to ISO 3166 by their English and French names, UN and ISO, and the rest by hand; Kosovo is
+XKX, as the EU writes it); an aggregate reporter (EU27, euro
 area EA20, the EU and euro area of their time) is kept under its bloc code only where the import holds no
 member-state rows of the same partner, product and period. A CN8 code stays the flow's code (its HS6 is
 its first six digits) in the HS edition of its period: the CN of 2017-2021 is built on HS 2017, from 2022
