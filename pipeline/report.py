@@ -129,7 +129,7 @@ GROUP BY t.intermediary_iso3, j.name, t.year ORDER BY intermediary, t.year
 ROUNDABOUT_SQL = """
 SELECT frequency, currency, target_iso3, strftime(before_start, '%Y-%m') AS before_start, strftime(before_end, '%Y-%m') AS before_end,
        strftime(after_start, '%Y-%m') AS after_start, strftime(after_end, '%Y-%m') AS after_end, destination_group, product_group,
-       sum(before_value) AS before_value, sum(after_value) AS after_value,
+       sum(before_value)::DOUBLE AS before_value, sum(after_value)::DOUBLE AS after_value,
        sum(after_value) / nullif(sum(before_value), 0) - 1 AS change
 FROM marts.roundabout WHERE data_status = 'real'
 GROUP BY ALL ORDER BY frequency DESC, currency, after_start, destination_group, product_group
@@ -141,7 +141,7 @@ WITH destinations AS (
     SELECT DISTINCT target_iso3, target_iso3 AS importer_iso3, 'target' AS destination_group FROM ref.neighbours
     UNION ALL SELECT target_iso3, neighbour_iso3, 'neighbours' FROM ref.neighbours
 )
-SELECT f.period AS month, f.currency, d.target_iso3, d.destination_group, sum(f.value) AS value
+SELECT f.period AS month, f.currency, d.target_iso3, d.destination_group, sum(f.value)::DOUBLE AS value
 FROM core.trade_flows f JOIN destinations d USING (importer_iso3)
 WHERE f.data_status = 'real' AND f.frequency = 'monthly' AND f.canonical AND f.exporter_iso3 <> d.target_iso3
   AND EXISTS (SELECT 1 FROM core.listed_goods l WHERE l.target_iso3 = d.target_iso3 AND l.hs_code_2022 = f.hs_code_2022

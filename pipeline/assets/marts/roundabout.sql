@@ -53,9 +53,9 @@ CREATE OR REPLACE TABLE marts.roundabout (
     after_start          DATE    NOT NULL,
     after_end            DATE    NOT NULL,
     destinations         VARCHAR[] NOT NULL,
-    before_value         DOUBLE  NOT NULL,
-    after_value          DOUBLE  NOT NULL,
-    change_value         DOUBLE  NOT NULL,
+    before_value         DECIMAL(38, 2) NOT NULL,
+    after_value          DECIMAL(38, 2) NOT NULL,
+    change_value         DECIMAL(38, 2) NOT NULL,
     change_share         DOUBLE,
     before_value_usd     DECIMAL(18, 2) NOT NULL,
     after_value_usd      DECIMAL(18, 2) NOT NULL,
@@ -70,7 +70,10 @@ WITH destinations AS (
     SELECT target_iso3, neighbour_iso3, 'neighbours' FROM ref.neighbours
 ), flows AS (
     SELECT f.flow_id, f.data_status, f.frequency, d.target_iso3, d.destination_group, f.exporter_iso3, f.importer_iso3,
-           f.period, f.hs_code_2022, f.hs_code_2017, f.currency, f.value, f.value_usd, f.fx_rate_type
+           f.period, f.hs_code_2022, f.hs_code_2017, f.currency,
+           -- exact decimals: a sum of doubles depends on the order of its terms, and the same inputs must give the
+           -- same mart (quality.publish_log's checksum)
+           CAST(f.value AS DECIMAL(38, 6)) AS value, f.value_usd, f.fx_rate_type
     FROM core.trade_flows f JOIN destinations d USING (importer_iso3)
     WHERE f.canonical AND f.exporter_iso3 <> d.target_iso3
 ), years AS (  -- the after windows of each data status and frequency, the data's last month bounding them
