@@ -18,7 +18,7 @@ from tests.test_bad_inputs import published_state
 def small_folder(tmp_path):
     folder = tmp_path / "w"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320m", "tmpfs", str(folder)], capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a size-limited folder here ({mounted.stderr.strip() or 'not permitted'})")
     yield folder

@@ -275,8 +275,8 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         if win.full:  # rebuild from scratch, so a changed layout takes effect; totals come from imports only
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")
             con.execute(f"DROP TABLE IF EXISTS {TOTALS_TABLE}")
-            run_sql(con, CREATE_TOTALS_SQL, params)
-            con.execute(comment_sql(TOTALS_TABLE, TOTALS_DESCRIPTION, TOTALS_COLUMNS))
+        run_sql(con, CREATE_TOTALS_SQL, params)  # a month's run on a new warehouse audits against it too
+        con.execute(comment_sql(TOTALS_TABLE, TOTALS_DESCRIPTION, TOTALS_COLUMNS))
         run_sql(con, CREATE_SQL, params)
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
         con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
