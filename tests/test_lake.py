@@ -134,7 +134,7 @@ def test_a_full_refresh_in_lake_mode_publishes_the_marts_the_embedded_mode_publi
     done = lake_mode.run()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # the quarantine, accounting and audit checks hold as in the embedded mode (one warning: the 6 bad sample rows)
-    assert "asset checks: 53 passed, 1 warned, 0 failed" in done.stdout
+    assert "asset checks: 61 passed, 1 warned, 0 failed" in done.stdout
     (run_id,) = shipped_build.query(LATEST_RUN_SQL)[0]
     assert lake_mode.published_log() == shipped_build.query(LOG_SQL.replace("$run_id", "?"), [run_id])
     with lake_mode.connect() as con:
