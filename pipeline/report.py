@@ -283,11 +283,19 @@ def transshipment_figure(trans: pl.DataFrame, title: str) -> go.Figure:
     return figure
 
 
+def roundabout_lines(months: pl.DataFrame):
+    """(label, rows) of each line: a destination group of a target, in one currency."""
+    keys = months.select("target_iso3", "destination_group", "currency").unique(maintain_order=True).iter_rows()
+    for target, group, currency in keys:
+        rows = months.filter(pl.col("target_iso3") == target, pl.col("destination_group") == group, pl.col("currency") == currency)
+        where = target if group == "target" else f"the neighbours of {target}"
+        yield f"to {where} (M {currency})", rows
+
+
 def roundabout_figure(months: pl.DataFrame, title: str) -> go.Figure:
     figure = go.Figure()
-    for i, (group, currency) in enumerate(months.select("destination_group", "currency").unique(maintain_order=True).iter_rows()):
-        rows = months.filter(pl.col("destination_group") == group, pl.col("currency") == currency)
-        figure.add_trace(go.Scatter(x=rows["month"], y=rows["value"] / 1e6, name=f"{group} (M {currency})", mode="lines",
+    for i, (label, rows) in enumerate(roundabout_lines(months)):
+        figure.add_trace(go.Scatter(x=rows["month"], y=rows["value"] / 1e6, name=plotly_text(label), mode="lines",
                                     line={"color": PALETTE[i % len(PALETTE)]}))
     figure.update_layout(title=title, yaxis={"title": "M of the currency"}, height=420)
     return figure
@@ -295,9 +303,8 @@ def roundabout_figure(months: pl.DataFrame, title: str) -> go.Figure:
 
 def draw_roundabout_png(months: pl.DataFrame, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(11, 5))
-    for i, (group, currency) in enumerate(months.select("destination_group", "currency").unique(maintain_order=True).iter_rows()):
-        rows = months.filter(pl.col("destination_group") == group, pl.col("currency") == currency)
-        ax.plot(rows["month"], rows["value"] / 1e6, label=f"{group} (M {currency})", color=PALETTE[i % len(PALETTE)])
+    for i, (label, rows) in enumerate(roundabout_lines(months)):
+        ax.plot(rows["month"], rows["value"] / 1e6, label=label, color=PALETTE[i % len(PALETTE)])
     ax.set_ylabel("M of the currency")
     ax.set_title(title, fontsize=10)
     if months.height:
@@ -503,7 +510,8 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
     if windows.height:
         first, last = months["month"].min(), months["month"].max()
         months_period = f"{first:%Y-%m} to {last:%Y-%m}, monthly, real data" if months.height else "no monthly rows, real data"
-        title = "Real exports of the goods export bans into the target list, to the target and to its neighbours, by month"
+        targets = ", ".join(months["target_iso3"].unique(maintain_order=True).to_list()) or "the target"
+        title = f"Real exports of the goods an export ban into {targets} lists: to {targets} and to its neighbours, by month"
         rows = [[r["frequency"], r["currency"], r["target_iso3"], f"{r['before_start']}..{r['before_end']}",
                  f"{r['after_start']}..{r['after_end']}", r["destination_group"], r["product_group"],
                  f"{r['before_value'] / 1e6:,.1f}", f"{r['after_value'] / 1e6:,.1f}",
