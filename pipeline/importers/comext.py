@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 
 import polars as pl
+import pycountry
 
 from pipeline.importers import Chunk, flow_columns, ImportedFile, Reason, any_of, header_of, rejected_rows, relative_name, sha256_of
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError
@@ -111,8 +112,6 @@ def geo(value: str | None, language: str = "en") -> Geo | None:
         mapped = GEO_CODES[code]
         return Geo(mapped, "bloc" if mapped in BLOCS else "country")
     if re.fullmatch(r"[A-Z]{2}", code):
-        import pycountry
-
         country = pycountry.countries.get(alpha_2=code)
         if country:
             return Geo(country.alpha_3, "country")
