@@ -30,7 +30,11 @@ class AllocationRules(pa.DataFrameModel):
         ),
     )
     share: float = pa.Field(gt=0, le=1, description="Share of the flow's value given to the target")
-    source: str = pa.Field(str_length={"min_value": 3}, description="Evidence or assumption behind the share")
+    source: str = pa.Field(
+        str_contains=r"https?://\S+",
+        description="The published figure or statement behind the share, with an address a reader can open; a share "
+        "no source gives is not written: that value stays under the unknown channel or corridor",
+    )
 
     _iso3 = iso3_country("exporter_iso3", "importer_iso3", allow=(ANY,))
 

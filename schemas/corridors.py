@@ -9,9 +9,9 @@ class Corridors(pa.DataFrameModel):
     corridor_id: str = pa.Field(str_matches=SLUG, unique=True, description="Corridor key, e.g. instc_west, suez")
     name: str = pa.Field(description="Human-readable corridor name")
     branch: str = pa.Field(
-        isin=["western", "trans_caspian", "eastern", "suez", "eurasian_roundabout"],
-        description="INSTC branch, the Suez baseline, or eurasian_roundabout: goods exported to one of Russia's "
-        "neighbours and sent on to Russia",
+        isin=["western", "trans_caspian", "eastern", "suez", "eurasian_roundabout", "unknown"],
+        description="INSTC branch, the Suez baseline, eurasian_roundabout (goods exported to one of Russia's "
+        "neighbours and sent on to Russia), or unknown (no observation or sourced allocation names the route)",
     )
     endpoints: str = pa.Field(description="The two ends of the route")
     transit_days_min: int = pa.Field(ge=1, le=120, nullable=True, description="Fastest claimed transit time in days; "

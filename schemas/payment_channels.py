@@ -10,6 +10,7 @@ CHANNEL_KINDS = [
     "commodity",
     "in_kind",
     "digital_asset",
+    "unknown",  # value no observation or sourced allocation settles: kept apart, not spread by a guess
 ]
 
 
@@ -23,14 +24,21 @@ class PaymentChannels(pa.DataFrameModel):
         metadata=references(Ref("fx_rates", "currency")),
     )
     rail: str = pa.Field(description="Messaging or settlement rail: SWIFT, SPFS–SEPAM link, Mir–Shetab, CIPS, none …")
-    dollar_clearing: bool = pa.Field(description="True when payments clear through US dollar correspondent banks")
+    dollar_clearing: bool = pa.Field(
+        nullable=True,
+        description="True when payments clear through US dollar correspondent banks; empty when unknown (a channel "
+        "grouping dollar and euro, or the unknown channel)",
+    )
     clearing_authority: str = pa.Field(
         nullable=True,
         isin=list(AUTHORITIES),
         description="Authority whose jurisdiction the settlement passes through (USD clearing → US, euro clearing → EU); "
         "a measure of that authority reaches flows settled this way",
     )
-    traceability: str = pa.Field(isin=["low", "medium", "high"], description="How visible payments are to Western regulators")
+    traceability: str = pa.Field(
+        isin=["low", "medium", "high"], nullable=True,
+        description="How visible payments are to Western regulators; empty for the unknown channel",
+    )
     description: str = pa.Field(description="How the channel works")
     source: str = pa.Field(str_length={"min_value": 3}, description="Where the channel's use is reported")
 

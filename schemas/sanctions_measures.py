@@ -20,6 +20,16 @@ MEASURE_TYPES = [
     "asset_freeze",
     "obligation",
 ]
+# Whom a measure's legal text binds. A country embargo binding only the authority's own territory and persons
+# (31 CFR 560.204/206) covers only flows with that nexus; a goods ban names goods the authority means to keep
+# from the target, so their supply by others is covered and, out of its reach, circumvention.
+BINDS = {
+    "territory_and_persons": "the authority's territory and its persons (nationals, residents, companies) wherever "
+    "they are, e.g. Art. 13 of EU Reg. 833/2014, US persons and exports from the United States",
+    "all_un_members": "every UN member state (a Security Council resolution under Chapter VII)",
+    "any_person": "any person wherever based who engages in the covered trade (secondary sanctions): the authority "
+    "reaches parties outside its jurisdiction by design",
+}
 # Which flows a measure aimed at target_country covers: into it, out of it, or both ways.
 DIRECTIONS = ["to_target", "from_target", "either"]
 
@@ -51,9 +61,9 @@ class SanctionsMeasures(pa.DataFrameModel):
     measure_type: str = pa.Field(isin=MEASURE_TYPES, description="Kind of measure; obligation is a duty on parties, not a ban")
     effective_from: dt.date = pa.Field(description="First day the measure is in force")
     effective_to: dt.date = pa.Field(nullable=True, description="First day it is no longer in force; empty while in force")
-    secondary: bool = pa.Field(
-        description="True when the legal text sanctions any person, wherever based, who engages in the covered trade "
-        "(secondary sanctions): the authority then reaches parties outside its jurisdiction by design"
+    binds: str = pa.Field(
+        isin=list(BINDS),
+        description="Whom the legal text binds: " + "; ".join(f"{k}: {v}" for k, v in BINDS.items()),
     )
     own_imports_only: bool = pa.Field(
         description="True when the legal text bans only importation into the authority's own jurisdiction (e.g. EO 14066: "
@@ -112,6 +122,10 @@ class SanctionsMeasures(pa.DataFrameModel):
         ok = _every_item("excluded_hs_prefixes", pl.element().str.contains(HS_PREFIX))
         return data.lazyframe.select(pl.col("excluded_hs_prefixes").is_null() | ok)
 
+    @pa.dataframe_check(name="un_measures_bind_all_members")
+    def _un_binds(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("authority") == "UN") == (pl.col("binds") == "all_un_members"))
+
     @pa.dataframe_check(name="effective_to_after_from")
     def _dates(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("effective_to").is_null() | (pl.col("effective_to") > pl.col("effective_from")))
@@ -125,12 +139,13 @@ SEED = Seed(
     contract=SanctionsMeasures,
     path="sanctions_measures.csv",
     description="Sanctions measures: what each covers (goods, channel, country, party, vessel), in which direction, "
-    "the days it is in force, and whether it reaches non-parties by design; each row cites its legal text.",
+    "the days it is in force, and whom its legal text binds; each row cites its legal text.",
     row_check_columns=(
         ("target_matches_target_type", "target"),
         ("party_measures_apply_either_way", "direction"),
         ("excluded_countries_are_iso3", "excluded_countries"),
         ("excluded_hs_prefixes_are_hs_prefixes", "excluded_hs_prefixes"),
+        ("un_measures_bind_all_members", "binds"),
         ("effective_to_after_from", "effective_to"),
     ),
 )

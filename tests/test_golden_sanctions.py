@@ -1,6 +1,8 @@
 """Golden sanctions cases: hand-written flows, each with the measures that must cover it (or must
-not), whether the authority reaches it, why, and whether the month is partial; one line of legal
-reasoning per expectation. They run through the real pipeline on the shipped reference seeds."""
+not), whether the authority reaches it (true, false, or undetermined when that would rest on an
+allocated or unknown channel or corridor), why, whether the month is partial and, where given, the
+days of the period the measure is in force; one line of legal reasoning per expectation. They run
+through the real pipeline on the shipped reference seeds."""
 
 import csv
 import shutil
@@ -34,7 +36,7 @@ def read_cases() -> dict[str, list[dict]]:
 
 
 def truth(text: str) -> bool | None:
-    return {"true": True, "false": False, "": None}[text]
+    return {"true": True, "false": False, "": None, "undetermined": None}[text]
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +68,10 @@ def test_every_case_states_one_flow_and_gives_its_reasons():
             assert row["reasoning"].strip(), f"{case_id} {row['measure_id']}: no reasoning"
             if truth(row["covered"]):
                 assert row["in_reach"] and row["partial_month"], f"{case_id} {row['measure_id']}: say in_reach and partial_month"
-                assert bool(row["reach_reason"]) == truth(row["in_reach"]), f"{case_id}: a reach reason exactly when in reach"
-                assert bool(row["reach_basis"]) == truth(row["in_reach"]), f"{case_id}: a reach basis exactly when in reach"
+                assert bool(row["reach_reason"]) == (row["in_reach"] == "true"), f"{case_id}: a reach reason exactly when in reach"
+                # in reach on what the data say (observed); undetermined waits on an allocated or unknown route
+                assert row["reach_basis"] == {"true": "observed", "false": ""}.get(row["in_reach"], row["reach_basis"]), case_id
+                assert row["in_reach"] != "undetermined" or row["reach_basis"] in ("allocated", "unknown"), case_id
 
 
 def shipped_measures() -> list[dict]:
@@ -89,15 +93,17 @@ def test_the_cases_cover_every_measure_type_direction_and_reach_reason():
     flagged = [r for rows in read_cases().values() for r in rows]
     assert any(truth(r["partial_month"]) for r in covered) and any(not r["measure_id"] for r in flagged)
     assert any(r["covered"] == "false" and r["measure_id"] for r in flagged)
-    assert {r["reach_basis"] for r in covered if r["reach_basis"]} == {"observed", "allocated"}
+    assert {r["reach_basis"] for r in covered if r["reach_basis"]} == {"observed", "allocated", "unknown"}
+    assert {r["in_reach"] for r in covered} == {"true", "false", "undetermined"}
+    assert any(r["days_in_force"] for r in covered if r["period"][4:] == "") and any(r["days_in_force"] for r in covered if r["period"][4:])
 
 
 def test_golden_cases_are_judged_as_written(golden_build):
     found = defaultdict(dict)
-    for flow_id, measure_id, in_reach, reason, partial, reach_basis in golden_build.query(
-        "SELECT flow_id, measure_id, in_reach, reach_reason, partial_month, reach_basis FROM core.flow_sanctions"
+    for flow_id, measure_id, in_reach, reason, partial, reach_basis, days in golden_build.query(
+        "SELECT flow_id, measure_id, in_reach, reach_reason, partial_month, reach_basis, days_in_force FROM core.flow_sanctions"
     ):
-        found[flow_id][measure_id] = (in_reach, reason or "", partial, reach_basis or "")
+        found[flow_id][measure_id] = (in_reach, reason or "", partial, reach_basis or "", days)
     problems = []
     for case_id, rows in read_cases().items():
         expected = {r["measure_id"]: r for r in rows if truth(r["covered"])}
@@ -105,9 +111,11 @@ def test_golden_cases_are_judged_as_written(golden_build):
             problems.append(f"{case_id}: covered by {sorted(found[case_id])}, expected {sorted(expected)}")
             continue
         for measure_id, row in expected.items():
-            want = (truth(row["in_reach"]), row["reach_reason"], truth(row["partial_month"]), row["reach_basis"])
-            if found[case_id][measure_id] != want:
-                problems.append(f"{case_id} {measure_id}: (in_reach, reason, partial, reach basis) = {found[case_id][measure_id]}, expected {want}: {row['reasoning']}")
+            got = found[case_id][measure_id]
+            want = (truth(row["in_reach"]), row["reach_reason"], truth(row["partial_month"]), row["reach_basis"],
+                    int(row["days_in_force"]) if row["days_in_force"] else got[4])
+            if got != want:
+                problems.append(f"{case_id} {measure_id}: (in_reach, reason, partial, reach basis, days in force) = {got}, expected {want}: {row['reasoning']}")
     assert not problems, "\n".join(problems)
 
 
@@ -128,3 +136,20 @@ def test_tables_say_they_rest_on_the_sample_only_when_they_do(golden_build):
     )
     assert len(comments) == 12  # 8 marts, counterparty_hits, 3 enriched tables
     assert all("illustrative sample" not in comment for _, comment in comments), comments
+
+
+def test_covered_value_is_the_days_in_force_and_splits_in_three(golden_build):
+    """Every golden flow is worth $1M: a measure in force d of the period's D days covers $1M × d / D, all of
+    it in reach, out of reach or undetermined; the whole value stays in flow_value_usd."""
+    rows = golden_build.query(
+        """SELECT flow_id, measure_id, days_in_force, days_in_period, flow_value_usd, value_usd_affected,
+                  in_reach_value_usd, circumvention_value_usd, undetermined_value_usd, in_reach, finding
+           FROM core.flow_sanctions"""
+    )
+    assert rows
+    for flow_id, measure_id, days, period_days, whole, affected, in_reach_usd, circumvention, undetermined, in_reach, finding in rows:
+        assert whole == 1_000_000 and 0 < days <= period_days, (flow_id, measure_id)
+        assert float(affected) == round(1_000_000 * days / period_days, 2), (flow_id, measure_id, days, affected)
+        assert affected == in_reach_usd + circumvention + undetermined, (flow_id, measure_id)
+        part = {True: in_reach_usd, False: circumvention, None: undetermined}[in_reach]
+        assert part == affected or finding == "partly_in_reach", (flow_id, measure_id, in_reach, finding)

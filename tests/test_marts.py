@@ -151,7 +151,7 @@ def dated_build(tmp_path_factory):
     header, rows = read_rows(seeds / "sanctions_measures.csv")
     rows.append({**rows[0], "measure_id": "test_wheat_ban", "authority": "EU", "target_country": "IRN",
                  "target_type": "hs_code", "target": "100199", "direction": "to_target", "measure_type": "export_ban",
-                 "effective_from": "2022-03-15", "effective_to": "", "secondary": "false", "own_imports_only": "false",
+                 "effective_from": "2022-03-15", "effective_to": "", "binds": "territory_and_persons", "own_imports_only": "false",
                  "excluded_countries": "", "excluded_hs_prefixes": ""})
     write_rows(seeds / "sanctions_measures.csv", header, rows)
     header = SEEDS["trade_flows"].required_columns

@@ -67,12 +67,16 @@ GRAINS = {
     "corridor_flows": Grain(("month", DATA_STATUS, "corridor_id"), (*VALUE_COLUMNS, "tonnes")),
     "sanctioned_exposure": Grain(
         ("month", DATA_STATUS, "authority", "kind", "category_id", "corridor_id", "channel_id"),
-        ("covered_value_usd", "in_reach_value_usd", "circumvention_value_usd", "partial_month_value_usd",
+        ("covered_value_usd", "in_reach_value_usd", "circumvention_value_usd", "undetermined_value_usd", "partial_month_value_usd",
          "non_dollar_value_usd", "low_traceability_value_usd", "avoiding_authority_value_usd", "value_usd_alt_rate"),
         ("authority",),
         "a flow covered by two authorities appears under each",
     ),
-    "route_risk": Grain((DATA_STATUS, "category_id", "corridor_id", "channel_id", "transit_iso3"), VALUE_COLUMNS),
+    "route_risk": Grain(
+        ("year", "frequency", DATA_STATUS, "category_id", "corridor_id", "channel_id", "transit_iso3"),
+        (*VALUE_COLUMNS, "covered_value_usd", "in_reach_value_usd", "circumvention_value_usd", "undetermined_value_usd"),
+        ("frequency",), "an annual and a monthly source may report one trade",
+    ),
     "transshipment_signals": Grain(
         (DATA_STATUS, "frequency", "intermediary_iso3", "category_id", "chpl_tier", "year"),
         ("value_usd", "reexports_to_targets_usd"), ("frequency",), "a year of monthly flows and an annual flow may be two "

@@ -24,6 +24,7 @@ from schemas import REFERENCE_SEEDS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 SHARE_SLACK = 1e-9
+ROUTE = ("data_status", "year", "frequency", "category_id", "corridor_id", "channel_id", "transit_iso3")
 CENT = 0.01
 
 
@@ -112,10 +113,11 @@ def suites() -> list[Suite]:
             "marts.route_risk",
             mart("route_risk"),
             audit("route_risk"),
-            [unique("data_status", "category_id", "corridor_id", "channel_id", "transit_iso3"), unique("data_status", "risk_rank")]
-            + [between(c, 0, 1) for c in ("covered_share", "in_reach_share", "circumvention_share", "chpl_score",
-                                          "traceability_score", "avoids_restricting_share", "hub_share", "risk_score")]
-            + [between("covered_split_error", 0, 1e-9), between("value_usd", 0, None), totals_match()],
+            [unique(*ROUTE), unique("data_status", "year", "frequency", "risk_rank")]
+            + [between(c, 0, 1) for c in ("covered_share", "in_reach_share", "circumvention_share", "undetermined_share",
+                                          "chpl_score", "traceability_score", "avoids_restricting_share", "hub_share",
+                                          "size_score", "risk_score")]
+            + [between("covered_split_error", 0, 0), between("value_usd", 0, None), totals_match()],
         ),
         Suite(
             "marts.transshipment_signals",

@@ -196,7 +196,7 @@ def measures(codes: pl.DataFrame, file: str) -> pl.DataFrame:
         records.append({
             "measure_id": g["measure_id"], "authority": "EU", "target_country": "RUS", "target_type": "hs_code",
             "target": g["target"], "direction": "to_target", "measure_type": "export_ban",
-            "effective_from": g["effective_from"].isoformat(), "effective_to": None, "secondary": "false",
+            "effective_from": g["effective_from"].isoformat(), "effective_to": None, "binds": "territory_and_persons",
             "own_imports_only": "false", "excluded_countries": None, "excluded_hs_prefixes": None,
             "hs_edition": "HS2017", "min_unit_value_eur": f"{price:g}" if luxury_only else None,
             "legal_reference": f"{REGULATION}, {described}",

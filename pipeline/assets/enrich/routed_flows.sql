@@ -1,7 +1,8 @@
 -- core.routed_flows: the routed rows with their sanctions judgement (from the `covered` temp table of
 -- sanctions.sql). restricted_by lists the authorities whose restrictions (not obligations) cover the
--- row; circumvention says none of them can reach it; avoids_restricting says whether its corridor
--- crosses no jurisdiction of them (NULL when the row is unrestricted or has no corridor).
+-- row; circumvention says the data put it out of all their reach, undetermined that reach rests on an
+-- allocated or unknown channel or corridor; avoids_restricting says whether its corridor crosses no
+-- jurisdiction of them (NULL when the row is unrestricted or its corridor unknown).
 CREATE TABLE IF NOT EXISTS core.routed_flows (
     flow_id             VARCHAR NOT NULL,
     route_seq           BIGINT  NOT NULL,
@@ -16,10 +17,10 @@ CREATE TABLE IF NOT EXISTS core.routed_flows (
     transit_iso3        VARCHAR,
     basis               VARCHAR NOT NULL,
     canonical           BOOLEAN NOT NULL,
-    channel_id          VARCHAR,
+    channel_id          VARCHAR NOT NULL,
     channel_basis       VARCHAR NOT NULL,
     channel_rule_id     VARCHAR,
-    corridor_id         VARCHAR,
+    corridor_id         VARCHAR NOT NULL,
     corridor_basis      VARCHAR NOT NULL,
     corridor_rule_id    VARCHAR,
     share               DOUBLE  NOT NULL,
@@ -31,6 +32,7 @@ CREATE TABLE IF NOT EXISTS core.routed_flows (
     restricted_by       VARCHAR[] NOT NULL,
     in_reach_any        BOOLEAN NOT NULL,
     circumvention       BOOLEAN NOT NULL,
+    undetermined        BOOLEAN NOT NULL,
     obligation_any      BOOLEAN NOT NULL,
     partial_month_any   BOOLEAN NOT NULL,
     measure_ids         VARCHAR[] NOT NULL,
@@ -41,7 +43,8 @@ INSERT INTO core.routed_flows
 WITH judged AS (
     SELECT route_key,
            coalesce(list(DISTINCT authority ORDER BY authority) FILTER (WHERE NOT is_obligation), []) AS restricted_by,
-           bool_or(in_reach AND NOT is_obligation) AS in_reach_any,
+           coalesce(bool_or(in_reach AND NOT is_obligation), false) AS in_reach_any,
+           coalesce(bool_and(in_reach IS FALSE) FILTER (WHERE NOT is_obligation), false) AS out_of_reach_all,
            bool_or(is_obligation) AS obligation_any,
            bool_or(partial_month) AS partial_month_any,
            list(DISTINCT measure_id ORDER BY measure_id) AS measure_ids
@@ -60,11 +63,12 @@ SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, r.hs_
        len(coalesce(x.restricted_by, [])) > 0,
        coalesce(x.restricted_by, []),
        coalesce(x.in_reach_any, false),
-       len(coalesce(x.restricted_by, [])) > 0 AND NOT coalesce(x.in_reach_any, false),
+       coalesce(x.out_of_reach_all, false),
+       len(coalesce(x.restricted_by, [])) > 0 AND NOT coalesce(x.in_reach_any, false) AND NOT coalesce(x.out_of_reach_all, false),
        coalesce(x.obligation_any, false),
        coalesce(x.partial_month_any, false),
        coalesce(x.measure_ids, []),
-       CASE WHEN len(coalesce(x.restricted_by, [])) > 0 AND r.corridor_id IS NOT NULL THEN NOT coalesce(e.crosses_any, false) END
+       CASE WHEN len(coalesce(x.restricted_by, [])) > 0 AND r.corridor_id <> 'unknown' THEN NOT coalesce(e.crosses_any, false) END
 FROM routed r
 LEFT JOIN judged x USING (route_key)
 LEFT JOIN exposure e USING (route_key);
@@ -83,11 +87,11 @@ COMMENT ON COLUMN core.routed_flows.category_id IS 'Goods category (longest HS p
 COMMENT ON COLUMN core.routed_flows.transit_iso3 IS 'Observed transit country (ISO3)';
 COMMENT ON COLUMN core.routed_flows.basis IS 'Which side reported the flow';
 COMMENT ON COLUMN core.routed_flows.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical)';
-COMMENT ON COLUMN core.routed_flows.channel_id IS 'Payment channel of this row; NULL when unallocated';
-COMMENT ON COLUMN core.routed_flows.channel_basis IS 'observed, allocated (by channel_rule_id) or unallocated';
+COMMENT ON COLUMN core.routed_flows.channel_id IS 'Payment channel of this row; unknown where no observation or sourced rule says';
+COMMENT ON COLUMN core.routed_flows.channel_basis IS 'observed, allocated (by channel_rule_id, whose source ref.allocation_rules cites) or unknown (no rule)';
 COMMENT ON COLUMN core.routed_flows.channel_rule_id IS 'Allocation rule that gave the channel share';
-COMMENT ON COLUMN core.routed_flows.corridor_id IS 'Corridor of this row; NULL when unallocated';
-COMMENT ON COLUMN core.routed_flows.corridor_basis IS 'observed, allocated (by corridor_rule_id) or unallocated';
+COMMENT ON COLUMN core.routed_flows.corridor_id IS 'Corridor of this row; unknown where no observation or sourced rule says';
+COMMENT ON COLUMN core.routed_flows.corridor_basis IS 'observed, allocated (by corridor_rule_id, whose source ref.allocation_rules cites) or unknown (no rule)';
 COMMENT ON COLUMN core.routed_flows.corridor_rule_id IS 'Allocation rule that gave the corridor share';
 COMMENT ON COLUMN core.routed_flows.share IS 'Share of the flow in this row (channel share × corridor share)';
 COMMENT ON COLUMN core.routed_flows.value_usd IS 'Value of this row, USD (cents); rows of a flow sum to its value_usd exactly';
@@ -96,9 +100,10 @@ COMMENT ON COLUMN core.routed_flows.value_usd_alt_rate IS 'This row''s value at 
 COMMENT ON COLUMN core.routed_flows.quantity_kg IS 'Net weight of this row, kg';
 COMMENT ON COLUMN core.routed_flows.restricted_any IS 'True when a restriction (not an obligation) in force in the month covers this row';
 COMMENT ON COLUMN core.routed_flows.restricted_by IS 'Authorities whose restrictions cover this row';
-COMMENT ON COLUMN core.routed_flows.in_reach_any IS 'True when some restriction covering the row is within its authority''s reach (potential breach)';
-COMMENT ON COLUMN core.routed_flows.circumvention IS 'True when restrictions cover the row and none of their authorities can reach it';
+COMMENT ON COLUMN core.routed_flows.in_reach_any IS 'True when some restriction covering the row is within its authority''s reach on what the data say (potential breach)';
+COMMENT ON COLUMN core.routed_flows.circumvention IS 'True when restrictions cover the row and the data say none of their authorities can reach it';
+COMMENT ON COLUMN core.routed_flows.undetermined IS 'True when restrictions cover the row, none is in reach on what the data say, and whether one is rests on an allocated or unknown channel or corridor';
 COMMENT ON COLUMN core.routed_flows.obligation_any IS 'True when an obligation (EU no-Russia clause) applies to the row';
 COMMENT ON COLUMN core.routed_flows.partial_month_any IS 'True when a covering measure starts or ends inside the row''s month';
 COMMENT ON COLUMN core.routed_flows.measure_ids IS 'Every measure covering the row (ref.sanctions_measures)';
-COMMENT ON COLUMN core.routed_flows.avoids_restricting IS 'True when the row''s corridor crosses no jurisdiction of the authorities restricting it';
+COMMENT ON COLUMN core.routed_flows.avoids_restricting IS 'True when the row''s corridor crosses no jurisdiction of the authorities restricting it; NULL when unrestricted or the corridor is unknown';

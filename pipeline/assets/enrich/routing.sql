@@ -1,6 +1,7 @@
 -- Routing of every flow of the run's months (into the temporary table `routed`): a flow with an observed channel or
 -- corridor keeps it (basis observed); one without is split by the most specific allocation rule
--- valid for its month (basis allocated, with the rule id); with no rule it stays unallocated.
+-- valid for its month (basis allocated, with the rule id); with no rule it goes whole to the `unknown`
+-- channel or corridor (basis unknown): a value no source allocates is not spread by a guess.
 -- The channel split and the corridor split multiply. Rules are resolved once per distinct
 -- (exporter, importer, category, month), then joined back to the flows on equal keys.
 -- Within the run a flow is `flow_key` and a routed row `route_key` (integers numbered here, not stored):
@@ -41,8 +42,8 @@ WITH flows AS (
     SELECT flow_key, channel_id, 'observed' AS channel_basis, NULL AS channel_rule_id, 1.0 AS channel_share
     FROM flows WHERE channel_id IS NOT NULL
     UNION ALL
-    SELECT f.flow_key, kr.target_id,
-           CASE WHEN kr.rule_id IS NULL THEN 'unallocated' ELSE 'allocated' END,
+    SELECT f.flow_key, coalesce(kr.target_id, 'unknown'),
+           CASE WHEN kr.rule_id IS NULL THEN 'unknown' ELSE 'allocated' END,
            kr.rule_id, coalesce(kr.share, 1.0)
     FROM (SELECT * FROM flows WHERE channel_id IS NULL) f
     LEFT JOIN channel_rules kr
@@ -52,8 +53,8 @@ WITH flows AS (
     SELECT flow_key, corridor_id, 'observed' AS corridor_basis, NULL AS corridor_rule_id, 1.0 AS corridor_share
     FROM flows WHERE corridor_id IS NOT NULL
     UNION ALL
-    SELECT f.flow_key, kr.target_id,
-           CASE WHEN kr.rule_id IS NULL THEN 'unallocated' ELSE 'allocated' END,
+    SELECT f.flow_key, coalesce(kr.target_id, 'unknown'),
+           CASE WHEN kr.rule_id IS NULL THEN 'unknown' ELSE 'allocated' END,
            kr.rule_id, coalesce(kr.share, 1.0)
     FROM (SELECT * FROM flows WHERE corridor_id IS NULL) f
     LEFT JOIN corridor_rules kr

@@ -7,22 +7,33 @@
 --            and above that price (the rest are kept in core.flow_sanctions_unpriced, not dropped silently) and its goods are not among the
 --            measure's excluded HS prefixes (general licences), the flow runs in the
 --            measure's direction (to_target: into target_country; from_target: out of it; either), and
---            the measure is in force on some day of the flow's month. An obligation (the EU no-Russia
+--            the measure is in force on some day of the flow's month. A country embargo that binds only the
+--            authority's territory and persons (binds = territory_and_persons, e.g. 31 CFR 560.204/206)
+--            covers only flows with that nexus, observed: the exporter or importer, an observed transit
+--            country or corridor, or an observed channel is the authority's. An obligation (the EU no-Russia
 --            clause) instead covers exports by a party of the authority's jurisdiction to a third
 --            country that is neither the target nor under the same authority. No measure covers flows
 --            into its excluded_countries (Annex VIII partners, holders of an exception).
 --            A ban on importation into the authority's own territory (own_imports_only) covers only
 --            flows into it.
--- in_reach — the authority can reach the row: un_binding (UN measures bind every member state),
---            exporter_jurisdiction / importer_jurisdiction (a party in a country enforcing it),
---            transit (an observed transit country or a leg of the row's corridor enforcing it),
---            currency:<code> (settled in a currency the authority clears: USD → US, EUR → EU) or
---            secondary (the legal text sanctions any person who engages, wherever based).
+-- in_reach — three states, and only what the data say decides them. true: the authority reaches the row
+--            by un_binding (UN measures bind every member state), exporter_jurisdiction /
+--            importer_jurisdiction (a party in a country enforcing it), transit (an observed transit
+--            country, or a leg of an observed corridor, enforcing it), currency:<code> (an observed channel
+--            in a currency the authority clears: USD → US, EUR → EU) or secondary (the legal text
+--            sanctions any person who engages, wherever based). false: none of these, and the row's channel
+--            and corridor are both observed, so nothing unseen could bring it in reach. NULL (undetermined):
+--            none of these, but the channel or corridor is allocated by rule or unknown, or the measure
+--            covers the row only through an allocated channel or corridor: an assumption never makes a
+--            finding.
 -- Covered and in reach is a potential breach; covered and out of reach is circumvention: the goods
--- reach the target lawfully for those parties. Monthly data cannot tell the day, so a month the
--- measure starts or ends inside is marked partial_month, never silently whole.
+-- reach the target lawfully for those parties. A measure in force for part of the flow's month (or
+-- year) covers that part: in_force_share = its days in force / the period's days pro-rates the value,
+-- and partial_month says the data cannot tell the day.
 CREATE OR REPLACE TEMP TABLE measures AS
-SELECT measure_id, authority, target_country, target_type, direction, measure_type, secondary, own_imports_only,
+SELECT measure_id, authority, target_country, target_type, direction, measure_type, own_imports_only,
+       binds = 'any_person' AS secondary,
+       binds = 'territory_and_persons' AND target_type = 'country' AS nexus_only,
        measure_type = 'obligation' AS is_obligation,
        coalesce(string_split(excluded_countries, '|'), []) AS excluded,
        coalesce(string_split(excluded_hs_prefixes, '|'), []) AS excluded_hs,
@@ -155,7 +166,13 @@ WITH in_force AS (  -- each match with its measure and what the row's parties, t
            list_contains(exporter_enforces, authority) AS by_exporter,
            list_contains(importer_enforces, authority) AS by_importer,
            list_contains(transit_enforces, authority) AS by_transit_country,
-           clearing_authority IS NOT DISTINCT FROM authority AS by_currency
+           -- an allocated or unknown corridor or channel is no evidence of either
+           corridor_crosses AND corridor_basis = 'observed' AS by_corridor,
+           clearing_authority IS NOT DISTINCT FROM authority AND channel_basis = 'observed' AS by_currency,
+           channel_basis = 'observed' AND corridor_basis = 'observed' AS route_observed,
+           -- the days of the period the measure is in force, of its days
+           date_diff('day', greatest(period, effective_from), least(period_end, coalesce(effective_to, period_end)))
+               / date_diff('day', period, period_end) AS in_force_share
     FROM in_force
 ), reached AS (
     SELECT *,
@@ -163,15 +180,13 @@ WITH in_force AS (  -- each match with its measure and what the row's parties, t
                CASE WHEN un_binding THEN 'un_binding' END,
                CASE WHEN by_exporter THEN 'exporter_jurisdiction' END,
                CASE WHEN by_importer THEN 'importer_jurisdiction' END,
-               CASE WHEN by_transit_country OR corridor_crosses THEN 'transit' END,
+               CASE WHEN by_transit_country OR by_corridor THEN 'transit' END,
                CASE WHEN by_currency THEN 'currency:' || currency END,
                CASE WHEN secondary THEN 'secondary' END
-           ], reason -> reason IS NOT NULL) AS reach_reasons,
-           -- reach that rests on what the data say, not on a channel or corridor allocated by rule
-           un_binding OR by_exporter OR by_importer OR by_transit_country OR secondary
-           OR (corridor_crosses AND corridor_basis = 'observed')
-           OR (by_currency AND channel_basis = 'observed') AS reach_observed
-    FROM judged WHERE runs_its_way
+           ], reason -> reason IS NOT NULL) AS reach_reasons
+    FROM judged
+    -- a country embargo binding only the authority's own territory and persons needs their nexus
+    WHERE runs_its_way AND (NOT nexus_only OR by_exporter OR by_importer OR by_transit_country OR by_corridor OR by_currency)
 )
 SELECT * FROM reached;
 
@@ -211,8 +226,17 @@ WITH matched AS (  -- a pair may match several ways
     GROUP BY ALL
 )
 SELECT route_key, flow_key, flow_id, route_seq, period, measure_id, authority, measure_type, direction, is_obligation,
-       matched_on, matched_values, observed, partial_month, reach_reasons, reach_observed,
-       value_usd, value_usd_alt_rate, len(reach_reasons) > 0 AS in_reach
+       matched_on, matched_values, observed, partial_month, in_force_share, value_usd,
+       CAST(value_usd * in_force_share AS DECIMAL(18, 2)) AS value_usd_in_force,
+       CAST(value_usd_alt_rate * in_force_share AS DECIMAL(18, 2)) AS value_usd_alt_rate_in_force,
+       CASE WHEN observed AND len(reach_reasons) > 0 THEN true
+            WHEN observed AND route_observed THEN false END AS in_reach,
+       CASE WHEN observed AND len(reach_reasons) > 0 THEN reach_reasons ELSE [] END AS reach_reasons,
+       -- what an undetermined row waits on: an allocated channel or corridor (or coverage through one), or
+       -- a channel or corridor nobody knows
+       CASE WHEN observed AND (len(reach_reasons) > 0 OR route_observed) THEN NULL
+            WHEN NOT observed OR 'allocated' IN (channel_basis, corridor_basis) THEN 'allocated'
+            ELSE 'unknown' END AS undetermined_basis
 FROM reached JOIN matched USING (route_key, measure_id)
 WHERE priced;
 
@@ -228,7 +252,9 @@ CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     matched_values           VARCHAR[] NOT NULL,
     basis                    VARCHAR   NOT NULL,
     partial_month            BOOLEAN   NOT NULL,
-    in_reach                 BOOLEAN   NOT NULL,
+    days_in_force            INTEGER   NOT NULL,
+    days_in_period           INTEGER   NOT NULL,
+    in_reach                 BOOLEAN,
     reach_reason             VARCHAR,
     reach_reasons            VARCHAR[] NOT NULL,
     reach_basis              VARCHAR,
@@ -238,9 +264,11 @@ CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     data_status              VARCHAR   NOT NULL,
     hs_match                 VARCHAR   NOT NULL,
     fx_rate_type             VARCHAR,
+    flow_value_usd           DECIMAL(18, 2) NOT NULL,
     value_usd_affected       DECIMAL(18, 2) NOT NULL,
     in_reach_value_usd       DECIMAL(18, 2) NOT NULL,
     circumvention_value_usd  DECIMAL(18, 2) NOT NULL,
+    undetermined_value_usd   DECIMAL(18, 2) NOT NULL,
     value_usd_alt_rate       DECIMAL(18, 2) NOT NULL
 );
 DELETE FROM core.flow_sanctions WHERE period >= $window_start AND period < $window_end;
@@ -251,16 +279,20 @@ WITH per_flow AS (
            list_distinct(flatten(list(matched_values))) AS matched_values,
            CASE WHEN bool_or(observed) THEN 'observed' ELSE 'allocated' END AS basis,
            bool_or(partial_month) AS partial_month,
-           bool_or(in_reach) AS in_reach,
-           CASE WHEN bool_or(in_reach AND reach_observed) THEN 'observed'
-                WHEN bool_or(in_reach) THEN 'allocated' END AS reach_basis,
+           max(in_force_share) AS in_force_share,  -- one measure, one period: the same on every routed row
            list_distinct(flatten(list(reach_reasons))) AS reasons,
-           sum(value_usd) AS value_usd_affected,
-           coalesce(sum(value_usd) FILTER (WHERE in_reach), 0) AS in_reach_value_usd,
-           sum(value_usd_alt_rate) AS value_usd_alt_rate
+           bool_or(undetermined_basis = 'allocated') AS waits_on_allocation,
+           CASE WHEN bool_and(in_reach IS TRUE) THEN 'in_reach' WHEN bool_and(in_reach IS FALSE) THEN 'out_of_reach'
+                WHEN bool_and(in_reach IS NULL) THEN 'undetermined' ELSE 'split' END AS reach_state,
+           sum(value_usd) AS flow_value_usd,
+           coalesce(sum(value_usd_in_force) FILTER (WHERE in_reach), 0) AS in_reach_value_usd,
+           coalesce(sum(value_usd_in_force) FILTER (WHERE NOT in_reach), 0) AS circumvention_value_usd,
+           coalesce(sum(value_usd_in_force) FILTER (WHERE in_reach IS NULL), 0) AS undetermined_value_usd,
+           sum(value_usd_alt_rate_in_force) AS value_usd_alt_rate
     FROM covered GROUP BY ALL
 ), ranked AS (  -- reach reasons in a fixed order, the strongest first
     SELECT * EXCLUDE (reasons),
+           in_reach_value_usd + circumvention_value_usd + undetermined_value_usd AS value_usd_affected,
            list_concat(
                list_filter(['un_binding', 'exporter_jurisdiction', 'importer_jurisdiction', 'transit', 'currency:usd', 'currency:eur', 'secondary'], reason -> list_contains(reasons, reason)),
                list_sort(list_filter(reasons, reason -> NOT list_contains(['un_binding', 'exporter_jurisdiction', 'importer_jurisdiction', 'transit', 'currency:usd', 'currency:eur', 'secondary'], reason)))
@@ -268,18 +300,24 @@ WITH per_flow AS (
     FROM per_flow
 )
 SELECT f.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.direction, k.is_obligation,
-       list_sort(k.matched_on), list_sort(k.matched_values), k.basis, k.partial_month, k.in_reach,
-       k.reach_reasons[1], k.reach_reasons, k.reach_basis,
+       list_sort(k.matched_on), list_sort(k.matched_values), k.basis, k.partial_month,
+       round(k.in_force_share * date_diff('day', f.period, f.period_end))::INTEGER, date_diff('day', f.period, f.period_end),
+       CASE k.reach_state WHEN 'in_reach' THEN true WHEN 'out_of_reach' THEN false END,
+       k.reach_reasons[1], k.reach_reasons,
+       CASE WHEN k.in_reach_value_usd > 0 THEN 'observed'
+            WHEN k.undetermined_value_usd > 0 THEN CASE WHEN k.waits_on_allocation THEN 'allocated' ELSE 'unknown' END END,
        CASE WHEN k.is_obligation THEN 'obligation'
-            WHEN k.in_reach_value_usd = k.value_usd_affected THEN 'potential_breach'
-            WHEN k.in_reach_value_usd = 0 THEN 'circumvention'
+            WHEN k.reach_state = 'in_reach' THEN 'potential_breach'
+            WHEN k.reach_state = 'out_of_reach' THEN 'circumvention'
+            WHEN k.reach_state = 'undetermined' THEN 'undetermined'
             ELSE 'partly_in_reach' END,
        f.canonical, f.frequency, f.data_status, f.hs_match, f.fx_rate_type,
-       k.value_usd_affected, k.in_reach_value_usd, k.value_usd_affected - k.in_reach_value_usd, k.value_usd_alt_rate
+       k.flow_value_usd, k.value_usd_affected, k.in_reach_value_usd, k.circumvention_value_usd, k.undetermined_value_usd,
+       k.value_usd_alt_rate
 FROM ranked k
 JOIN window_flows f USING (flow_key);
 
-COMMENT ON TABLE core.flow_sanctions IS 'One row per (flow, measure) the measure covers on the flow''s date: how it matched, whether the authority can reach it (potential breach) or not (circumvention), and the value once. Grain: flow_id × measure_id. Value columns add up over flows for one measure (or one authority only after taking distinct flows: a flow may be covered by several measures)';
+COMMENT ON TABLE core.flow_sanctions IS 'One row per (flow, measure) the measure covers on the flow''s date: how it matched, whether the authority can reach it (potential breach), cannot (circumvention) or whether that rests on a channel or corridor nobody observed (undetermined), and the value once. Values are pro-rated by the days the measure is in force in the flow''s month or year (flow_value_usd keeps the whole); value_usd_affected = in_reach_value_usd + circumvention_value_usd + undetermined_value_usd. Grain: flow_id × measure_id. Value columns add up over flows for one measure (or one authority only after taking distinct flows: a flow may be covered by several measures)';
 COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows)';
 COMMENT ON COLUMN core.flow_sanctions.period IS 'First day of the flow''s month (of its year for an annual flow)';
 COMMENT ON COLUMN core.flow_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
@@ -290,20 +328,24 @@ COMMENT ON COLUMN core.flow_sanctions.is_obligation IS 'True for obligations (no
 COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_name, importer_name, vessel (exactly), or listed_party:<exporter_name|importer_name|vessel_imo> (screened onto a list entry the measure names; matched_values gives party and score)';
 COMMENT ON COLUMN core.flow_sanctions.matched_values IS 'The codes, channels, countries, names or IMO numbers that matched';
 COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when coverage rests only on an allocated channel or corridor';
-COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month (its year, for an annual flow): the flow may predate or postdate it (the data cannot tell the day)';
-COMMENT ON COLUMN core.flow_sanctions.in_reach IS 'True when the authority can reach the flow (some routed row of it): see reach_reasons';
+COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month (its year, for an annual flow): the flow may predate or postdate it (the data cannot tell the day), so its value is pro-rated by days_in_force';
+COMMENT ON COLUMN core.flow_sanctions.days_in_force IS 'Days of the flow''s month (year) the measure is in force';
+COMMENT ON COLUMN core.flow_sanctions.days_in_period IS 'Days of the flow''s month (year): the values are flow_value_usd × days_in_force / days_in_period';
+COMMENT ON COLUMN core.flow_sanctions.in_reach IS 'True when what the data say brings the flow in the authority''s reach (see reach_reasons), false when the data say nothing could (channel and corridor observed, none of them the authority''s), NULL when it is undetermined (reach would rest on an allocated or unknown channel or corridor) or differs between routed rows';
 COMMENT ON COLUMN core.flow_sanctions.reach_reason IS 'The first reach reason in the order un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:usd, currency:eur, secondary; NULL when out of reach';
 COMMENT ON COLUMN core.flow_sanctions.reach_reasons IS 'Every reason the authority reaches the flow, in that order';
-COMMENT ON COLUMN core.flow_sanctions.reach_basis IS 'observed when some reach reason rests on the data (parties, observed transit, channel or corridor, UN or secondary design); allocated when reach rests only on a channel or corridor allocated by rule; NULL when out of reach';
-COMMENT ON COLUMN core.flow_sanctions.finding IS 'potential_breach (covered and in reach), circumvention (covered, out of reach), partly_in_reach (split flows), or obligation';
+COMMENT ON COLUMN core.flow_sanctions.reach_basis IS 'observed when the flow is in reach on what the data say (parties, observed transit, channel or corridor, UN or secondary design); for an undetermined flow, allocated (its channel or corridor was allocated by rule, or coverage rests on one) or unknown (no observation and no sourced rule); NULL when out of reach';
+COMMENT ON COLUMN core.flow_sanctions.finding IS 'potential_breach (covered and in reach), circumvention (covered, and the data say out of reach), undetermined (reach rests on an allocated or unknown channel or corridor: no finding), partly_in_reach (routed rows judged differently), or obligation';
 COMMENT ON COLUMN core.flow_sanctions.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical); sum canonical rows only';
 COMMENT ON COLUMN core.flow_sanctions.frequency IS 'monthly, or annual (period is the year; partial_month then means a partial year)';
 COMMENT ON COLUMN core.flow_sanctions.data_status IS 'illustrative (the shipped sample) or real (a downloaded or user-written file)';
 COMMENT ON COLUMN core.flow_sanctions.hs_match IS 'exact, or approximate when an HS 2017 code matched through a split in the HS 2022 concordance';
 COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
-COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value of the flow the measure covers, USD, counted once however many ways it matched (the whole flow unless coverage rests on one of its allocated channels or corridors)';
-COMMENT ON COLUMN core.flow_sanctions.in_reach_value_usd IS 'Of which the authority can reach, USD';
-COMMENT ON COLUMN core.flow_sanctions.circumvention_value_usd IS 'Of which is out of the authority''s reach, USD (value_usd_affected - in_reach_value_usd)';
+COMMENT ON COLUMN core.flow_sanctions.flow_value_usd IS 'Value of the routed rows the measure matched, USD, for the whole month (year): not pro-rated';
+COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value the measure covers, USD: the matched rows pro-rated by days_in_force / days_in_period, counted once however many ways it matched (the whole flow unless coverage rests on one of its allocated channels or corridors); = in_reach + circumvention + undetermined';
+COMMENT ON COLUMN core.flow_sanctions.in_reach_value_usd IS 'Of which the authority can reach on what the data say, USD';
+COMMENT ON COLUMN core.flow_sanctions.circumvention_value_usd IS 'Of which the data say is out of the authority''s reach, USD';
+COMMENT ON COLUMN core.flow_sanctions.undetermined_value_usd IS 'Of which reach rests on an allocated or unknown channel or corridor, USD: neither breach nor circumvention';
 COMMENT ON COLUMN core.flow_sanctions.value_usd_alt_rate IS 'value_usd_affected at the other FX rate type where the currency had one, else the same';
 
 -- The same judgement per routed row, for marts that split flows by channel and corridor.
@@ -316,13 +358,14 @@ CREATE TABLE IF NOT EXISTS core.route_sanctions (
     measure_type   VARCHAR   NOT NULL,
     is_obligation  BOOLEAN   NOT NULL,
     partial_month  BOOLEAN   NOT NULL,
-    in_reach       BOOLEAN   NOT NULL,
+    in_force_share DOUBLE    NOT NULL,
+    in_reach       BOOLEAN,
     reach_reasons  VARCHAR[] NOT NULL
 );
 DELETE FROM core.route_sanctions WHERE period >= $window_start AND period < $window_end;
 INSERT INTO core.route_sanctions
-    (flow_id, route_seq, period, measure_id, authority, measure_type, is_obligation, partial_month, in_reach, reach_reasons)
-SELECT flow_id, route_seq, period, measure_id, authority, measure_type, is_obligation, partial_month, in_reach, reach_reasons
+    (flow_id, route_seq, period, measure_id, authority, measure_type, is_obligation, partial_month, in_force_share, in_reach, reach_reasons)
+SELECT flow_id, route_seq, period, measure_id, authority, measure_type, is_obligation, partial_month, in_force_share, in_reach, reach_reasons
 FROM covered;
 
 COMMENT ON TABLE core.route_sanctions IS 'Measures covering each routed row (core.routed_flows) and whether their authority reaches it; a match on an allocated channel or corridor touches only the rows that carry it. Grain: flow_id × route_seq × measure_id';
@@ -334,5 +377,6 @@ COMMENT ON COLUMN core.route_sanctions.authority IS 'Authority of the measure';
 COMMENT ON COLUMN core.route_sanctions.measure_type IS 'Kind of measure';
 COMMENT ON COLUMN core.route_sanctions.is_obligation IS 'True for obligations (no-Russia clause)';
 COMMENT ON COLUMN core.route_sanctions.partial_month IS 'The measure starts or ends inside the month';
-COMMENT ON COLUMN core.route_sanctions.in_reach IS 'The authority can reach this routed row';
-COMMENT ON COLUMN core.route_sanctions.reach_reasons IS 'Why it can (un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:<code>, secondary)';
+COMMENT ON COLUMN core.route_sanctions.in_force_share IS 'Share of the month''s (year''s) days the measure is in force: the part of the row''s value it covers';
+COMMENT ON COLUMN core.route_sanctions.in_reach IS 'The authority can reach this routed row (true), the data say it cannot (false), or it rests on an allocated or unknown channel or corridor (NULL, undetermined)';
+COMMENT ON COLUMN core.route_sanctions.reach_reasons IS 'Why it can, on what the data say (un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:<code>, secondary); empty unless in reach';

@@ -1,8 +1,10 @@
 -- marts.sanctioned_exposure — How much covered trade slips past the authority that covers it?
 -- Value of canonical routed rows covered on their date by a measure, counted once per authority,
 -- by month, kind (restriction, or obligation such as the EU no-Russia clause), category, corridor and
--- channel; split into what the authority can reach (potential breach) and what it cannot
--- (circumvention), with the partial-month value, how it moved, and what it rests on.
+-- channel; split into what the authority can reach (potential breach), what the data say it cannot
+-- (circumvention) and what rests on an allocated or unknown channel or corridor (undetermined), with
+-- the partial-month value, how it moved, and what it rests on. A row covered only part of the month
+-- counts for the days in force of the longest-running of the authority's measures covering it.
 CREATE TABLE IF NOT EXISTS marts.sanctioned_exposure (
     month                         DATE      NOT NULL,
     data_status                   VARCHAR   NOT NULL,
@@ -14,6 +16,7 @@ CREATE TABLE IF NOT EXISTS marts.sanctioned_exposure (
     covered_value_usd             DECIMAL(18, 2) NOT NULL,
     in_reach_value_usd            DECIMAL(18, 2) NOT NULL,
     circumvention_value_usd       DECIMAL(18, 2) NOT NULL,
+    undetermined_value_usd        DECIMAL(18, 2) NOT NULL,
     partial_month_value_usd       DECIMAL(18, 2) NOT NULL,
     non_dollar_value_usd          DECIMAL(18, 2) NOT NULL,
     low_traceability_value_usd    DECIMAL(18, 2) NOT NULL,
@@ -39,7 +42,8 @@ WITH window_hits AS (
 ), per_row AS (  -- each routed row once per authority, however many of its measures cover it
     SELECT h.flow_id, h.route_seq, h.authority,
            CASE WHEN k.restricted THEN 'restriction' ELSE 'obligation' END AS kind,
-           bool_or(h.in_reach) AS in_reach,
+           CASE WHEN bool_or(h.in_reach) THEN true WHEN bool_and(h.in_reach IS FALSE) THEN false END AS in_reach,
+           max(h.in_force_share) AS in_force_share,
            bool_and(h.partial_month) AS partial_month,  -- a measure in force all month makes it whole
            list(DISTINCT h.measure_id ORDER BY h.measure_id) AS measure_ids,
            list(DISTINCT h.measure_type ORDER BY h.measure_type) AS measure_types
@@ -47,7 +51,9 @@ WITH window_hits AS (
     WHERE h.is_obligation = NOT k.restricted
     GROUP BY ALL
 ), rows AS (
-    SELECT p.*, r.period, r.data_status, r.category_id, r.corridor_id, r.channel_id, r.value_usd, r.value_usd_alt_rate, r.fx_rate_type,
+    SELECT p.*, r.period, r.data_status, r.category_id, r.corridor_id, r.channel_id, r.fx_rate_type,
+           CAST(r.value_usd * p.in_force_share AS DECIMAL(18, 2)) AS value_usd,
+           CAST(r.value_usd_alt_rate * p.in_force_share AS DECIMAL(18, 2)) AS value_usd_alt_rate,
            r.channel_basis = 'allocated' OR r.corridor_basis = 'allocated' AS allocated,
            coalesce(NOT c.dollar_clearing, false) AS non_dollar,
            coalesce(c.traceability = 'low', false) AS low_traceability,
@@ -59,10 +65,11 @@ WITH window_hits AS (
     WHERE r.canonical AND r.frequency = 'monthly'  -- an annual flow has no month: see core.flow_sanctions
 )
 SELECT period, data_status, authority, kind,
-       coalesce(category_id, 'uncategorised'), coalesce(corridor_id, 'unallocated'), coalesce(channel_id, 'unallocated'),
+       coalesce(category_id, 'uncategorised'), corridor_id, channel_id,
        sum(value_usd),
        coalesce(sum(value_usd) FILTER (WHERE in_reach), 0),
        coalesce(sum(value_usd) FILTER (WHERE NOT in_reach), 0),
+       coalesce(sum(value_usd) FILTER (WHERE in_reach IS NULL), 0),
        coalesce(sum(value_usd) FILTER (WHERE partial_month), 0),
        coalesce(sum(value_usd) FILTER (WHERE non_dollar), 0),
        coalesce(sum(value_usd) FILTER (WHERE low_traceability), 0),
@@ -80,17 +87,18 @@ SELECT period, data_status, authority, kind,
 FROM rows
 GROUP BY ALL;
 
-COMMENT ON TABLE marts.sanctioned_exposure IS 'How much covered trade slips past the authority that covers it? Value covered by measures in force on its date, once per authority, split into in reach (potential breach) and out of reach (circumvention)';
+COMMENT ON TABLE marts.sanctioned_exposure IS 'How much covered trade slips past the authority that covers it? Value covered by measures in force on its date (pro-rated by their days in force in the month), once per authority, split into in reach (potential breach), out of reach (circumvention) and undetermined (reach rests on an allocated or unknown channel or corridor); covered = in reach + circumvention + undetermined';
 COMMENT ON COLUMN marts.sanctioned_exposure.month IS 'First day of the month (monthly flows only; annual flows such as CEPII BACI''s are judged in core.flow_sanctions)';
 COMMENT ON COLUMN marts.sanctioned_exposure.data_status IS 'illustrative (the shipped sample) or real; never add the two';
 COMMENT ON COLUMN marts.sanctioned_exposure.authority IS 'Authority whose measures cover the value';
 COMMENT ON COLUMN marts.sanctioned_exposure.kind IS 'restriction (bans, embargoes, payment bans, secondary sanctions, asset freezes) or obligation (EU no-Russia clause: a duty on EU exporters, not a ban)';
 COMMENT ON COLUMN marts.sanctioned_exposure.category_id IS 'Goods category';
-COMMENT ON COLUMN marts.sanctioned_exposure.corridor_id IS 'Corridor, or unallocated';
-COMMENT ON COLUMN marts.sanctioned_exposure.channel_id IS 'Payment channel, or unallocated';
-COMMENT ON COLUMN marts.sanctioned_exposure.covered_value_usd IS 'Value of canonical routed rows covered by a measure of this authority and kind, USD (each row once)';
-COMMENT ON COLUMN marts.sanctioned_exposure.in_reach_value_usd IS 'Of which the authority can reach (a party, transit or currency in its jurisdiction, UN binding force, or secondary sanctions): potential breach';
-COMMENT ON COLUMN marts.sanctioned_exposure.circumvention_value_usd IS 'Of which the authority cannot reach: the goods reach the target lawfully for those parties';
+COMMENT ON COLUMN marts.sanctioned_exposure.corridor_id IS 'Corridor, or unknown';
+COMMENT ON COLUMN marts.sanctioned_exposure.channel_id IS 'Payment channel, or unknown';
+COMMENT ON COLUMN marts.sanctioned_exposure.covered_value_usd IS 'Value of canonical routed rows covered by a measure of this authority and kind, USD (each row once), pro-rated by the days in force of the longest-running measure covering it';
+COMMENT ON COLUMN marts.sanctioned_exposure.in_reach_value_usd IS 'Of which the authority can reach on what the data say (a party, observed transit or currency in its jurisdiction, UN binding force, or secondary sanctions): potential breach';
+COMMENT ON COLUMN marts.sanctioned_exposure.circumvention_value_usd IS 'Of which the data say the authority cannot reach (channel and corridor observed): the goods reach the target lawfully for those parties';
+COMMENT ON COLUMN marts.sanctioned_exposure.undetermined_value_usd IS 'Of which reach rests on an allocated or unknown channel or corridor: neither breach nor circumvention';
 COMMENT ON COLUMN marts.sanctioned_exposure.partial_month_value_usd IS 'Of which is covered only by measures that start or end inside the month (the flow may fall outside them)';
 COMMENT ON COLUMN marts.sanctioned_exposure.non_dollar_value_usd IS 'Of which settled through channels without dollar clearing';
 COMMENT ON COLUMN marts.sanctioned_exposure.low_traceability_value_usd IS 'Of which settled through low-traceability channels';
