@@ -29,7 +29,8 @@ RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"
 IN_REACH = "#c62828"
 CIRCUMVENTION = "#f0a030"
-PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+UNKNOWN = "#b0b0b0"  # value no observation or sourced rule places, and reach that rests on it: never a palette colour
+PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#ccb974", "#64b5cd"]
 STATUS_WORDS = {"illustrative": "illustrative sample", "real": "real data"}
 TOP_ROUTES = 10
 TOP_INTERMEDIARIES = 6
@@ -46,11 +47,11 @@ PERIOD_SQL = """
 SELECT min(period), max(period), list(DISTINCT frequency ORDER BY frequency)
 FROM core.routed_flows WHERE canonical AND data_status = $status {where}
 """
-CORRIDOR_ROWS = "AND corridor_id IS NOT NULL"  # the Sankey's and corridor chart's rows: IRN↔RUS trade
+CORRIDOR_ROWS = "AND exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')"  # the Sankey's and corridor chart's rows
 PAIR_ROWS = "AND frequency = 'monthly' AND exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')"
 ALL_ROWS = ""
 MONTHLY_ROWS = "AND frequency = 'monthly'"
-SANKEY_SQL = """
+SANKEY_SQL = f"""
 WITH goods_hits AS (
     SELECT DISTINCT s.flow_id, s.route_seq
     FROM core.route_sanctions s JOIN ref.sanctions_measures m USING (measure_id)
@@ -65,36 +66,38 @@ JOIN ref.corridors c USING (corridor_id)
 JOIN ref.payment_channels p USING (channel_id)
 LEFT JOIN ref.goods_categories g USING (category_id)
 LEFT JOIN goods_hits h USING (flow_id, route_seq)
-WHERE r.canonical AND r.data_status = $status
+WHERE r.canonical AND r.data_status = $status {CORRIDOR_ROWS}
 GROUP BY ALL HAVING sum(r.value_usd) > 0
 """
 CHANNEL_MIX_SQL = """
-SELECT year(m.month) AS year, coalesce(p.name, 'Not allocated') AS channel, sum(m.value_usd)::DOUBLE AS value,
+SELECT year(m.month) AS year, p.name AS channel, sum(m.value_usd)::DOUBLE AS value,
        sum(m.value_usd * m.allocated_share)::DOUBLE AS allocated
-FROM marts.channel_mix m LEFT JOIN ref.payment_channels p USING (channel_id)
+FROM marts.channel_mix m JOIN ref.payment_channels p USING (channel_id)
 WHERE m.data_status = $status AND m.exporter_iso3 IN ('IRN', 'RUS') AND m.importer_iso3 IN ('IRN', 'RUS')
 GROUP BY ALL ORDER BY ALL
 """
-CORRIDOR_SQL = """
-SELECT year(f.month) AS year, coalesce(c.name, 'Not allocated') AS corridor,
-       sum(f.value_usd * (1 - f.allocated_share))::DOUBLE AS observed, sum(f.value_usd * f.allocated_share)::DOUBLE AS allocated
-FROM marts.corridor_flows f LEFT JOIN ref.corridors c USING (corridor_id)
-WHERE f.data_status = $status
+CORRIDOR_SQL = f"""
+SELECT year(r.period) AS year, c.name AS corridor,
+       coalesce(sum(r.value_usd) FILTER (WHERE r.corridor_basis <> 'allocated'), 0)::DOUBLE AS observed,
+       coalesce(sum(r.value_usd) FILTER (WHERE r.corridor_basis = 'allocated'), 0)::DOUBLE AS allocated
+FROM core.routed_flows r JOIN ref.corridors c USING (corridor_id)
+WHERE r.canonical AND r.data_status = $status {CORRIDOR_ROWS}
 GROUP BY ALL ORDER BY ALL
 """
 ROUTE_STATUSES_SQL = "SELECT DISTINCT data_status FROM marts.route_risk ORDER BY data_status"
 ROUTE_RISK_SQL = """
-SELECT r.risk_rank, coalesce(g.name, r.category_id) AS category, coalesce(c.name, 'Not allocated') AS corridor,
-       coalesce(p.name, 'Not allocated') AS channel, coalesce(j.name, CASE r.transit_iso3 WHEN 'none' THEN '—' ELSE r.transit_iso3 END) AS transit,
-       r.value_usd::DOUBLE AS value_usd, r.risk_score, r.circumvention_share, r.in_reach_share, r.covered_share, r.chpl_score,
-       r.traceability_score, r.hub_share, r.avoids_restricting_share, r.allocated_share
+SELECT r.year, r.frequency, r.risk_rank, coalesce(g.name, r.category_id) AS category, c.name AS corridor, p.name AS channel,
+       coalesce(j.name, CASE r.transit_iso3 WHEN 'none' THEN '—' ELSE r.transit_iso3 END) AS transit,
+       r.value_usd::DOUBLE AS value_usd, r.risk_score, r.circumvention_share, r.in_reach_share, r.undetermined_share,
+       r.covered_share, r.chpl_score, r.traceability_score, r.hub_share, r.size_score, r.rests_on_allocation, r.allocated_share
 FROM marts.route_risk r
 LEFT JOIN ref.goods_categories g USING (category_id)
 LEFT JOIN ref.corridors c USING (corridor_id)
 LEFT JOIN ref.payment_channels p USING (channel_id)
 LEFT JOIN ref.jurisdictions j ON j.country_iso3 = r.transit_iso3
 WHERE r.data_status = $status AND r.risk_rank <= $top
-ORDER BY r.risk_rank
+  AND r.year = (SELECT max(year) FROM marts.route_risk WHERE data_status = $status)
+ORDER BY r.frequency, r.risk_rank
 """
 # The value-weighted allocated share of all of a status's routes, not only the top ones shown.
 ROUTE_ALLOCATED_SQL = """
@@ -160,6 +163,7 @@ GROUP BY ALL ORDER BY ALL
 EXPOSURE_SQL = """
 SELECT authority, kind, year(month) AS year, sum(covered_value_usd)::DOUBLE AS covered,
        sum(in_reach_value_usd)::DOUBLE AS in_reach, sum(circumvention_value_usd)::DOUBLE AS circumvention,
+       sum(undetermined_value_usd)::DOUBLE AS undetermined,
        sum(covered_value_usd * allocated_share)::DOUBLE / nullif(sum(covered_value_usd), 0) AS allocated_share
 FROM marts.sanctioned_exposure WHERE data_status = $status
 GROUP BY ALL ORDER BY authority, kind DESC, year
@@ -223,6 +227,11 @@ def allocated_by_year(df: pl.DataFrame, value: str = "value") -> pl.DataFrame:
     return df.group_by("year").agg(share=pl.col("allocated").sum() / pl.col(value).sum()).sort("year")
 
 
+def color_of(name: str, i: int) -> str:
+    """The i-th palette colour, or grey for the unknown channel or corridor, whatever its place."""
+    return UNKNOWN if name.startswith("Unknown") else PALETTE[i % len(PALETTE)]
+
+
 def sankey_figure(links: pl.DataFrame, title: str) -> go.Figure:
     nodes = [*links["category"].unique(maintain_order=True), *links["corridor"].unique(maintain_order=True),
              *links["channel"].unique(maintain_order=True)]
@@ -252,11 +261,15 @@ def area_figure(wide: pl.DataFrame, allocated: pl.DataFrame, title: str) -> go.F
     figure = go.Figure()
     for i, column in enumerate(c for c in wide.columns if c != "year"):
         figure.add_trace(go.Scatter(x=wide["year"], y=wide[column], name=plotly_text(column), stackgroup="one", mode="lines",
-                                    line={"color": PALETTE[i % len(PALETTE)]}))
+                                    line={"color": color_of(column, i)}))
     figure.add_trace(go.Scatter(x=allocated["year"], y=allocated["share"], name="allocated by rule (share of value)",
                                 mode="lines+markers", line={"color": "black", "dash": "dash"}))
     figure.update_layout(title=title, yaxis={"tickformat": ".0%"}, xaxis={"dtick": 1}, height=440)
     return figure
+
+
+def corridor_label(name: str) -> str:
+    return f"{name} (no observation or sourced rule)" if name.startswith("Unknown") else f"{name}: observed"
 
 
 def corridor_figure(corridors: pl.DataFrame, title: str) -> go.Figure:
@@ -264,11 +277,12 @@ def corridor_figure(corridors: pl.DataFrame, title: str) -> go.Figure:
     figure = go.Figure()
     for i, name in enumerate(corridors["corridor"].unique(maintain_order=True)):
         rows = corridors.filter(pl.col("corridor") == name)
-        color = PALETTE[i % len(PALETTE)]
-        figure.add_trace(go.Bar(x=rows["year"], y=rows["observed"] / 1e9, name=plotly_text(f"{name}: observed"), marker_color=color))
-        figure.add_trace(go.Bar(x=rows["year"], y=rows["allocated"] / 1e9, name=plotly_text(f"{name}: allocated by rule"),
-                                marker={"color": "white", "line": {"color": color, "width": 1.5},
-                                        "pattern": {"shape": "/", "fgcolor": color}}))
+        color = color_of(name, i)
+        figure.add_trace(go.Bar(x=rows["year"], y=rows["observed"] / 1e9, name=plotly_text(corridor_label(name)), marker_color=color))
+        if rows["allocated"].sum():
+            figure.add_trace(go.Bar(x=rows["year"], y=rows["allocated"] / 1e9, name=plotly_text(f"{name}: allocated by rule"),
+                                    marker={"color": "white", "line": {"color": color, "width": 1.5},
+                                            "pattern": {"shape": "/", "fgcolor": color}}))
     figure.update_layout(title=title, barmode="stack", yaxis={"title": "bn USD"}, xaxis={"dtick": 1}, height=480)
     return figure
 
@@ -319,6 +333,8 @@ def exposure_figure(exposure: pl.DataFrame, title: str) -> go.Figure:
     figure = go.Figure([
         go.Bar(x=x, y=rows["in_reach"] / 1e6, name="in reach of the authority (potential breach)", marker_color=IN_REACH),
         go.Bar(x=x, y=rows["circumvention"] / 1e6, name="out of its reach (circumvention)", marker_color=CIRCUMVENTION),
+        go.Bar(x=x, y=rows["undetermined"] / 1e6, name="undetermined (rests on an allocated or unknown channel or corridor)",
+               marker_color=UNKNOWN),
     ])
     figure.update_layout(title=title, barmode="stack", yaxis={"title": "M USD"}, height=440)
     return figure
@@ -414,7 +430,7 @@ def draw_area_png(wide: pl.DataFrame, allocated: pl.DataFrame, title: str, path:
     fig, ax = plt.subplots(figsize=(11, 5))
     columns = [c for c in wide.columns if c != "year"]
     ax.stackplot(wide["year"].to_numpy(), np.vstack([wide[c].to_numpy() for c in columns]), labels=columns,
-                 colors=PALETTE[: len(columns)])
+                 colors=[color_of(c, i) for i, c in enumerate(columns)])
     ax.plot(allocated["year"], allocated["share"], "k--o", label="allocated by rule (share of value)")
     ax.set_ylim(0, 1)
     ax.set_title(title, fontsize=10)
@@ -426,14 +442,17 @@ def draw_area_png(wide: pl.DataFrame, allocated: pl.DataFrame, title: str, path:
 
 def draw_corridor_png(corridors: pl.DataFrame, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(11, 5))
-    years = sorted(corridors["year"].unique())
-    bottom = np.zeros(len(years))
+    years = pl.DataFrame({"year": sorted(corridors["year"].unique())}, schema={"year": corridors.schema["year"]})
+    bottom = np.zeros(years.height)
     for i, name in enumerate(corridors["corridor"].unique(maintain_order=True)):
-        rows = corridors.filter(pl.col("corridor") == name).sort("year")
-        color = PALETTE[i % len(PALETTE)]
+        # every year, 0 where the corridor carried nothing, so the bars stack year on year
+        rows = years.join(corridors.filter(pl.col("corridor") == name), on="year", how="left").fill_null(0)
+        color = color_of(name, i)
         for part, style in (("observed", {"color": color}), ("allocated", {"facecolor": "white", "edgecolor": color, "hatch": "//"})):
             values = rows[part].to_numpy() / 1e9
-            label = f"{name}: {'observed' if part == 'observed' else 'allocated by rule'}"
+            if part == "allocated" and not values.any():
+                continue
+            label = corridor_label(name) if part == "observed" else f"{name}: allocated by rule"
             ax.bar(rows["year"], values, bottom=bottom, label=label, **style)
             bottom += values
     ax.set_ylabel("bn USD")
@@ -462,6 +481,8 @@ def draw_exposure_png(exposure: pl.DataFrame, title: str, path: Path) -> None:
     ax.bar(labels, rows["in_reach"] / 1e6, color=IN_REACH, label="in reach of the authority (potential breach)")
     ax.bar(labels, rows["circumvention"] / 1e6, bottom=rows["in_reach"] / 1e6, color=CIRCUMVENTION,
            label="out of its reach (circumvention)")
+    ax.bar(labels, rows["undetermined"] / 1e6, bottom=(rows["in_reach"] + rows["circumvention"]) / 1e6, color=UNKNOWN,
+           label="undetermined (rests on an allocated or unknown channel or corridor)")
     ax.set_ylabel("M USD")
     ax.set_title(title, fontsize=10)
     ax.tick_params(axis="x", labelsize=8)
@@ -536,7 +557,8 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
     sections.append(section(
         "where-value-goes", "Where the value goes",
         "Iran–Russia trade by what is traded, which corridor carries it and how it is paid, with goods restricted on their date in red.",
-        periods["corridor"], f"{rests}; <b>{pct(sankey_alloc)}</b> of this value has its corridor and channel allocated by rule.",
+        periods["corridor"], f"{rests}; <b>{pct(sankey_alloc)}</b> of this value has its corridor or channel allocated by a sourced "
+        "rule; value no observation or source places goes to the Unknown nodes.",
         chart(sankey_figure(links, title), draw_sankey_png, "sankey", links, title)))
 
     # Channel mix: shares per year, with the allocated share drawn on the same axis.
@@ -549,39 +571,46 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
         "has its channel allocated by rule (dashed line, per year): shifts in that part come from the rules, not from observations.",
         chart(area_figure(channels, channel_alloc, title), draw_area_png, "channel_mix", channels, channel_alloc, title)))
 
-    # Corridors: shares would be flat by construction (fixed rule shares), so show USD, observed vs allocated.
+    # Corridors in USD: observed, allocated by a sourced rule (hatched), and unknown in grey.
     corridor_alloc = ratio(corridors["allocated"].sum(), corridors["observed"].sum() + corridors["allocated"].sum())
-    title = f"Corridors, IRN↔RUS value by year ({periods['corridor'].split(',')[0]}); hatched: allocated by rule"
+    unknown_route = ratio(corridors.filter(pl.col("corridor").str.starts_with("Unknown"))["observed"].sum(),
+                          corridors["observed"].sum() + corridors["allocated"].sum())
+    title = f"Corridors, IRN↔RUS value by year ({periods['corridor'].split(',')[0]}); hatched: allocated by rule; grey: unknown"
     sections.append(section(
         "corridors", "Which corridors carry it?",
-        "Value carried on each corridor per year, split into what the records show and what Detour assigned by rule.",
-        periods["corridor"], f"{rests}; <b>{pct(corridor_alloc)}</b> of this value has its corridor allocated by rule (hatched). "
-        "The rules split unobserved value by fixed shares, so the corridors' shares of the hatched part are the same every year "
-        "by construction: only the solid part can show a shift between corridors.",
+        "Value carried on each corridor per year, split into what the records show, what a sourced rule assigns, and what "
+        "nobody knows.",
+        periods["corridor"], f"{rests}; <b>{pct(corridor_alloc)}</b> of this value has its corridor allocated by a sourced rule "
+        f"(hatched) and <b>{pct(unknown_route)}</b> has no known corridor (grey): no source splits it, so it is not spread over "
+        "the corridors by a guess.",
         chart(corridor_figure(corridors, title), draw_corridor_png, "corridor_flows", corridors, title)))
 
     # Route risk: the top routes of each data_status, never ranked together.
-    headers = ["rank", "goods category", "corridor", "payment channel", "transit", "value (M USD)", "risk score",
-               "circumvention", "in reach", "covered", "CHPL score", "traceability score", "hub share",
-               "avoids restricting", "allocated"]
+    headers = ["year", "frequency", "rank", "goods category", "corridor", "payment channel", "transit", "value (M USD)",
+               "risk score", "circumvention", "in reach", "undetermined", "covered", "CHPL score", "traceability score",
+               "hub share", "size score", "rests on"]
     tables = []
     for s, (top, route_period, route_alloc) in routes.items():
-        rows = [[r["risk_rank"], r["category"], r["corridor"], r["channel"], r["transit"], musd(r["value_usd"]),
-                 f"{r['risk_score']:.3f}", *(pct(r[c]) for c in ("circumvention_share", "in_reach_share", "covered_share")),
-                 *(f"{r[c]:.2f}" for c in ("chpl_score", "traceability_score")),
-                 *(pct(r[c]) for c in ("hub_share", "avoids_restricting_share", "allocated_share"))]
+        rows = [[r["year"], r["frequency"], r["risk_rank"], r["category"], r["corridor"], r["channel"], r["transit"],
+                 musd(r["value_usd"]), f"{r['risk_score']:.3f}",
+                 *(pct(r[c]) for c in ("circumvention_share", "in_reach_share", "undetermined_share", "covered_share")),
+                 *(f"{r[c]:.2f}" for c in ("chpl_score", "traceability_score")), pct(r["hub_share"]), f"{r['size_score']:.2f}",
+                 "allocation or unknown" if r["rests_on_allocation"] else "observation"]
                 for r in top.iter_rows(named=True)]
-        tables.append(f'<h3>Top {TOP_ROUTES} routes, <code>data_status = \'{html.escape(s)}\'</code></h3>'
+        tables.append(f'<h3>Top {TOP_ROUTES} routes of the latest year, <code>data_status = \'{html.escape(s)}\'</code></h3>'
                       f'<p class="basis"><b>Period:</b> <span class="period">{html.escape(route_period)}</span>. '
                       f"<b>Rests on:</b> <code>data_status = '{html.escape(s)}'</code>; <b>{pct(route_alloc)}</b> of all its routes' "
                       f"value has its channel or corridor allocated by rule.</p>{table(headers, rows)}")
     sections.append(section(
         "route-risk", "Which routes most look like sanctions evasion?",
-        "Routes (goods category, corridor, payment channel, transit country) ranked by a transparent score: "
-        "0.35 × circumvention + 0.15 × in reach + 0.20 × CHPL score + 0.20 × traceability score + 0.10 × hub share.",
+        "Routes (goods category, corridor, payment channel, transit country) of a year ranked by a transparent score: "
+        "0.30 × circumvention + 0.10 × in reach + 0.20 × CHPL score + 0.15 × traceability score + 0.10 × hub share "
+        "+ 0.15 × size score (the route's value on a log scale against the year's largest). Routes whose channel or "
+        "corridor is allocated by rule or unknown rest on that and come after the observed ones.",
         "; ".join(p for _, p, _ in routes.values()),
-        "each data_status ranked on its own. Circumvention: value a targeted restriction covers that none of its authorities "
-        "can reach; in reach: covered and reachable (potential breach); CHPL score: how high the goods sit on the Common High "
+        "each data_status ranked on its own, within a year and frequency. Circumvention: value a targeted restriction covers "
+        "that the data say none of its authorities can reach; in reach: covered and reachable on what the data say (potential "
+        "breach); undetermined: reach rests on an allocated or unknown channel or corridor, and scores nothing; CHPL score: how high the goods sit on the Common High "
         "Priority List; traceability score: how opaque the channel is; hub share: value through a FinCEN/BIS transshipment hub.",
         "".join(tables)))
 
@@ -613,18 +642,19 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
     # Sanctioned exposure: per authority, never added across authorities.
     exposure_period = (f"{period_text(first_month, last_month, ['monthly'], status)}"
                        if first_month else f"no rows, {STATUS_WORDS.get(status, status)}")
-    title = f"Value covered by each authority's restrictions, in reach vs out of reach, M USD by year ({exposure_period.split(',')[0]})"
+    title = f"Value covered by each authority's restrictions: in reach, out of reach, undetermined, M USD by year ({exposure_period.split(',')[0]})"
     rows = [[r["authority"], r["kind"], r["year"], musd(r["covered"]), musd(r["in_reach"]), musd(r["circumvention"]),
-             pct(r["allocated_share"])] for r in exposure.iter_rows(named=True)]
+             musd(r["undetermined"]), pct(r["allocated_share"])] for r in exposure.iter_rows(named=True)]
     sections.append(section(
         "sanctioned-exposure", "How much covered trade slips past the authority that covers it?",
-        "Trade a sanctions authority's measures cover, split into what that authority can reach (a potential breach) and what "
-        "it cannot (circumvention: lawful for the parties involved, and the story of this report).",
+        "Trade a sanctions authority's measures cover (for the days they are in force), split into what that authority can "
+        "reach (a potential breach), what the data say it cannot (circumvention: lawful for the parties involved, and the "
+        "story of this report), and what rests on a channel or corridor nobody observed (undetermined, in grey).",
         exposure_period, f"{rests}; each authority is counted on its own (a flow two authorities cover appears under both, "
         "so the authorities are never added up); the allocated share of each row is in the table.",
         chart(exposure_figure(exposure, title), draw_exposure_png, "sanctioned_exposure", exposure, title)
         + table(["authority", "kind", "year", "covered (M USD)", "in reach (M USD)", "circumvention (M USD)",
-                 "allocated by rule"], rows)))
+                 "undetermined (M USD)", "allocated by rule"], rows)))
 
     claims_period = f"{claims['period_start'].min()} to {claims['period_end'].max()}, each claim over its own period"
     sections.append(section(
