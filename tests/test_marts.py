@@ -85,7 +85,7 @@ def test_routing_preserves_every_flows_value_exactly(shipped_build):
 def test_shares_sum_to_1_per_month(shipped_build):
     for sql in (
         "SELECT max(abs(s - 1)) FROM (SELECT sum(share_of_month) s FROM marts.channel_mix GROUP BY month, data_status, exporter_iso3, importer_iso3)",
-        "SELECT max(abs(s - 1)) FROM (SELECT sum(share_of_month) s FROM marts.corridor_flows GROUP BY month)",
+        "SELECT max(abs(s - 1)) FROM (SELECT sum(share_of_month) s FROM marts.corridor_flows GROUP BY month, data_status)",
     ):
         ((worst,),) = shipped_build.query(sql)
         assert worst < 1e-9
