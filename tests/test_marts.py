@@ -222,11 +222,10 @@ def test_data_docs_are_written_and_need_no_network(shipped_build):
 def test_route_risk_counts_each_flow_once_per_route(shipped_build):
     assert shipped_build.query(
         """SELECT count(*) FROM marts.route_risk m
-           JOIN (SELECT data_status, coalesce(category_id, 'uncategorised') AS category_id, coalesce(corridor_id, 'unallocated') AS corridor_id,
-                        coalesce(channel_id, 'unallocated') AS channel_id, coalesce(transit_iso3, 'none') AS transit_iso3,
-                        count(DISTINCT flow_id) AS flows
+           JOIN (SELECT data_status, year(period) AS year, frequency, coalesce(category_id, 'uncategorised') AS category_id,
+                        corridor_id, channel_id, coalesce(transit_iso3, 'none') AS transit_iso3, count(DISTINCT flow_id) AS flows
                  FROM core.routed_flows WHERE canonical GROUP BY ALL) r
-             USING (data_status, category_id, corridor_id, channel_id, transit_iso3)
+             USING (data_status, year, frequency, category_id, corridor_id, channel_id, transit_iso3)
            WHERE m.flows <> r.flows"""
     ) == [(0,)]
 
@@ -238,6 +237,9 @@ CANONICAL_TOTALS = {
     "value_usd_alt_rate": "SELECT sum(coalesce(value_usd_alt_rate, value_usd))::DOUBLE FROM core.trade_flows WHERE canonical",
     "tonnes": "SELECT sum(quantity_kg) / 1000 FROM core.trade_flows WHERE canonical",
     "reexports_to_targets_usd": "SELECT sum(value_usd)::DOUBLE FROM core.trade_flows WHERE canonical",
+    # route_risk's covered value and its three parts are parts of its value_usd
+    **{f"{part}_value_usd": "SELECT sum(value_usd)::DOUBLE FROM core.trade_flows WHERE canonical"
+       for part in ("covered", "in_reach", "circumvention", "undetermined")},
 }
 PER_AUTHORITY = """SELECT s.authority, sum(r.{column})::DOUBLE
                    FROM (SELECT DISTINCT flow_id, route_seq, authority FROM core.route_sanctions) s
