@@ -5,14 +5,18 @@ its `source` column. Calibration (checked by the claims_check mart and the tests
 - IRN↔RUS yearly totals (importer-reported, USD): the published figures in claims.csv, 2020
   interpolated (no published figure in our research);
 - ~85% agricultural products (Dedov, 2022), grain one way and fruit, vegetables, pistachios the other;
-- payment channels and corridors drawn from allocation_rules.csv, so the national-currency share
-  rises to >95% in 2024 (Putin, Jan 2025);
-- third-country flows: EU exporters → Kazakhstan/Armenia/Kyrgyzstan/UAE/Türkiye/Georgia of CHPL
-  goods (exporter- and importer-reported, with a mirror gap) jumping after the 2022 sanctions,
-  their re-exports to Russia, and China/Hong Kong → Russia CHPL flows.
+- payment channels and corridors drawn from the sample's own illustrative shares (ILLUSTRATIVE_SHARES
+  below: assumptions of the sample, not of the pipeline, whose allocation rules cite sources), so the
+  national-currency share rises to >95% in 2024 (Putin, Jan 2025); 60% of the rows leave channel and
+  corridor blank, for the pipeline's sourced rules or its `unknown` to take;
+- third-country flows: EU exporters → UAE/Türkiye of CHPL goods (exporter- and importer-reported, the
+  importer's CIF value usually a few percent above the exporter's FOB value), growing after the 2022
+  sanctions, and the hubs' and Hong Kong's CHPL exports to Russia, present before 2022 and growing after.
+It leaves out every pair the shipped real files cover, so it never competes with them: China↔Russia
+(CEPII BACI) and EU member states → Russia and its neighbours (Eurostat Comext).
 A handful of deliberately malformed rows show the quarantine at work.
 
-    python -m pipeline.sample_flows [--seeds seeds]
+    python -m pipeline.sample_flows [--out seeds/trade_flows]
 """
 
 import argparse
@@ -61,14 +65,31 @@ CHANNEL_CURRENCY = {
     "rub": "RUB", "irr": "IRR", "mir_shetab": "RUB", "cny": "CNY", "aed": "AED", "gold": "XAU",
     "barter": "USD", "crypto": "USDT", "usd": "USD", "eur": "EUR",
 }
-OBSERVED_SHARE = 0.4  # flows whose channel/corridor is observed; the rest are allocated by rule
-# Third-country CHPL trade: EU exporter → hub, monthly USD before 2022-03, and its multiplier after.
-HUB_BASE_USD = {"KAZ": 9e6, "ARM": 1.5e6, "KGZ": 0.6e6, "ARE": 12e6, "TUR": 15e6, "GEO": 1.2e6}
-HUB_SURGE = {"KAZ": 3.0, "ARM": 6.0, "KGZ": 18.0, "ARE": 2.5, "TUR": 2.0, "GEO": 4.0}
+OBSERVED_SHARE = 0.4  # flows whose channel/corridor is observed; the rest are left to the pipeline's rules
+# The sample's own draw of IRN↔RUS channels and corridors: (first month, {target: share}), the latest that
+# has begun applies. Illustrative assumptions, chosen so the sample meets the claims it is calibrated to.
+ILLUSTRATIVE_SHARES = {
+    "channel": [
+        ("2019-01", {"usd": 0.4, "eur": 0.25, "rub": 0.15, "irr": 0.05, "barter": 0.1, "aed": 0.05}),
+        ("2022-03", {"rub": 0.35, "irr": 0.2, "usd": 0.1, "eur": 0.1, "cny": 0.05, "barter": 0.1, "aed": 0.05, "gold": 0.02,
+                     "crypto": 0.03}),
+        ("2023-01", {"rub": 0.45, "irr": 0.35, "cny": 0.05, "eur": 0.05, "barter": 0.05, "crypto": 0.03, "gold": 0.02}),
+        ("2024-01", {"rub": 0.6, "irr": 0.36, "cny": 0.02, "barter": 0.01, "crypto": 0.01}),
+    ],
+    "corridor": [("2019-01", {"instc_caspian": 0.5, "instc_east": 0.25, "instc_west": 0.25})],
+}
+THIRD_COUNTRY_CHANNELS = {"usd": 0.45, "eur": 0.45, "cny": 0.1}  # the sample's assumption for hub trade
+# Third-country CHPL trade: EU exporters → hub (UAE, Türkiye: hubs no shipped real file covers), monthly USD
+# before 2022-03 and its multiplier after; and each hub's CHPL exports to Russia, monthly USD before and after.
+EU_TO_HUB_USD = {"ARE": 12e6, "TUR": 15e6}
+EU_TO_HUB_GROWTH = {"ARE": 2.5, "TUR": 2.0}
 EU_EXPORTERS = {"DEU": 0.45, "ITA": 0.2, "FRA": 0.15, "POL": 0.12, "LTU": 0.08}
-HUB_REEXPORT_SHARE = 0.6  # share of the post-2022 surge re-exported to Russia
-MIRROR_REPORTED = 0.7  # hubs' own import records show this share of what EU exporters report
-CHINA_CHPL_USD = {2019: 60e6, 2020: 70e6, 2021: 90e6, 2022: 250e6, 2023: 400e6, 2024: 330e6}  # per month
+HUB_TO_RUS_USD = {"KAZ": 2.0e6, "ARM": 0.3e6, "KGZ": 0.15e6, "ARE": 3.0e6, "TUR": 4.0e6, "GEO": 0.3e6, "HKG": 12e6}
+HUB_TO_RUS_GROWTH = {"KAZ": 3.0, "ARM": 6.0, "KGZ": 12.0, "ARE": 3.0, "TUR": 2.5, "GEO": 4.0, "HKG": 3.0}
+# The hub's import record (CIF: cost, insurance, freight) against the EU exporter's (FOB): lognormal around a
+# few percent above, with noise that reverses some pairs. An assumption of the sample; for scale, the IMF's
+# Direction of Trade Statistics uses a standard CIF/FOB factor of 1.10 where it must estimate one.
+CIF_FOB_MEDIAN, CIF_FOB_SPREAD = 1.06, 0.08
 SEASON = np.array([0.9, 0.85, 0.9, 0.95, 0.95, 1.0, 1.0, 1.05, 1.1, 1.15, 1.1, 1.05])
 SANCTIONS_START = (2022, 3)
 HEADER = [
@@ -101,26 +122,16 @@ def usd_rates(path: Path = SAMPLE_RATES) -> dict[tuple[str, str], float]:
     return rates
 
 
-def rule_shares(seeds: Path) -> dict:
-    """{(dimension, exporter, importer, category): [(valid_from, valid_to, {target: share})]}"""
-    grouped: dict = defaultdict(lambda: defaultdict(dict))
-    for r in read_csv(seeds / "allocation_rules.csv"):
-        key = (r["dimension"], r["exporter_iso3"], r["importer_iso3"], r["category_id"])
-        grouped[key][(r["valid_from"], r["valid_to"] or "9999-12-31")][r["target_id"]] = float(r["share"])
-    return {k: [(vf, vt, s) for (vf, vt), s in v.items()] for k, v in grouped.items()}
-
-
-def shares_for(rules: dict, dimension: str, exporter: str, importer: str, category: str, day: str) -> dict:
-    for key in ((dimension, exporter, importer, category), (dimension, exporter, importer, "*"), (dimension, "*", "*", "*")):
-        for valid_from, valid_to, shares in rules.get(key, []):
-            if valid_from <= day < valid_to:
-                return shares
-    return {}
+def illustrative_shares(dimension: str, exporter: str, importer: str, period: str) -> dict:
+    """The sample's draw for an IRN↔RUS flow; {} for any other pair (its rows name their channel elsewhere)."""
+    if {exporter, importer} != {"IRN", "RUS"}:
+        return {}
+    return [shares for start, shares in ILLUSTRATIVE_SHARES[dimension] if start <= period][-1]
 
 
 class Writer:
-    def __init__(self, rng: np.random.Generator, rates: dict, rules: dict):
-        self.rng, self.rates, self.rules = rng, rates, rules
+    def __init__(self, rng: np.random.Generator, rates: dict):
+        self.rng, self.rates = rng, rates
         self.rows: dict[str, list[list]] = defaultdict(list)
 
     def pick(self, shares: dict) -> str:
@@ -130,9 +141,8 @@ class Writer:
     def add(self, period: str, exporter: str, importer: str, category: str, value_usd: float, basis: str,
             transit: str = "", allocate: bool = True, hs: str = "") -> str:
         day = f"{period}-01"
-        channels = shares_for(self.rules, "channel", exporter, importer, category, day)
-        channel = self.pick(channels)
-        corridors = shares_for(self.rules, "corridor", exporter, importer, category, day)
+        channel = self.pick(illustrative_shares("channel", exporter, importer, period) or THIRD_COUNTRY_CHANNELS)
+        corridors = illustrative_shares("corridor", exporter, importer, period)
         corridor = self.pick(corridors) if corridors else ""
         observed = not allocate or self.rng.random() < OBSERVED_SHARE
         currency = CHANNEL_CURRENCY[channel]
@@ -166,21 +176,17 @@ def third_country(w: Writer) -> None:
         for month in range(1, 13):
             period = f"{year}-{month:02d}"
             after = (year, month) >= SANCTIONS_START
-            for hub, base in HUB_BASE_USD.items():
-                hub_usd = base * (HUB_SURGE[hub] if after else 1.0) * w.rng.uniform(0.8, 1.2)
+            for hub, base in EU_TO_HUB_USD.items():
+                hub_usd = base * (EU_TO_HUB_GROWTH[hub] if after else 1.0) * w.rng.uniform(0.8, 1.2)
                 for exporter, share in EU_EXPORTERS.items():
                     value = hub_usd * share
                     hs = w.add(period, exporter, hub, "chpl_electronics", value, "exporter_reported", allocate=False)
-                    w.add(period, exporter, hub, "chpl_electronics", value * MIRROR_REPORTED, "importer_reported",
-                          allocate=False, hs=hs)
-                if after:
-                    reexport = (hub_usd - base) * HUB_REEXPORT_SHARE
-                    w.add(period, hub, "RUS", "chpl_electronics", reexport, "exporter_reported", allocate=False)
-            for exporter, share in (("CHN", 0.8), ("HKG", 0.2)):
-                value = CHINA_CHPL_USD[year] * share * w.rng.uniform(0.8, 1.2)
-                for part in w.rng.dirichlet(np.ones(4)):
-                    w.add(period, exporter, "RUS", "chpl_electronics", value * part, "exporter_reported",
-                          transit="KAZ" if exporter == "CHN" and part > 0.3 else "", allocate=False)
+                    cif_fob = w.rng.lognormal(np.log(CIF_FOB_MEDIAN), CIF_FOB_SPREAD)
+                    w.add(period, exporter, hub, "chpl_electronics", value * cif_fob, "importer_reported", allocate=False, hs=hs)
+            for hub, base in HUB_TO_RUS_USD.items():
+                value = base * (HUB_TO_RUS_GROWTH[hub] if after else 1.0) * w.rng.uniform(0.8, 1.2)
+                for part in w.rng.dirichlet(np.ones(3)):
+                    w.add(period, hub, "RUS", "chpl_electronics", value * part, "exporter_reported", allocate=False)
 
 
 def malformed(w: Writer) -> None:
@@ -204,8 +210,8 @@ def in_edition(row: list, period: str) -> list:
     return [*row, "HS2022", "", "", ""]
 
 
-def write(seeds: Path, out: Path) -> int:
-    w = Writer(np.random.default_rng(20190101), usd_rates(), rule_shares(seeds))
+def write(out: Path) -> int:
+    w = Writer(np.random.default_rng(20190101), usd_rates())
     bilateral(w)
     third_country(w)
     malformed(w)
@@ -222,10 +228,9 @@ def write(seeds: Path, out: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=Path, default=Path("seeds"), help="seeds folder (reads allocation_rules)")
-    parser.add_argument("--out", type=Path, help="output folder (default: <seeds>/trade_flows)")
+    parser.add_argument("--out", type=Path, default=Path("seeds/trade_flows"), help="output folder")
     args = parser.parse_args()
-    rows = write(args.seeds, args.out or args.seeds / "trade_flows")
+    rows = write(args.out)
     print(f"wrote {rows} flows")
 
 

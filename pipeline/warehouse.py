@@ -93,7 +93,12 @@ def memory_bounds(path: Path) -> dict[str, str]:
 
 
 # Views whose columns mean what their table's columns mean: they carry the same comments.
-VIEWS_OF_TABLES = {"quality.load_audit_latest": ("quality", "load_audit")}
+VIEWS_OF_TABLES = {
+    "quality.load_audit_latest": ("quality", "load_audit"),
+    "core.trade_flows_real": ("core", "trade_flows"),
+    "core.trade_flows_illustrative": ("core", "trade_flows"),
+}
+VIEW_EXISTS_SQL = "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() AND schema_name || '.' || view_name = ?"
 COLUMN_COMMENTS_SQL = """
 SELECT column_name, comment FROM duckdb_columns()
 WHERE database_name = current_database() AND schema_name = ? AND table_name = ? AND comment <> ''
@@ -102,6 +107,8 @@ WHERE database_name = current_database() AND schema_name = ? AND table_name = ? 
 
 def comment_views(con: duckdb.DuckDBPyConnection) -> None:
     for view, table in VIEWS_OF_TABLES.items():
+        if not con.execute(VIEW_EXISTS_SQL, [view]).fetchone()[0]:  # core's views come with its first run
+            continue
         for column, comment in con.execute(COLUMN_COMMENTS_SQL, list(table)).fetchall():
             con.execute(f'COMMENT ON COLUMN {view}."{column}" IS {sql_literal(comment)}')
 

@@ -115,7 +115,7 @@ def test_detour_run_names_the_broken_file_and_exits_non_zero(seeds, tmp_path):
 
 def test_the_shipped_sample_is_exactly_what_its_script_writes(tmp_path):
     out = tmp_path / "flows"
-    write_sample(SHIPPED_SEEDS, out)
+    write_sample(out)
     shipped = sorted((SHIPPED_SEEDS / "trade_flows").glob("*.csv"))
     assert [p.name for p in shipped] == sorted(p.name for p in out.glob("*.csv"))
     for path in shipped:

@@ -124,6 +124,10 @@ COLUMNS = [
 
 
 PERIOD_RULE = "period is the month in the file's name"
+NEVER_ACROSS_STATUS = (
+    " Never sum across data_status: real rows and the illustrative sample are different worlds (a query of both "
+    "counts invented trade with real trade); core.trade_flows_real and core.trade_flows_illustrative hold each alone."
+)
 # what a trade-flow file loads: product flows, and the total-goods rows of imported files
 LOADED_ROWS = (
     f"(SELECT source_file FROM {TABLE} UNION ALL SELECT file AS source_file FROM {TOTALS_TABLE})"
@@ -279,7 +283,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         con.execute(comment_sql(TOTALS_TABLE, TOTALS_DESCRIPTION, TOTALS_COLUMNS))
         run_sql(con, CREATE_SQL, params)
         clear_quarantine(con, TRADE_FLOWS, None if win.full else win.months)
-        con.execute(comment_sql(TABLE, TRADE_FLOWS.description, COLUMNS))
+        con.execute(comment_sql(TABLE, TRADE_FLOWS.description + NEVER_ACROSS_STATUS, COLUMNS))
         hs_rule, file_rules = hs_in_force(con), seed_file_rules(con)
         rows_read, kept_aside, files = 0, QuarantineSummary(), len(paths)
         # Bounded memory: a batch of files at a time, each committed (the first together with the
