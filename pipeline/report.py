@@ -171,8 +171,12 @@ GROUP BY ALL ORDER BY authority, kind DESC, year
 EXPOSURE_PERIOD_SQL = "SELECT min(month), max(month) FROM marts.sanctioned_exposure WHERE data_status = $status"
 # A claim scoped to one corridor shows the corridor's name, like every other chart and table.
 CLAIMS_SQL = """
-SELECT k.claim_id, k.metric, coalesce(c.name, k.scope) AS scope, k.period_start, k.period_end, k.claimed_value, k.relation,
-       k.tolerance, k.data_value, k.relative_difference, k.agrees, k.comparable, k.calibrated, k.speaker, k.source
+SELECT k.claim_id AS claim, k.metric, coalesce(c.name, k.scope) AS scope,
+       strftime(k.period_start, '%Y-%m') || '..' || strftime(k.period_end, '%Y-%m') AS period,
+       k.relation || ' ' || CASE WHEN abs(k.claimed_value) < 10 THEN printf('%.3f', k.claimed_value)
+                                 ELSE format('{:,.0f}', k.claimed_value) END AS claimed, k.data_value AS data,
+       k.relative_difference AS difference, CASE WHEN k.comparable THEN 'yes' ELSE 'no' END AS comparable, k.verdict,
+       k.speaker || ', ' || k.date_stated AS said_by, k.source
 FROM marts.claims_check k LEFT JOIN ref.corridors c ON c.corridor_id = k.scope ORDER BY k.metric, k.period_start
 """
 
@@ -346,12 +350,12 @@ def claims_table(claims: pl.DataFrame) -> str:
             return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
         return html.escape("" if value is None else str(value))
 
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in claims.columns)
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in claims.columns)
     rows = []
     for row in claims.iter_rows(named=True):
-        mark = {True: "agrees", False: "disagrees", None: "no-data"}[row["agrees"]]
+        mark = row["verdict"].split(" ")[0].replace(" ", "-")  # agrees, disagrees, no, calibrated
         rows.append(f'<tr class="{mark}">' + "".join(f"<td>{cell(v)}</td>" for v in row.values()) + "</tr>")
-    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+    return f'<table class="claims"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 PAGE = """<!doctype html>
@@ -361,7 +365,8 @@ body {{ font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200
 table {{ border-collapse: collapse; font-size: .85rem; margin: .5rem 0 1rem; }}
 th, td {{ border: 1px solid #ddd; padding: .25rem .4rem; }} th {{ background: #f4f4f4; }}
 td:not(:first-child) {{ font-variant-numeric: tabular-nums; }}
-tr.disagrees {{ background: #fde2e1; }} tr.agrees {{ background: #e6f4ea; }} .note {{ color: #555; }}
+tr.disagrees {{ background: #fde2e1; }} tr.agrees {{ background: #e6f4ea; }} tr.calibrated {{ background: #eee; color: #666; }}
+.note {{ color: #555; }} table.claims {{ width: 100%; table-layout: fixed; }} .claims td {{ overflow-wrap: anywhere; }}
 .lead {{ font-size: 1.05rem; }} .basis {{ color: #444; font-size: .9rem; border-left: 3px solid #bbb; padding-left: .6rem; }}
 section {{ margin-bottom: 2.5rem; }} .wide {{ overflow-x: auto; }}
 </style>
@@ -656,12 +661,13 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
         + table(["authority", "kind", "year", "covered (M USD)", "in reach (M USD)", "circumvention (M USD)",
                  "undetermined (M USD)", "allocated by rule"], rows)))
 
-    claims_period = f"{claims['period_start'].min()} to {claims['period_end'].max()}, each claim over its own period"
+    claims_period = (f"{min(claims['period'].str.head(7))} to {max(claims['period'].str.tail(7))}, each claim over its own period"
+                     if claims.height else "no claims")
     sections.append(section(
         "claims", "What officials said, and what the data says",
         "Public claims about this trade next to the figure the warehouse gives for the same metric, scope and period.",
-        claims_period, "the warehouse rows of each claim's scope; where <code>calibrated</code> is true the data were tuned to "
-        "the claim, so agreement proves nothing.", claims_table(claims)))
+        claims_period, "the warehouse rows of each claim's scope. A claim the data were tuned to (the sample was generated to "
+        "meet it) is <i>calibrated (no evidence)</i>, in grey: agreement with it proves nothing.", claims_table(claims)))
 
     page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(str(shown_as)),
                        run_meta=run_id_meta(run_id), run_id=html.escape(run_id),

@@ -23,7 +23,7 @@ def test_the_report_is_self_contained(shipped_build):
     page = page_of(shipped_build)
     assert "<script src=" not in page and '<link rel="stylesheet" href="http' not in page
     assert "Plotly" in page and "sankey" in page
-    assert "claim_id" in page and "trade_2019_morgulov" in page
+    assert "<th>claim</th>" in page and "trade_2019_morgulov" in page
 
 
 def test_every_section_states_its_period_and_allocated_share(shipped_build):
@@ -119,3 +119,13 @@ def test_png_charts_are_drawn(shipped_build):
     for name in ("sankey", "channel_mix", "corridor_flows", "transshipment", "sanctioned_exposure"):
         data = (charts / f"{name}.png").read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000, name
+
+
+def test_a_claim_the_sample_was_calibrated_to_shows_grey_as_no_evidence(shipped_build):
+    body = sections_of(page_of(shipped_build))["claims"]
+    verdicts = dict(shipped_build.query("SELECT claim_id, verdict FROM marts.claims_check"))
+    calibrated = [claim for claim, verdict in verdicts.items() if verdict == "calibrated (no evidence)"]
+    assert calibrated and set(verdicts.values()) >= {"calibrated (no evidence)", "agrees", "disagrees"}
+    for claim in calibrated:  # never the green row of an agreement
+        assert re.search(rf'<tr class="calibrated"><td>{claim}</td>', body), claim
+    assert '<table class="claims">' in body and 'class="wide"' not in body  # fits the page: no horizontal scroll

@@ -21,6 +21,7 @@ CREATE OR REPLACE TABLE marts.claims_check (
     difference           DOUBLE,
     relative_difference  DOUBLE,
     agrees               BOOLEAN,
+    verdict              VARCHAR NOT NULL,
     data_basis           VARCHAR NOT NULL,
     speaker              VARCHAR NOT NULL,
     date_stated          DATE    NOT NULL,
@@ -94,13 +95,20 @@ WITH claims AS (
     FROM claims c LEFT JOIN figures f USING (claim_id) LEFT JOIN sampled s USING (claim_id)
 )
 SELECT claim_id, metric, scope, period_start, period_end, value, unit, relation, tolerance,
-       comparable, coalesce(calibrated, false),
+       comparable, calibrated,
        data_value, difference, difference / nullif(abs(value), 0),
-       CASE relation WHEN 'approx' THEN abs(difference) <= slack
-                     WHEN 'at_least' THEN data_value >= value - slack
-                     WHEN 'at_most' THEN data_value <= value + slack END,
+       agrees,
+       -- agreement with a figure the data were tuned to proves nothing: it is said first
+       CASE WHEN calibrated THEN 'calibrated (no evidence)' WHEN data_value IS NULL THEN 'no data'
+            WHEN agrees THEN 'agrees' ELSE 'disagrees' END,
        data_basis, speaker, date_stated, source
-FROM compared;
+FROM (
+    SELECT * REPLACE (coalesce(calibrated, false) AS calibrated),
+           CASE relation WHEN 'approx' THEN abs(difference) <= slack
+                         WHEN 'at_least' THEN data_value >= value - slack
+                         WHEN 'at_most' THEN data_value <= value + slack END AS agrees
+    FROM compared
+);
 
 COMMENT ON TABLE marts.claims_check IS 'Where does the data disagree with what officials said? Each published claim beside the warehouse''s figure';
 COMMENT ON COLUMN marts.claims_check.claim_id IS 'Claim (ref.claims)';
@@ -118,6 +126,7 @@ COMMENT ON COLUMN marts.claims_check.data_value IS 'The figure the warehouse giv
 COMMENT ON COLUMN marts.claims_check.difference IS 'data_value - claimed_value';
 COMMENT ON COLUMN marts.claims_check.relative_difference IS 'difference / |claimed_value|';
 COMMENT ON COLUMN marts.claims_check.agrees IS 'Whether the data agrees with the claim within the tolerance; NULL without data';
+COMMENT ON COLUMN marts.claims_check.verdict IS 'What the comparison proves: calibrated (no evidence) when the data were tuned to the claim, else agrees, disagrees or no data';
 COMMENT ON COLUMN marts.claims_check.data_basis IS 'How data_value was computed';
 COMMENT ON COLUMN marts.claims_check.speaker IS 'Who made the claim';
 COMMENT ON COLUMN marts.claims_check.date_stated IS 'When the claim was made';
