@@ -16,6 +16,7 @@ MEASURE_TYPES = [
     "export_ban",
     "import_ban",
     "payment_ban",
+    "service_ban",  # no shipping, insurance or finance for the goods (the UK's maritime oil ban)
     "secondary_sanction",
     "asset_freeze",
     "obligation",
