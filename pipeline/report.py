@@ -176,7 +176,7 @@ SELECT k.claim_id AS claim, k.metric, coalesce(c.name, k.scope) AS scope,
        k.relation || ' ' || CASE WHEN abs(k.claimed_value) < 10 THEN printf('%.3f', k.claimed_value)
                                  ELSE format('{:,.0f}', k.claimed_value) END AS claimed, k.data_value AS data,
        k.relative_difference AS difference, CASE WHEN k.comparable THEN 'yes' ELSE 'no' END AS comparable, k.verdict,
-       k.speaker || ', ' || k.date_stated AS said_by, k.source
+       k.speaker, k.date_stated AS stated, k.source
 FROM marts.claims_check k LEFT JOIN ref.corridors c ON c.corridor_id = k.scope ORDER BY k.metric, k.period_start
 """
 

@@ -17,17 +17,18 @@ HOSTILE = {
 }
 # (seed file, key column, key, column) → the hostile string put there. Names chosen to reach the
 # report's tables and charts: the channels, corridors and category of top routes label the Sankey, the
-# charts and the route-risk table, KAZ is a top route's transit, and the intermediaries (ARE, KAZ, GEO)
-# label the transshipment chart and table; the claims table shows speaker and source.
+# charts and the route-risk table, the sample's intermediaries (ARE, TUR) label the transshipment chart and
+# table, and the claims table shows speaker and source.
 PLACED = {
-    ("payment_channels.csv", "channel_id", "gold", "name"): HOSTILE["script"],
+    ("payment_channels.csv", "channel_id", "irr", "name"): HOSTILE["script"],
     ("payment_channels.csv", "channel_id", "crypto", "name"): HOSTILE["img"],
     ("corridors.csv", "corridor_id", "instc_caspian", "name"): HOSTILE["rtl"],
     ("corridors.csv", "corridor_id", "instc_west", "name"): HOSTILE["markup"],
     ("goods_categories.csv", "category_id", "vegetables", "name"): HOSTILE["sql"],
     ("jurisdictions.csv", "country_iso3", "ARE", "name"): HOSTILE["non_latin"],
-    ("jurisdictions.csv", "country_iso3", "KAZ", "name"): HOSTILE["markdown"],
+    ("jurisdictions.csv", "country_iso3", "TUR", "name"): HOSTILE["markdown"],
     ("jurisdictions.csv", "country_iso3", "GEO", "name"): HOSTILE["control"],
+    ("payment_channels.csv", "channel_id", "barter", "name"): HOSTILE["control"],
     ("sanctions_measures.csv", "measure_id", "us_itsr_exports", "legal_reference"): HOSTILE["markdown"],
     ("sanctions_measures.csv", "measure_id", "us_itsr_exports", "description"): HOSTILE["img"],
     ("sanctions_measures.csv", "measure_id", "us_itsr_exports", "source"): HOSTILE["script"],

@@ -74,7 +74,7 @@ def test_detour_run_builds_from_the_given_paths_and_prints_a_summary(seeds, tmp_
         [sys.executable, "-m", "pipeline.run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "trade_flows" in done.stdout and "102283" in done.stdout and "quarantined" in done.stdout
+    assert "trade_flows" in done.stdout and "100135" in done.stdout and "quarantined" in done.stdout
     assert f"tables in {warehouse}" in done.stdout
     assert_shows_the_readme_sample(done.stdout, warehouse)
     assert warehouse.exists()

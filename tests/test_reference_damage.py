@@ -5,7 +5,7 @@ the value read stops the publish. Allocation uses shares as written, to the cent
 from tests.conftest import materialize
 from tests.seededit import read_rows, write_rows
 
-RUB_2019 = "channel_IRN_RUS_any_2019-01_rub"  # 0.15 of IRN→RUS channel value, 2019-01..2022-02
+RUB_CNY_2023 = "channel_CHN_RUS_any_2023-01_rub_cny"  # 0.8 of China→Russia channel value in 2023 (Putin, 4 Jul 2023)
 
 
 def quarantined(build, seed: str) -> list[tuple]:
@@ -26,19 +26,19 @@ def check_description(build, name: str) -> tuple[bool, str]:
 def test_a_rule_kept_aside_takes_its_whole_key_with_it_and_stops_the_publish(seeds, tmp_path):
     path = seeds / "allocation_rules.csv"
     header, rows = read_rows(path)
-    write_rows(path, header, [{**r, "target_id": "rubb"} if r["rule_id"] == RUB_2019 else r for r in rows])
+    write_rows(path, header, [{**r, "target_id": "rubb"} if r["rule_id"] == RUB_CNY_2023 else r for r in rows])
     build = materialize(seeds, tmp_path / "detour.duckdb")
 
     kept = quarantined(build, "allocation_rules")
-    key = [i + 2 for i, r in enumerate(rows) if r["rule_id"].startswith("channel_IRN_RUS_any_2019-01_")]
-    bad_line = next(i + 2 for i, r in enumerate(rows) if r["rule_id"] == RUB_2019)
-    # the bad row for its own reason; its key's other rules, whose shares now sum to 0.85, because of it
+    key = [i + 2 for i, r in enumerate(rows) if r["rule_id"].startswith("channel_CHN_RUS_any_2023-01_")]
+    bad_line = next(i + 2 for i, r in enumerate(rows) if r["rule_id"] == RUB_CNY_2023)
+    # the bad row for its own reason; its key's other rule, whose share now sums to 0.2, because of it
     assert [k[0] for k in kept] == key
     assert all(
         rule == f"shares_of_key_sum_to_1 once row {bad_line} was kept aside"
         for line, _, rule, _ in kept if line != bad_line
     )
-    # IRN→RUS flows of 2019-01..2022-02 without an observed channel lose their rules: more than 0.1% of value moves
+    # China→Russia flows of 2023 (CEPII BACI) lose their rules: more than 0.1% of value moves
     passed, description = check_description(build, "kept_aside_within_limit")
     assert not passed and "of flows whose allocation rules were kept aside" in description
     assert not build.succeeded("published_warehouse") and not build.warehouse.exists()
