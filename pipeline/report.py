@@ -48,7 +48,7 @@ SELECT min(period), max(period), list(DISTINCT frequency ORDER BY frequency)
 FROM core.routed_flows WHERE canonical AND data_status = $status {where}
 """
 CORRIDOR_ROWS = "AND exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')"  # the Sankey's and corridor chart's rows
-PAIR_ROWS = "AND frequency = 'monthly' AND exporter_iso3 IN ('IRN', 'RUS') AND importer_iso3 IN ('IRN', 'RUS')"
+PAIR_ROWS = f"AND frequency = 'monthly' {CORRIDOR_ROWS}"
 ALL_ROWS = ""
 MONTHLY_ROWS = "AND frequency = 'monthly'"
 SANKEY_SQL = f"""

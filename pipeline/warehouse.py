@@ -98,7 +98,7 @@ VIEWS_OF_TABLES = {
     "core.trade_flows_real": ("core", "trade_flows"),
     "core.trade_flows_illustrative": ("core", "trade_flows"),
 }
-VIEW_EXISTS_SQL = "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() AND schema_name || '.' || view_name = ?"
+VIEWS_SQL = "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = current_database()"
 COLUMN_COMMENTS_SQL = """
 SELECT column_name, comment FROM duckdb_columns()
 WHERE database_name = current_database() AND schema_name = ? AND table_name = ? AND comment <> ''
@@ -106,8 +106,9 @@ WHERE database_name = current_database() AND schema_name = ? AND table_name = ? 
 
 
 def comment_views(con: duckdb.DuckDBPyConnection) -> None:
+    existing = {view for (view,) in con.execute(VIEWS_SQL).fetchall()}  # core's views come with its first run
     for view, table in VIEWS_OF_TABLES.items():
-        if not con.execute(VIEW_EXISTS_SQL, [view]).fetchone()[0]:  # core's views come with its first run
+        if view not in existing:
             continue
         for column, comment in con.execute(COLUMN_COMMENTS_SQL, list(table)).fetchall():
             con.execute(f'COMMENT ON COLUMN {view}."{column}" IS {sql_literal(comment)}')

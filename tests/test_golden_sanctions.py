@@ -43,16 +43,20 @@ def truth(text: str) -> bool | None:
 BACI_RELEASE = "202501"
 
 
+def baci_code(iso3: str) -> str:
+    """A country's code in CEPII BACI files: its ISO 3166 numeric code without leading zeros."""
+    return str(int(pycountry.countries.get(alpha_3=iso3).numeric))
+
+
 def baci_flow_id(flow: dict) -> str:
     """The flow_id pipeline/importers/baci.py gives an annual golden flow (see golden_build)."""
-    code = pycountry.countries.get(alpha_3=flow["exporter_iso3"]).numeric, pycountry.countries.get(alpha_3=flow["importer_iso3"]).numeric
-    return f"baci:V{BACI_RELEASE}:{flow['period']}:{int(code[0])}:{int(code[1])}:{flow['hs_code']}"
+    return f"baci:V{BACI_RELEASE}:{flow['period']}:{baci_code(flow['exporter_iso3'])}:{baci_code(flow['importer_iso3'])}:{flow['hs_code']}"
 
 
-def case_of(flow_id: str) -> str:
-    """The golden case a built flow stands for: monthly flows keep the case id, annual ones come in as CEPII BACI rows."""
-    annual = {baci_flow_id(rows[0]): case_id for case_id, rows in read_cases().items() if len(rows[0]["period"]) == 4}
-    return annual.get(flow_id, flow_id)
+def case_ids() -> dict[str, str]:
+    """flow_id → golden case: monthly flows keep the case id, annual ones come in as CEPII BACI rows."""
+    cases = read_cases()
+    return {baci_flow_id(rows[0]) if len(rows[0]["period"]) == 4 else case_id: case_id for case_id, rows in cases.items()}
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +84,12 @@ def golden_build(tmp_path_factory):
     countries = {c for f in annual for c in (f["exporter_iso3"], f["importer_iso3"])}
     write_rows(seeds / "imports" / "baci" / f"country_codes_V{BACI_RELEASE}.csv",
                ["country_code", "country_name", "country_iso2", "country_iso3"],
-               [{"country_code": str(int(c.numeric)), "country_name": c.name, "country_iso2": c.alpha_2, "country_iso3": c.alpha_3}
+               [{"country_code": baci_code(c.alpha_3), "country_name": c.name, "country_iso2": c.alpha_2, "country_iso3": c.alpha_3}
                 for c in (pycountry.countries.get(alpha_3=iso3) for iso3 in sorted(countries))])
     years = sorted({f["period"] for f in annual})
     write_rows(seeds / "imports" / "baci" / f"BACI_HS17_Y{years[0]}-{years[-1]}_V{BACI_RELEASE}_golden.csv",
                ["t", "i", "j", "k", "v", "q"],
-               [{"t": f["period"], "i": baci_flow_id(f).split(":")[3], "j": baci_flow_id(f).split(":")[4],
+               [{"t": f["period"], "i": baci_code(f["exporter_iso3"]), "j": baci_code(f["importer_iso3"]),
                  "k": f["hs_code"], "v": "1000", "q": "NA"} for f in annual])
     build = materialize(seeds, root / "detour.duckdb")
     assert build.result.success
@@ -130,11 +134,11 @@ def test_the_cases_cover_every_measure_type_direction_and_reach_reason():
 
 
 def test_golden_cases_are_judged_as_written(golden_build):
-    found = defaultdict(dict)
+    found, case_of = defaultdict(dict), case_ids()
     for flow_id, measure_id, in_reach, reason, partial, reach_basis, days in golden_build.query(
         "SELECT flow_id, measure_id, in_reach, reach_reason, partial_month, reach_basis, days_in_force FROM core.flow_sanctions"
     ):
-        found[case_of(flow_id)][measure_id] = (in_reach, reason or "", partial, reach_basis or "", days)
+        found[case_of[flow_id]][measure_id] = (in_reach, reason or "", partial, reach_basis or "", days)
     problems = []
     for case_id, rows in read_cases().items():
         expected = {r["measure_id"]: r for r in rows if truth(r["covered"])}
@@ -151,7 +155,8 @@ def test_golden_cases_are_judged_as_written(golden_build):
 
 
 def test_mirror_reports_of_one_trade_count_once(golden_build):
-    canonical = {case_of(flow_id): c for flow_id, c in golden_build.query("SELECT flow_id, canonical FROM core.trade_flows")}
+    case_of = case_ids()
+    canonical = {case_of[flow_id]: c for flow_id, c in golden_build.query("SELECT flow_id, canonical FROM core.trade_flows")}
     assert canonical == {case_id: truth(rows[0]["canonical"]) for case_id, rows in read_cases().items()}
     ((exposure,),) = golden_build.query(
         """SELECT sum(covered_value_usd) FROM marts.sanctioned_exposure

@@ -229,16 +229,18 @@ SELECT route_key, flow_key, flow_id, route_seq, period, measure_id, authority, m
        matched_on, matched_values, observed, partial_month, in_force_share, value_usd,
        CAST(value_usd * in_force_share AS DECIMAL(18, 2)) AS value_usd_in_force,
        CAST(value_usd_alt_rate * in_force_share AS DECIMAL(18, 2)) AS value_usd_alt_rate_in_force,
-       CASE WHEN observed AND len(reach_reasons) > 0 THEN true
-            WHEN observed AND route_observed THEN false END AS in_reach,
-       CASE WHEN observed AND len(reach_reasons) > 0 THEN reach_reasons ELSE [] END AS reach_reasons,
+       CASE WHEN reached_on_data THEN true WHEN observed AND route_observed THEN false END AS in_reach,
+       CASE WHEN reached_on_data THEN reach_reasons ELSE [] END AS reach_reasons,
        -- what an undetermined row waits on: an allocated channel or corridor (or coverage through one), or
        -- a channel or corridor nobody knows
-       CASE WHEN observed AND (len(reach_reasons) > 0 OR route_observed) THEN NULL
+       CASE WHEN reached_on_data OR (observed AND route_observed) THEN NULL
             WHEN NOT observed OR 'allocated' IN (channel_basis, corridor_basis) THEN 'allocated'
             ELSE 'unknown' END AS undetermined_basis
-FROM reached JOIN matched USING (route_key, measure_id)
-WHERE priced;
+FROM (
+    SELECT *, observed AND len(reach_reasons) > 0 AS reached_on_data
+    FROM reached JOIN matched USING (route_key, measure_id)
+    WHERE priced
+);
 
 CREATE TABLE IF NOT EXISTS core.flow_sanctions (
     flow_id                  VARCHAR   NOT NULL,
