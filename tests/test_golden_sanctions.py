@@ -180,11 +180,12 @@ def test_covered_value_is_the_days_in_force_and_splits_in_three(golden_build):
     the whole value stays in flow_value_usd."""
     rows = golden_build.query(
         """SELECT flow_id, measure_id, days_in_force, days_in_period, flow_value_usd, value_usd_affected,
-                  in_reach_value_usd, circumvention_value_usd, undetermined_value_usd, in_reach, finding
+                  in_reach_value_usd, circumvention_value_usd, undetermined_value_usd, in_reach, finding, reach_basis
            FROM core.flow_sanctions"""
     )
     assert rows
-    for flow_id, measure_id, days, period_days, whole, affected, in_reach_usd, circumvention, undetermined, in_reach, finding in rows:
+    for flow_id, measure_id, days, period_days, whole, affected, in_reach_usd, circumvention, undetermined, in_reach, finding, basis in rows:
+        assert (basis is None) == (in_reach is False), (flow_id, measure_id)  # a basis whenever not out of reach
         assert 0 < whole <= 1_000_000 and 0 < days <= period_days, (flow_id, measure_id)
         # cents are rounded per routed row: at most a cent apart per row of the flow's split (five at most here)
         assert abs(float(affected) - float(whole) * days / period_days) <= 0.05, (flow_id, measure_id, days, affected)

@@ -283,6 +283,8 @@ WITH per_flow AS (
            bool_or(partial_month) AS partial_month,
            max(in_force_share) AS in_force_share,  -- one measure, one period: the same on every routed row
            list_distinct(flatten(list(reach_reasons))) AS reasons,
+           bool_or(in_reach) AS any_in_reach,
+           bool_or(in_reach IS NULL) AS any_undetermined,
            bool_or(undetermined_basis = 'allocated') AS waits_on_allocation,
            CASE WHEN bool_and(in_reach IS TRUE) THEN 'in_reach' WHEN bool_and(in_reach IS FALSE) THEN 'out_of_reach'
                 WHEN bool_and(in_reach IS NULL) THEN 'undetermined' ELSE 'split' END AS reach_state,
@@ -306,8 +308,9 @@ SELECT f.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.directi
        round(k.in_force_share * date_diff('day', f.period, f.period_end))::INTEGER, date_diff('day', f.period, f.period_end),
        CASE k.reach_state WHEN 'in_reach' THEN true WHEN 'out_of_reach' THEN false END,
        k.reach_reasons[1], k.reach_reasons,
-       CASE WHEN k.in_reach_value_usd > 0 THEN 'observed'
-            WHEN k.undetermined_value_usd > 0 THEN CASE WHEN k.waits_on_allocation THEN 'allocated' ELSE 'unknown' END END,
+       -- from the rows' states, not their values: a flow worth nothing is still judged
+       CASE WHEN k.any_in_reach THEN 'observed'
+            WHEN k.any_undetermined THEN CASE WHEN k.waits_on_allocation THEN 'allocated' ELSE 'unknown' END END,
        CASE WHEN k.is_obligation THEN 'obligation'
             WHEN k.reach_state = 'in_reach' THEN 'potential_breach'
             WHEN k.reach_state = 'out_of_reach' THEN 'circumvention'
