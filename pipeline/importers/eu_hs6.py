@@ -46,6 +46,20 @@ ANNEXES = {
     "oil_exploration": "Art. 3 and Annex II (oil exploration and production)",
     "oil_refining": "Art. 3b and Annex X (oil refining)",
 }
+# The first day each category's article or annex bound as an export ban to Russia: Reg. 833/2014 entered into
+# force on 1 Aug 2014 with Annex II; Reg. 2022/328 (25 Feb 2022) made Art. 2 a ban for all Russian end users
+# and created Annexes VII, X and XI; Reg. 2022/428 (15 Mar 2022) Annex XVIII; Reg. 2022/576 (8 Apr 2022)
+# Annex XXIII. A code dated before every one of its categories existed names no act that banned it then: the
+# list dates 17 Annex VII codes 2016-12-22, years before Annex VII. The firearms category names no article.
+CATEGORY_START = {
+    "oil_exploration": "2014-08-01",
+    "dual_use": "2022-02-25",
+    "military_tech": "2022-02-25",
+    "oil_refining": "2022-02-25",
+    "aviation": "2022-02-25",
+    "luxury": "2022-03-15",
+    "industrial_cap": "2022-04-08",
+}
 SOURCE = ("Chupilkin, Javorcik, Peeva & Plekhanov, 'Economic Sanctions and Intermediated Trade', AEA Papers and "
           "Proceedings 2025, replication package openICPSR 229004 (CC BY 4.0), EU_sanctions_HS6; {file}")
 FLAG = r"^(0|1)(\.0*)?$"  # 1, 1.0, 0, 0.0 (Stata floats written as text)
@@ -133,6 +147,13 @@ def read(path: Path, seeds_dir: Path) -> ListFile:
     ]
     categories = pl.concat_list([pl.when(_is_one(c)).then(pl.lit(c)) for c in CATEGORIES]).list.drop_nulls()
     reasons.append((categories.list.len() == 0, "EU_sanction", "a sanctioned code names at least one category", pl.col("EU_sanction")))
+    first_day = pl.min_horizontal(*(pl.when(_is_one(c)).then(pl.lit(day)) for c, day in CATEGORY_START.items()))
+    reasons.append((
+        pl.col("Date").str.contains(r"^\d{4}-\d{2}-\d{2}$") & (pl.col("Date") < first_day),
+        "Date",
+        pl.concat_str(pl.lit("not before its categories' first annex, in force from "), first_day),
+        pl.col("Date"),
+    ))
     sanctioned = sanctioned.with_columns(pl.lit(name).alias(SOURCE_FILE))
     rejected = rejected_rows(sanctioned, reasons, list(COLUMNS), name)
     good = sanctioned.filter(~any_of(reasons)).with_columns(categories.list.join("|").alias("categories"))
