@@ -53,15 +53,15 @@ def write_list(seeds, name: str, text: str = SMALL):
     return f"{eu_hs6.FOLDER}/{name}"
 
 
-def test_the_real_list_reads_5369_codes_2304_sanctioned_and_keeps_aside_17_dated_before_their_annex(shared_data, tmp_path):
+def test_the_real_list_reads_5369_codes_2304_sanctioned_and_skips_17_dated_before_their_annex(shared_data, tmp_path):
     folder = shared_data / "sanctions-lists" / "eu-hs6-cjp"
     measures = {}
     for name in ("EU_sanctions_HS6.csv", "EU_sanctions_HS6.dta"):
         listed = eu_hs6.read(folder / name, folder)
         codes = check(listed.rows, EU_HS6, lambda seed, column: [])
-        assert (listed.rows_read, listed.skipped, listed.rejected.height) == (5369, 3065, 17), name
+        assert (listed.rows_read, listed.skipped, listed.rejected.height) == (5369, 3082, 0), name
         # Annex VII was created on 25 Feb 2022: 17 of its codes dated 2016-12-22 name no act that banned them then
-        assert set(listed.rejected["bad_value"]) == {"2016-12-22"} and set(listed.rejected["column_name"]) == {"Date"}
+        assert listed.skip_reasons == [{"reason": eu_hs6.SKIP_REASON, "rows": 3065}, {"reason": eu_hs6.BEFORE_ANNEX, "rows": 17}]
         assert (codes.good.height, codes.quarantine.height) == (2287, 0), name
         dates = codes.good.group_by("effective_from").len()
         assert min(dates["effective_from"]) == dt.date(2022, 2, 25)
@@ -81,7 +81,7 @@ def test_the_shipped_list_is_a_byte_copy_of_the_real_one(shared_data):
 def test_a_bad_code_date_or_flag_is_kept_aside_with_file_row_column_and_rule(seeds):
     relative = write_list(seeds, "EU_sanctions_HS6.csv")
     listed, codes = checked(seeds, relative)
-    assert (listed.rows_read, listed.skipped) == (8, 1)
+    assert (listed.rows_read, listed.skipped) == (8, 2)
     kept = {(r["row_number"], r["column_name"], r["rule"].split("(")[0]) for r in codes.quarantine.iter_rows(named=True)}
     kept |= {(r["row_number"], r["column_name"], r["rule"]) for r in listed.rejected.iter_rows(named=True)}
     assert kept == {
@@ -89,7 +89,6 @@ def test_a_bad_code_date_or_flag_is_kept_aside_with_file_row_column_and_rule(see
         (6, "effective_from", "type: not a date "),
         (8, "dual_use", "dual_use is 1, 0 or empty"),
         (8, "EU_sanction", "a sanctioned code names at least one category"),
-        (9, "Date", "not before its categories' first annex, in force from 2022-02-25"),
     }
     assert set(codes.quarantine["source_file"]) | set(listed.rejected["source_file"]) == {relative}
     assert sorted(codes.good["code"]) == ["420221", "854231", "854233"]
@@ -116,8 +115,8 @@ def test_a_dta_written_by_pandas_reads_like_the_csv(seeds):
     dta = seeds / eu_hs6.FOLDER / "EU_sanctions_HS6.dta"
     frame.to_stata(dta, write_index=False, convert_dates={"Date": "td", "Winddowndate": "td"})
     listed, codes = checked(seeds, f"{eu_hs6.FOLDER}/EU_sanctions_HS6.dta")
-    assert (listed.rows_read, listed.skipped) == (6, 1)
-    assert listed.rejected.select("row_number", "column_name").rows() == [(5, "EU_sanction"), (6, "Date")]  # dual_use 'yes' is empty now
+    assert (listed.rows_read, listed.skipped) == (6, 2)
+    assert listed.rejected.select("row_number", "column_name").rows() == [(5, "EU_sanction")]  # dual_use 'yes' is empty now
     assert sorted(codes.good["code"]) == ["420221", "854231", "854233"]
     assert codes.good.filter(codes.good["code"] == "420221")["wind_down_date"][0] == dt.date(2022, 3, 28)
 
@@ -145,9 +144,9 @@ def test_a_run_loads_the_list_beside_the_hand_written_measures_and_audits_it(see
     build = materialize(seeds, tmp_path / "detour.duckdb")
     assert build.result.success
     assert build.query("SELECT rows_read, rows_loaded, rows_quarantined, rows_skipped FROM quality.load_audit "
-                       "WHERE seed = 'eu_hs6_list'") == [(8, 3, 4, 1)]
+                       "WHERE seed = 'eu_hs6_list'") == [(8, 3, 3, 2)]
     assert set(build.query("SELECT source_file, row_number, column_name FROM quality.quarantine WHERE seed = 'eu_hs6_list'")) == {
-        (relative, 5, "code"), (relative, 6, "effective_from"), (relative, 8, "dual_use"), (relative, 8, "EU_sanction"), (relative, 9, "Date"),
+        (relative, 5, "code"), (relative, 6, "effective_from"), (relative, 8, "dual_use"), (relative, 8, "EU_sanction"),
     }
     ((hand, listed),) = build.query("SELECT count(*) FILTER (WHERE hs_edition = 'HS2022'), count(*) FILTER "
                                     "(WHERE source_file = ?) FROM ref.sanctions_measures", [relative])

@@ -106,7 +106,7 @@ def build_measures_asset(seed: Seed) -> dg.AssetsDefinition:
                     "rows_loaded": [loaded_codes.height],
                     "rows_quarantined": [list_quarantine.select(ROW_NUMBER).n_unique()],
                     "rows_skipped": [listed.skipped],
-                    "skip_reasons": [[{"reason": eu_hs6.SKIP_REASON, "rows": listed.skipped}] if listed.skipped else []],
+                    "skip_reasons": [listed.skip_reasons],
                 }, schema_overrides={"skip_reasons": SKIP_REASONS}), context.run_id)
             con.execute("COMMIT")
             rows_read = checked.rows_read - len(derived and derived[0]) + (listed.rows_read if listed else 0)

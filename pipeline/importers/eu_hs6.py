@@ -5,7 +5,8 @@ as its deposit gives it (`EU_sanctions_HS6.dta`, Stata) or as the same table wri
 Columns: Code (HS 2017 six digits), Date (entry into force), Winddowndate, partially_exempt, Maxprice (EUR per
 item, luxury goods), the category flags (aviation, dual_use, firearms, industrial_cap, luxury, military_tech,
 oil_exploration, oil_refining) and EU_sanction (1 = sanctioned). A file without them fails with one message
-naming the file and the missing columns. Rows not sanctioned (EU_sanction empty or 0) are skipped and counted;
+naming the file and the missing columns. Rows not sanctioned (EU_sanction empty or 0), and rows dated before any
+of their categories' annexes existed, are skipped and counted by reason;
 a row whose flags are not 0/1 is kept aside here, one with a bad code or date by the eu_hs6_list contract.
 
 The sanctioned codes become EU export bans to Russia in ref.sanctions_measures, one measure per (Date, category
@@ -33,6 +34,7 @@ LABEL = "EU HS6 export-sanctions list (Chupilkin, Javorcik, Peeva & Plekhanov)"
 COLUMNS = ("Code", "Date", "Winddowndate", "partially_exempt", "Maxprice", *CATEGORIES, "EU_sanction")
 SUFFIXES = (".csv", ".dta")
 SKIP_REASON = "not sanctioned: EU_sanction is 0 or empty"
+BEFORE_ANNEX = "dated before any of its categories' annexes existed (CATEGORY_START): no act banned it on that day"
 REGULATION = "Council Regulation (EU) No 833/2014"
 # The article and annex each category of the list stands for; firearms is the list's own word, as its
 # article is not named in the list.
@@ -49,8 +51,9 @@ ANNEXES = {
 # The first day each category's article or annex bound as an export ban to Russia: Reg. 833/2014 entered into
 # force on 1 Aug 2014 with Annex II; Reg. 2022/328 (25 Feb 2022) made Art. 2 a ban for all Russian end users
 # and created Annexes VII, X and XI; Reg. 2022/428 (15 Mar 2022) Annex XVIII; Reg. 2022/576 (8 Apr 2022)
-# Annex XXIII. A code dated before every one of its categories existed names no act that banned it then: the
-# list dates 17 Annex VII codes 2016-12-22, years before Annex VII. The firearms category names no article.
+# Annex XXIII. A code dated before every one of its categories existed names no act that banned it then, and
+# the list does not say when it entered: the list dates 17 Annex VII codes 2016-12-22, years before Annex VII.
+# Such rows are skipped with that reason, not guessed a date. The firearms category names no article.
 CATEGORY_START = {
     "oil_exploration": "2014-08-01",
     "dual_use": "2022-02-25",
@@ -73,7 +76,8 @@ class ListFile:
     rows: pl.DataFrame  # sanctioned rows in the eu_hs6_list contract's shape, as text, with provenance
     rejected: pl.DataFrame  # QUARANTINE_COLUMNS: rows whose flags the list's own rules refuse
     rows_read: int
-    skipped: int  # rows the list does not mark sanctioned
+    skipped: int  # rows the list does not mark sanctioned, or dates before any of their categories existed
+    skip_reasons: list[dict]  # {"reason", "rows"} per reason, as quality.load_audit keeps them
 
 
 def list_file(seeds_dir: Path) -> Path | None:
@@ -147,16 +151,13 @@ def read(path: Path, seeds_dir: Path) -> ListFile:
     ]
     categories = pl.concat_list([pl.when(_is_one(c)).then(pl.lit(c)) for c in CATEGORIES]).list.drop_nulls()
     reasons.append((categories.list.len() == 0, "EU_sanction", "a sanctioned code names at least one category", pl.col("EU_sanction")))
-    first_day = pl.min_horizontal(*(pl.when(_is_one(c)).then(pl.lit(day)) for c, day in CATEGORY_START.items()))
-    reasons.append((
-        pl.col("Date").str.contains(r"^\d{4}-\d{2}-\d{2}$") & (pl.col("Date") < first_day),
-        "Date",
-        pl.concat_str(pl.lit("not before its categories' first annex, in force from "), first_day),
-        pl.col("Date"),
-    ))
     sanctioned = sanctioned.with_columns(pl.lit(name).alias(SOURCE_FILE))
     rejected = rejected_rows(sanctioned, reasons, list(COLUMNS), name)
     good = sanctioned.filter(~any_of(reasons)).with_columns(categories.list.join("|").alias("categories"))
+    first_day = pl.min_horizontal(*(pl.when(_is_one(c)).then(pl.lit(day)) for c, day in CATEGORY_START.items()))
+    before_annex = pl.col("Date").str.contains(r"^\d{4}-\d{2}-\d{2}$") & (pl.col("Date") < first_day).fill_null(False)
+    too_early = good.filter(before_annex).height
+    good = good.filter(~before_annex)
     price = pl.col("Maxprice").map_elements(_slug_price, return_dtype=pl.String, skip_nulls=True)
     slug = pl.concat_str(
         pl.lit("eu_hs6_"), pl.col("Date").str.replace_all("-", "_"), pl.lit("_"), pl.col("categories").str.replace_all(r"\|", "_"),
@@ -174,7 +175,9 @@ def read(path: Path, seeds_dir: Path) -> ListFile:
         pl.col(ROW_NUMBER),
         pl.lit(None, pl.String).alias(LAYOUT),
     )
-    return ListFile(name=name, sha256=sha256_of(path), rows=rows, rejected=rejected, rows_read=native.height, skipped=skipped)
+    skip_reasons = [{"reason": reason, "rows": n} for reason, n in ((SKIP_REASON, skipped), (BEFORE_ANNEX, too_early)) if n]
+    return ListFile(name=name, sha256=sha256_of(path), rows=rows, rejected=rejected, rows_read=native.height,
+                    skipped=skipped + too_early, skip_reasons=skip_reasons)
 
 
 def _day(date) -> str:
