@@ -51,6 +51,12 @@ def max_quarantined_value_share() -> float:
     return float(os.environ.get("DETOUR_MAX_QUARANTINED_VALUE_SHARE") or 0.001)
 
 
+def max_quarantined_row_share() -> float:
+    """Above this share of the trade-flow rows read (skipped rows aside), rows kept aside stop the publish,
+    whatever their value: a lost month or country is a lost month or country even where its cents are unknown."""
+    return float(os.environ.get("DETOUR_MAX_QUARANTINED_ROW_SHARE") or 0.01)
+
+
 def duckdb_memory_limit() -> str:
     """DuckDB's memory limit for pipeline connections; beyond it DuckDB spills to disk."""
     return os.environ.get("DETOUR_DUCKDB_MEMORY") or "2GB"

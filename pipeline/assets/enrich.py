@@ -167,20 +167,92 @@ def unpriced_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     )
 
 
+KEPT_ASIDE_BY_SEED_SQL = """
+    WITH effect AS (
+        SELECT seed, source_file, row_number, flow_id, value_usd, unreadable FROM kept_aside_effect
+    ), own AS (  -- trade-flow rows kept aside: their own value
+        SELECT seed, sum(value_usd) AS usd FROM effect WHERE flow_id IS NULL GROUP BY seed
+    ), moved AS (  -- loaded flows a kept-aside reference row changes, each once per seed
+        SELECT seed, sum(value_usd) AS usd FROM (SELECT DISTINCT seed, flow_id, value_usd FROM effect
+                                                 WHERE flow_id IS NOT NULL) GROUP BY seed
+    ), rows AS (
+        SELECT seed, count(DISTINCT (source_file, row_number)) AS rows,
+               count(DISTINCT (source_file, row_number)) FILTER (WHERE unreadable) AS unreadable
+        FROM effect GROUP BY seed
+    ), audit AS (
+        SELECT seed, sum(rows_read - rows_skipped) AS rows_read FROM quality.load_audit_latest GROUP BY seed
+    )
+    SELECT r.seed, r.rows, r.unreadable, coalesce(a.rows_read, r.rows) AS rows_read,
+           (coalesce(o.usd, 0) + coalesce(m.usd, 0))::DOUBLE AS usd
+    FROM rows r LEFT JOIN own o USING (seed) LEFT JOIN moved m USING (seed) LEFT JOIN audit a USING (seed)
+    ORDER BY usd DESC, r.seed
+"""
+KEPT_ASIDE_TOTAL_SQL = """
+    SELECT (SELECT coalesce(sum(value_usd), 0) FROM kept_aside_effect WHERE flow_id IS NULL)::DOUBLE AS kept_usd,
+           (SELECT coalesce(sum(value_usd), 0) FROM (SELECT DISTINCT flow_id, value_usd FROM kept_aside_effect
+                                                    WHERE flow_id IS NOT NULL))::DOUBLE AS moved_usd,
+           (SELECT coalesce(sum(value_usd), 0) FROM core.trade_flows)::DOUBLE AS loaded_usd
+"""
+KEPT_ASIDE_TOP_SQL = """
+    SELECT seed, source_file, row_number, sum(value_usd)::DOUBLE AS usd FROM kept_aside_effect
+    GROUP BY ALL HAVING sum(value_usd) > 0 ORDER BY usd DESC, source_file, row_number LIMIT 5
+"""
+
+
+def share_of(part: float, whole: float) -> float:
+    """part / whole, never nan or inf: nothing of nothing is 0, something of nothing is all of it."""
+    if whole > 0:
+        return min(part / whole, 1.0)
+    return 1.0 if part > 0 else 0.0
+
+
 def kept_aside_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
-    """A quarantined row must not silently take out or move money: above the limit, nothing is published."""
-    kept_usd, moved_usd, read_usd = con.execute(KEPT_ASIDE_VALUE_SQL).fetchone()
-    limit, share = settings.max_quarantined_value_share(), (kept_usd + moved_usd) / read_usd if read_usd else 0.0
+    """No kept-aside row may silently take out or move money: every row the quarantine holds, of trade files,
+    importers, lists or reference seeds, counts at the value it moves; above the value limit, or when more
+    than the row limit of the trade-flow rows read are kept aside, nothing is published."""
+    con.execute(KEPT_ASIDE_VALUE_SQL)
+    seeds = con.execute(KEPT_ASIDE_BY_SEED_SQL).fetchall()
+    kept_usd, moved_usd, loaded_usd = con.execute(KEPT_ASIDE_TOTAL_SQL).fetchone()
+    top = con.execute(KEPT_ASIDE_TOP_SQL).fetchall()
+    read_usd = kept_usd + loaded_usd
+    value_limit, row_limit = settings.max_quarantined_value_share(), settings.max_quarantined_row_share()
+    _, trade_rows, unreadable_rows, trade_rows_read, _ = next(
+        (s for s in seeds if s[0] == "trade_flows"), ("trade_flows", 0, 0, 0, 0.0))
+    # a row whose value cannot be read weighs what it is as a share of the rows read
+    share = min(share_of(kept_usd + moved_usd, read_usd) + share_of(unreadable_rows, trade_rows_read), 1.0)
+    row_share = share_of(trade_rows, trade_rows_read)
+    passed = share <= value_limit and row_share <= row_limit
+    by_seed = "; ".join(
+        f"{seed} {rows:,} row(s) of {rows_read:,} ({share_of(rows, rows_read):.4%})"
+        + (f", {unreadable:,} of them with a value that cannot be read (counted by their share of rows)" if unreadable else "")
+        + f", {usd:,.0f} USD ({share_of(usd, read_usd):.4%})"
+        for seed, rows, unreadable, rows_read, usd in seeds
+    )
+    largest = "; ".join(f"{seed} {file} line {row}: {usd:,.0f} USD" for seed, file, row, usd in top)
     return dg.AssetCheckResult(
         check_name="kept_aside_within_limit",
         asset_key=ROUTED_FLOWS,
-        passed=share <= limit,
+        passed=passed,
         description=(
-            f"{share:.4%} of the value read is kept aside or re-routed by the quarantine (limit {limit:.2%}, "
-            f"DETOUR_MAX_QUARANTINED_VALUE_SHARE): {kept_usd:,.0f} USD of flows kept aside, {moved_usd:,.0f} USD "
-            "of flows whose allocation rules were kept aside" + ("" if share <= limit else "; see quality.quarantine")
+            f"{share:.4%} of the value read is kept aside or moved by the quarantine, rows whose value cannot be read "
+            f"counted by their share of rows (limit {value_limit:.2%}, "
+            f"DETOUR_MAX_QUARANTINED_VALUE_SHARE); {row_share:.4%} of the trade-flow rows read are kept aside (limit "
+            f"{row_limit:.2%}, DETOUR_MAX_QUARANTINED_ROW_SHARE): {kept_usd:,.0f} USD of flows kept aside, "
+            f"{moved_usd:,.0f} USD of flows whose reference rows were kept aside"
+            + (f". By seed: {by_seed}" if seeds else "")
+            + (f". Largest: {largest}" if largest else "")
+            + ("" if passed else "; see quality.quarantine")
         ),
-        metadata={"kept_aside_usd": kept_usd, "re_routed_usd": moved_usd, "read_usd": read_usd, "share": share},
+        metadata={
+            "kept_aside_usd": kept_usd, "moved_usd": moved_usd, "read_usd": read_usd, "share": share,
+            "trade_row_share": row_share,
+            "by_seed": dg.MetadataValue.md(markdown_table(pl.DataFrame(
+                [[seed, rows, rows_read, unreadable, f"{usd:,.0f}", f"{share_of(usd, read_usd):.4%}"]
+                 for seed, rows, unreadable, rows_read, usd in seeds],
+                schema=["seed", "rows kept aside", "rows read", "value cannot be read", "USD moved", "share of value"],
+                orient="row",
+            ))),
+        },
     )
 
 

@@ -1,38 +1,104 @@
--- How much value the quarantine takes out of the trade or moves: flows kept aside (valued from their
--- raw record at the latest rate on or before their month; a value or currency that does not parse
--- counts as nothing) and flows whose allocation rules lost a row to the quarantine (their key is
--- kept aside whole, so they fall to a broader rule or stay unallocated), against all value read.
-WITH kept_flows AS (
-    SELECT DISTINCT source_file, row_number,
-           abs(try_cast(json_extract_string(raw_record, '$.value') AS DOUBLE)) AS value,
-           upper(trim(json_extract_string(raw_record, '$.currency'))) AS currency,
-           try_cast(left(trim(json_extract_string(raw_record, '$.period')), 7) || '-01' AS DATE) AS period
-    FROM quality.quarantine WHERE seed = 'trade_flows'
+-- What every row the quarantine keeps aside takes out of the trade or changes in it, in USD, one row per
+-- (kept-aside row, flow it moves). A trade-flow row moves its own value (flow_id NULL): read from its raw
+-- record in whichever layout it came (a seed file's value and currency at the latest rate on or before its
+-- month, BACI's v in thousands of USD, Comtrade's primaryValue, Comext's value in euros); a value that
+-- cannot be read, or is not a finite amount below 1e15, is NULL and `unreadable`: the guard counts such a
+-- row by its share of the trade-flow rows read, so a run that loses rows loses their share whatever the cents. A reference row moves the flows whose result it
+-- changes: an FX row the flows of its currency in its month (its year, for annual flows); a measure the flows
+-- it would cover (its target country, and HS prefixes where it names goods); an allocation rule the flows of
+-- its key and period left without an observed route or channel; a code, category, corridor, channel, country
+-- or list row the flows that carry it. A key that cannot be read (a date, a code that is not digits) matches
+-- every flow, as its row might have.
+CREATE OR REPLACE TEMP TABLE kept_aside_effect AS
+WITH kept AS (
+    SELECT DISTINCT seed, source_file, row_number, raw_record FROM quality.quarantine
 ), rates AS (
     SELECT currency, date, max(usd_per_unit) AS usd_per_unit FROM ref.fx_rates GROUP BY ALL
-), kept AS (
-    SELECT coalesce(sum(k.value * CASE WHEN k.currency = 'USD' THEN 1 ELSE r.usd_per_unit END), 0) AS usd
-    FROM kept_flows k ASOF LEFT JOIN rates r ON k.currency = r.currency AND k.period >= r.date
-), kept_rules AS (
-    SELECT DISTINCT json_extract_string(raw_record, '$.dimension') AS dimension,
-           coalesce(json_extract_string(raw_record, '$.exporter_iso3'), '*') AS exporter_iso3,
-           coalesce(json_extract_string(raw_record, '$.importer_iso3'), '*') AS importer_iso3,
-           coalesce(json_extract_string(raw_record, '$.category_id'), '*') AS category_id,
+), trade_rows AS (
+    SELECT source_file, row_number,
+           coalesce(try_cast(json_extract_string(raw_record, '$.value') AS DOUBLE),
+                    try_cast(json_extract_string(raw_record, '$.v') AS DOUBLE) * 1000,
+                    try_cast(json_extract_string(raw_record, '$.primaryValue') AS DOUBLE)) AS amount,
+           CASE WHEN json_extract_string(raw_record, '$.v') IS NOT NULL
+                  OR json_extract_string(raw_record, '$.primaryValue') IS NOT NULL THEN 'USD'
+                WHEN json_extract_string(raw_record, '$.indicator') IS NOT NULL THEN 'EUR'
+                ELSE upper(trim(json_extract_string(raw_record, '$.currency'))) END AS currency,
+           coalesce(json_extract_string(raw_record, '$.period'), json_extract_string(raw_record, '$.t')) AS period_text
+    FROM kept WHERE seed = 'trade_flows'
+), trade_dated AS (
+    SELECT *, try_cast(regexp_extract(period_text, '(\d{4})', 1) || '-'
+                       || coalesce(nullif(regexp_extract(period_text, '^\s*\d{4}-?(\d{2})', 1), ''), '01') || '-01' AS DATE) AS period
+    FROM trade_rows
+), trade_valued AS (
+    SELECT t.source_file, t.row_number,
+           t.amount * CASE WHEN t.currency = 'USD' THEN 1 ELSE r.usd_per_unit END AS value_usd
+    FROM trade_dated t ASOF LEFT JOIN rates r ON t.currency = r.currency AND t.period >= r.date
+), reference AS (
+    SELECT seed, source_file, row_number,
+           json_extract_string(raw_record, '$.currency') AS currency,
+           try_cast(json_extract_string(raw_record, '$.date') AS DATE) AS rate_date,
+           coalesce(json_extract_string(raw_record, '$.target_country'), json_extract_string(raw_record, '$.target_iso3'),
+                    json_extract_string(raw_record, '$.country_iso3')) AS country,
+           json_extract_string(raw_record, '$.neighbour_iso3') AS neighbour,
+           CASE WHEN json_extract_string(raw_record, '$.target_type') IN ('hs_code', 'hs_prefix')
+                THEN string_split(json_extract_string(raw_record, '$.target'), '|') END AS hs_targets,
+           nullif(regexp_extract(coalesce(json_extract_string(raw_record, '$.hs_prefix'), json_extract_string(raw_record, '$.hs2022'),
+                                          json_extract_string(raw_record, '$.hs6')), '^\s*(\d{2,6})\s*$', 1), '') AS hs2022,
+           nullif(regexp_extract(coalesce(json_extract_string(raw_record, '$.hs2017'), json_extract_string(raw_record, '$.Code')),
+                                 '^\s*(\d{2,6})\s*$', 1), '') AS hs2017,
+           json_extract_string(raw_record, '$.category_id') AS category_id,
+           json_extract_string(raw_record, '$.corridor_id') AS corridor_id,
+           json_extract_string(raw_record, '$.channel_id') AS channel_id,
+           json_extract_string(raw_record, '$.dimension') AS dimension,
+           coalesce(json_extract_string(raw_record, '$.exporter_iso3'), '*') AS rule_exporter,
+           coalesce(json_extract_string(raw_record, '$.importer_iso3'), '*') AS rule_importer,
+           coalesce(json_extract_string(raw_record, '$.category_id'), '*') AS rule_category,
            try_cast(json_extract_string(raw_record, '$.valid_from') AS DATE) AS valid_from,
            try_cast(json_extract_string(raw_record, '$.valid_to') AS DATE) AS valid_to
-    FROM quality.quarantine WHERE seed = 'allocation_rules'
+    FROM kept WHERE seed NOT IN ('trade_flows', 'claims')
 ), moved AS (
-    SELECT coalesce(sum(f.value_usd), 0) AS usd
-    FROM core.trade_flows f
-    WHERE EXISTS (
-        SELECT 1 FROM kept_rules q
-        WHERE ((f.channel_id IS NULL AND q.dimension IS DISTINCT FROM 'corridor')
-               OR (f.corridor_id IS NULL AND q.dimension IS DISTINCT FROM 'channel'))
-          AND q.exporter_iso3 IN (f.exporter_iso3, '*') AND q.importer_iso3 IN (f.importer_iso3, '*')
-          AND q.category_id IN (coalesce(f.category_id, ''), '*')
-          AND (q.valid_from IS NULL OR f.period >= q.valid_from) AND (q.valid_to IS NULL OR f.period < q.valid_to)
-    )
+    SELECT q.seed, q.source_file, q.row_number, f.flow_id, f.value_usd
+    FROM reference q JOIN core.trade_flows f ON CASE q.seed
+        WHEN 'fx_rates' THEN (q.currency IS NULL OR f.currency = q.currency)
+            AND (q.rate_date IS NULL OR (year(f.period) = year(q.rate_date)
+                 AND (f.frequency = 'annual' OR month(f.period) = month(q.rate_date))))
+        WHEN 'sanctions_measures' THEN (q.country IS NULL OR q.country IN (f.exporter_iso3, f.importer_iso3))
+            AND (q.hs_targets IS NULL OR list_bool_or([starts_with(f.hs_code_2022, h) OR starts_with(f.hs_code_2017, h)
+                                                        FOR h IN q.hs_targets]))
+        WHEN 'eu_hs6_list' THEN f.importer_iso3 = 'RUS' AND (q.hs2017 IS NULL OR f.hs_code_2017 = q.hs2017)
+        WHEN 'allocation_rules' THEN
+            ((f.channel_id IS NULL AND q.dimension IS DISTINCT FROM 'corridor')
+             OR (f.corridor_id IS NULL AND q.dimension IS DISTINCT FROM 'channel'))
+            AND q.rule_exporter IN (f.exporter_iso3, '*') AND q.rule_importer IN (f.importer_iso3, '*')
+            AND q.rule_category IN (coalesce(f.category_id, ''), '*')
+            AND (q.valid_from IS NULL OR f.period >= q.valid_from) AND (q.valid_to IS NULL OR f.period < q.valid_to)
+        WHEN 'hs_categories' THEN q.hs2022 IS NULL OR starts_with(f.hs_code_2022, q.hs2022)
+        WHEN 'chpl' THEN q.hs2022 IS NULL OR f.hs_code_2022 = q.hs2022
+        WHEN 'hs_concordance' THEN (q.hs2022 IS NULL AND q.hs2017 IS NULL) OR f.hs_code_2022 = q.hs2022 OR f.hs_code_2017 = q.hs2017
+        WHEN 'hs_conversion' THEN (q.hs2022 IS NULL AND q.hs2017 IS NULL) OR f.hs_code_2022 = q.hs2022 OR f.hs_code_2017 = q.hs2017
+        WHEN 'goods_categories' THEN q.category_id IS NULL OR f.category_id = q.category_id
+        WHEN 'neighbours' THEN q.neighbour IS NULL OR q.neighbour IN (f.exporter_iso3, f.importer_iso3)
+        WHEN 'jurisdictions' THEN q.country IS NULL OR q.country IN (f.exporter_iso3, f.importer_iso3, f.transit_iso3)
+        WHEN 'corridors' THEN q.corridor_id IS NULL OR f.corridor_id = q.corridor_id
+        WHEN 'corridor_legs' THEN q.corridor_id IS NULL OR f.corridor_id = q.corridor_id
+        WHEN 'payment_channels' THEN q.channel_id IS NULL OR f.channel_id = q.channel_id
+        ELSE false END
+    UNION  -- a corridor or channel also moves the flows routing allocated to it
+    SELECT q.seed, q.source_file, q.row_number, f.flow_id, f.value_usd
+    FROM reference q
+    JOIN (SELECT DISTINCT flow_id, corridor_id, channel_id FROM core.routed_flows) r
+      ON (q.seed IN ('corridors', 'corridor_legs') AND r.corridor_id = q.corridor_id)
+      OR (q.seed = 'payment_channels' AND r.channel_id = q.channel_id)
+    JOIN core.trade_flows f ON f.flow_id = r.flow_id
 )
-SELECT kept.usd::DOUBLE AS kept_usd, moved.usd::DOUBLE AS moved_usd,
-       (kept.usd + (SELECT coalesce(sum(value_usd), 0) FROM core.trade_flows))::DOUBLE AS read_usd
-FROM kept, moved;
+SELECT 'trade_flows' AS seed, t.source_file, t.row_number, NULL::VARCHAR AS flow_id,
+       CASE WHEN isfinite(t.value_usd) AND t.value_usd >= 0 AND t.value_usd < 1e15 THEN t.value_usd END::DOUBLE AS value_usd,
+       coalesce(NOT (isfinite(t.value_usd) AND t.value_usd >= 0 AND t.value_usd < 1e15), true) AS unreadable
+FROM trade_valued t
+UNION ALL
+SELECT seed, source_file, row_number, flow_id, value_usd::DOUBLE, false FROM moved
+UNION ALL  -- rows that move no flow (a claim, a code no flow carries) are still counted as rows
+SELECT q.seed, q.source_file, q.row_number, NULL, 0, false FROM kept q
+WHERE q.seed <> 'trade_flows' AND NOT EXISTS (
+    SELECT 1 FROM moved m WHERE m.seed = q.seed AND m.source_file = q.source_file AND m.row_number = q.row_number
+);
