@@ -243,3 +243,28 @@ def test_the_shipped_real_baci_rows_give_china_russia_chpl_trade(shipped_build):
            WHERE data_status = 'real' AND exporter_iso3 = 'CHN' AND importer_iso3 = 'RUS' AND year(period) = 2023"""
     )
     assert total_2023 == 110.0  # matches China customs' ~$111bn (SOURCES.md spot check)
+
+
+def test_the_same_baci_data_in_two_releases_loads_once_the_newest_winning(seeds, tmp_path):
+    folder = seeds / "imports" / "baci"
+    shutil.copy(folder / "BACI_HS17_Y2017-2023_V202501_CHN_RUS.csv", folder / "BACI_HS17_Y2017-2023_V202401_CHN_RUS.csv")
+    shutil.copy(folder / "country_codes_V202501.csv", folder / "country_codes_V202401.csv")
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+
+    assert build.result.success
+    ((billions,),) = build.query(
+        "SELECT round(sum(value_usd) / 1e9, 2)::DOUBLE FROM core.trade_flows WHERE source_file LIKE 'imports/baci/%'")
+    assert billions == 977.66  # not 1,955.32: one trade, two releases
+    audit = dict(build.query(
+        "SELECT source_file, (rows_loaded, rows_skipped, skip_reasons[1].reason) FROM quality.load_audit_latest "
+        "WHERE source_file LIKE 'imports/baci/%'"))
+    older, newer = audit["imports/baci/BACI_HS17_Y2017-2023_V202401_CHN_RUS.csv"], audit["imports/baci/BACI_HS17_Y2017-2023_V202501_CHN_RUS.csv"]
+    assert (older[0], newer[1]) == (0, 0) and older[1] == newer[0] == 43494
+    assert older[2].startswith("the same trade is loaded from imports/baci/BACI_HS17_Y2017-2023_V202501_CHN_RUS.csv")
+
+
+def test_a_baci_dictionary_naming_a_code_twice_is_refused_naming_both_lines(seeds, tmp_path):
+    dictionary = seeds / "imports" / "baci" / "country_codes_V202501.csv"
+    dictionary.write_text(dictionary.read_text(encoding="utf-8") + "643,Belarus,BY,BLR\n", encoding="utf-8")
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    assert f"{dictionary}: country_code 643 is on lines 3 and 4: a code names one country" in build.failure("core__trade_flows")

@@ -45,6 +45,7 @@ INSERT_SQL = read_sql(__file__, "core/insert_trade_flows.sql")
 RATES_SQL = read_sql(__file__, "core/rates.sql")
 CHECKS_SQL = read_sql(__file__, "core/checks_trade_flows.sql")
 CANONICAL_SQL = read_sql(__file__, "core/canonical_trade_flows.sql")
+ONCE_PER_TRADE_SQL = read_sql(__file__, "core/once_per_trade.sql")
 FX_RATE_TYPES = (
     "market where published, else official; market_approximate or official_approximate where ref.fx_rates flags "
     "the rate approximate (no shipped source publishes it); usd for a value in US dollars with no FX row (imported "
@@ -307,6 +308,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
                 for path in fmt.files(folder) if folder.is_dir() else []:
                     rows_read += import_file(con, fmt, path, seeds.folder, both(in_partitions(win), hs_rule), params, kept_aside)
                     files += 1
+            run_sql(con, ONCE_PER_TRADE_SQL, params)
         # a chunk of months at a time: a trade's reports share its month, and one pass over 100M flows spilled
         # gigabytes to disk
         for chunk in chunks(con, win.params):

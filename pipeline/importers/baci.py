@@ -75,9 +75,18 @@ def country_codes(path: Path, release: str) -> dict[str, str]:
             + " or ".join(DICTIONARY_LAYOUTS)
         )
     # Names are not used and some are mis-encoded (CÙte d'Ivoire): read as lossy UTF-8.
-    codes = pl.read_csv(dictionary, infer_schema=False, encoding="utf8-lossy")
+    codes = pl.read_csv(dictionary, infer_schema=False, encoding="utf8-lossy").with_columns(
+        pl.col("country_code").str.strip_chars(), (pl.int_range(pl.len()) + 2).alias("line"))
     iso3 = DICTIONARY_LAYOUTS[header]
-    return dict(zip(codes["country_code"].str.strip_chars(), codes[iso3].str.strip_chars(), strict=True))
+    # a code on two lines would map every flow of it to whichever came last: refused, naming both lines
+    twice = codes.filter(pl.col("country_code").is_duplicated()).group_by("country_code", maintain_order=True).agg("line")
+    if twice.height:
+        code, lines = twice.row(0)
+        raise SeedFileError(
+            f"{dictionary}: country_code {code} is on lines {' and '.join(map(str, lines))}: a code names one country"
+            + (f" ({twice.height} codes repeated)" if twice.height > 1 else "")
+        )
+    return dict(zip(codes["country_code"], codes[iso3].str.strip_chars(), strict=True))
 
 
 def read(path: Path, seeds_dir: Path) -> ImportedFile:
