@@ -154,3 +154,20 @@ def test_a_month_written_with_decimal_commas_counts_by_its_rows_and_blocks(seeds
 def test_shares_are_never_nan_or_inf():
     assert share_of(0.0, 0.0) == 0.0 and share_of(5.0, 0.0) == 1.0 and share_of(2.0, 4.0) == 0.5
     assert share_of(float("inf"), 1.0) == 1.0
+
+
+def test_an_fx_file_not_extended_to_the_flows_year_is_flagged_and_blocks(seeds, tmp_path):
+    path = seeds / "fx_rates.csv"
+    header, rows = read_rows(path)
+    write_rows(path, header, [r for r in rows if not (r["currency"] == "RUB" and r["date"] >= "2023-01-01")])
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+
+    ((stale, latest),) = build.query(
+        "SELECT count(*), max(fx_rate_date) FROM core.trade_flows WHERE fx_rate_stale AND currency = 'RUB'", published=False)
+    (fresh,) = build.query("SELECT count(*) FROM core.trade_flows WHERE fx_rate_stale AND currency <> 'RUB'", published=False)[0]
+    # every ruble flow from 2023 rests on December 2022's rate, and says so; no other flow is flagged
+    assert stale > 0 and str(latest) == "2022-12-01" and fresh == 0
+    passed, description = check_description(build, "fx_rate_current")
+    assert not passed and "RUB 2023-01" in description
+    passed, description = check_description(build, "kept_aside_within_limit")
+    assert "fx_rates (stale or fallback rate)" in description

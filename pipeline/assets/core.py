@@ -104,6 +104,9 @@ DERIVED_COLUMNS = (
     ("fx_rate_type", "VARCHAR", f"Rate type used: {FX_RATE_TYPES}"),
     ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period; an annual flow converted at "
      "its year's mean: the year's first day)"),
+    ("fx_rate_stale", "BOOLEAN", "True when value_usd rests on a fallback rate: dated more than a week before the "
+     "period (the currency's rates end before it, or skip it), or official where the currency's market series spans "
+     "the period (its market row is missing or was kept aside); counted by the publish guard (kept_aside_within_limit)"),
     ("value_usd_alt_rate", "DECIMAL(18,2)", "value at the other rate type of the same date (official where value_usd uses "
      "the market rate, and the reverse); NULL when the currency has one rate type then"),
     ("fx_alt_rate_type", "VARCHAR", "Rate type of value_usd_alt_rate: market, official, market_approximate or "
@@ -263,6 +266,8 @@ def both(*rules: RowRule) -> RowRule:
         KEY,
         dg.AssetCheckSpec("converted_to_usd", asset=KEY, blocking=True, description="Every flow has a value in USD"),
         dg.AssetCheckSpec("unique_flow_ids", asset=KEY, blocking=True, description="No flow_id appears twice"),
+        dg.AssetCheckSpec("fx_rate_current", asset=KEY, description="No flow is converted at a stale or fallback rate "
+                          "(fx_rate_stale); their value counts toward the publish guard"),
         dg.AssetCheckSpec("categorised", asset=KEY, description="Every flow of the illustrative sample maps to a goods category"),
     ),
 )
@@ -316,7 +321,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         end_window(con, TABLE)
         con.execute("COMMIT")
 
-        without_usd, without_category, duplicates, flows = con.execute(CHECKS_SQL).fetchone()
+        without_usd, without_category, duplicates, flows, stale, stale_usd, stale_months = con.execute(CHECKS_SQL).fetchone()
         # where duplicates are, looked up only when there are some: listing every flow's places is slow
         duplicated = con.execute(DUPLICATES_SQL).fetchall() if duplicates else []
         yield dg.MaterializeResult(
@@ -333,6 +338,14 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             check_name="converted_to_usd",
             passed=without_usd == 0,
             description=f"{without_usd} of {flows} flows have no FX rate on or before their period",
+        )
+        yield dg.AssetCheckResult(
+            check_name="fx_rate_current",
+            passed=stale == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{stale} of {flows} flows ({stale_usd:,.0f} USD) are converted at a rate older than their period or "
+            "of another type than the currency's own (fx_rate_stale)" + (f": {stale_months}" if stale else ""),
+            metadata={"stale_flows": stale, "stale_usd": stale_usd},
         )
         yield dg.AssetCheckResult(
             check_name="unique_flow_ids",

@@ -167,6 +167,7 @@ def unpriced_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     )
 
 
+STALE_RATES = "fx_rates (stale or fallback rate)"  # kept_aside_value.sql's name for flows at such a rate
 KEPT_ASIDE_BY_SEED_SQL = """
     WITH effect AS (
         SELECT seed, source_file, row_number, flow_id, value_usd, unreadable FROM kept_aside_effect
@@ -223,12 +224,13 @@ def kept_aside_check(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     row_share = share_of(trade_rows, trade_rows_read)
     passed = share <= value_limit and row_share <= row_limit
     by_seed = "; ".join(
-        f"{seed} {rows:,} row(s) of {rows_read:,} ({share_of(rows, rows_read):.4%})"
+        (f"{seed} {rows:,} currency-month(s)" if seed == STALE_RATES else
+         f"{seed} {rows:,} row(s) of {rows_read:,} ({share_of(rows, rows_read):.4%})")
         + (f", {unreadable:,} of them with a value that cannot be read (counted by their share of rows)" if unreadable else "")
         + f", {usd:,.0f} USD ({share_of(usd, read_usd):.4%})"
         for seed, rows, unreadable, rows_read, usd in seeds
     )
-    largest = "; ".join(f"{seed} {file} line {row}: {usd:,.0f} USD" for seed, file, row, usd in top)
+    largest = "; ".join(f"{seed} {file}{f' line {row}' if row else ''}: {usd:,.0f} USD" for seed, file, row, usd in top)
     return dg.AssetCheckResult(
         check_name="kept_aside_within_limit",
         asset_key=ROUTED_FLOWS,

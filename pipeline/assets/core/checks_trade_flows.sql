@@ -1,8 +1,12 @@
 -- Flows of core.trade_flows that could not be converted to USD, flows of the illustrative sample in no
 -- goods category (real imports cover every HS code, most outside the categories), and flow_ids loaded
--- more than once (from different files).
+-- more than once (from different files), and flows converted at a stale or fallback rate (fx_rate_stale).
 SELECT count(*) FILTER (WHERE value_usd IS NULL) AS without_usd,
        count(*) FILTER (WHERE category_id IS NULL AND data_status = 'illustrative') AS without_category,
        count(*) - count(DISTINCT flow_id) AS duplicate_flow_ids,
-       count(*) AS flows
+       count(*) AS flows,
+       count(*) FILTER (WHERE fx_rate_stale) AS stale_flows,
+       coalesce(sum(value_usd) FILTER (WHERE fx_rate_stale), 0)::DOUBLE AS stale_usd,
+       string_agg(DISTINCT currency || ' ' || strftime(period, '%Y-%m'), ', ' ORDER BY currency || ' ' || strftime(period, '%Y-%m'))
+           FILTER (WHERE fx_rate_stale) AS stale_months
 FROM core.trade_flows

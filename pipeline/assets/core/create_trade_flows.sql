@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS core.trade_flows (
     fx_usd_per_unit  DOUBLE,
     fx_rate_type     VARCHAR,
     fx_rate_date     DATE,
+    fx_rate_stale    BOOLEAN,
     value_usd_alt_rate DECIMAL(18, 2),
     fx_alt_rate_type VARCHAR,
     source_file      VARCHAR NOT NULL,

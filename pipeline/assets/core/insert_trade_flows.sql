@@ -9,15 +9,15 @@
 --     one-to-one conversion table (never the correlation table, which would fan a code out to many);
 --   category_id: the goods category of the longest HS prefix in ref.hs_categories, found by
 --     equi-joins on the flow's 6-, 4- and 2-digit prefixes (never LIKE/starts_with in a join);
---   value_usd, fx_rate_type, value_usd_alt_rate: value × the rate of rates.sql (rated_keys, made just before
---     from the same rows), the rule every converted table follows.
+--   value_usd, fx_rate_type, fx_rate_stale, value_usd_alt_rate: value × the rate of rates.sql (rated_keys, made
+--     just before from the same rows), the rule every converted table follows.
 --   unit_value_eur: value per item (quantity_units) in EUR, for measures bound to a price per item (EU luxury
 --     goods): the value itself for a flow in EUR, else value_usd at the EUR rate rates.sql gives the flow's
 --     period (rated_keys holds EUR for every period rated); NULL when the number of items or the EUR rate is unknown.
 INSERT INTO core.trade_flows (
     flow_id, period, exporter_iso3, importer_iso3, hs_code, hs_edition, value, currency, quantity_kg, quantity_units,
     corridor_id, channel_id, transit_iso3, source, basis, flow_kind, exporter_name, importer_name, vessel_imo,
-    frequency, period_end, data_status, hs_code_2022, hs_match, hs_code_2017, category_id, value_usd, unit_value_eur, fx_usd_per_unit, fx_rate_type, fx_rate_date, value_usd_alt_rate, fx_alt_rate_type,
+    frequency, period_end, data_status, hs_code_2022, hs_match, hs_code_2017, category_id, value_usd, unit_value_eur, fx_usd_per_unit, fx_rate_type, fx_rate_date, fx_rate_stale, value_usd_alt_rate, fx_alt_rate_type,
     source_file, row_number, file_sha256, run_id
 )
 WITH dated AS (
@@ -59,7 +59,7 @@ SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.
        CASE WHEN f.quantity_units > 0 THEN
            CASE WHEN f.currency = 'EUR' THEN f.value ELSE f.value * f.usd_per_unit / f.eur_usd END / f.quantity_units
        END,
-       f.usd_per_unit, f.rate_type, f.rate_date,
+       f.usd_per_unit, f.rate_type, f.rate_date, f.stale,
        CAST(f.value * f.alt_usd_per_unit AS DECIMAL(18, 2)), f.alt_rate_type,
        f.source_file, f.row_number, f.file_sha256, $run_id
 FROM rated f

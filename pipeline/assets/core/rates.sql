@@ -10,6 +10,10 @@
 --   averaged) is flagged approximate in ref.fx_rates (no shipped source publishes it);
 --   alt_usd_per_unit, alt_rate_type: the other rate type, where the currency has one of the same date taken
 --   the same way (IRR until April 2022), so marts can show how much the choice of rate moves a figure.
+--   stale: the rate is a fallback the flow should not silently rest on: dated more than a week before the
+--   period's first day (the currency's series ends before the period, or skips it), or official where the
+--   currency's market series spans the period (its market row for the period is missing or was kept aside).
+--   A value already in US dollars is never stale.
 -- Rated once per key, then joined to the rows: an ASOF join sorts its input.
 CREATE OR REPLACE TEMP TABLE rated_keys AS
 WITH keys AS (
@@ -40,9 +44,12 @@ WITH keys AS (
     -- the frequency test inside the key keeps these equi-joins
     LEFT JOIN yearly_market ym ON ym.currency = k.currency AND ym.year = CASE WHEN k.frequency = 'annual' THEN k.period_date END
     LEFT JOIN yearly_official yo ON yo.currency = k.currency AND yo.year = CASE WHEN k.frequency = 'annual' THEN k.period_date END
+), market_span AS (
+    SELECT currency, min(date) AS first_date, max(date) AS last_date FROM market GROUP BY currency
 ), judged AS (  -- the latest rate wins; a market rate wins over an official one of the same date
-    SELECT *, market_date IS NOT NULL AND (official_date IS NULL OR market_date >= official_date) AS use_market
-    FROM rates_of_keys
+    SELECT r.*, market_date IS NOT NULL AND (official_date IS NULL OR market_date >= official_date) AS use_market,
+           s.first_date <= r.period_date AND r.period_date <= s.last_date AS market_spans_period
+    FROM rates_of_keys r LEFT JOIN market_span s USING (currency)
 ), chosen AS (
     SELECT currency, period_date, frequency,
            -- a value already in US dollars needs no FX row (imported files: Comtrade, BACI)
@@ -51,6 +58,8 @@ WITH keys AS (
            CASE WHEN use_market THEN market_type WHEN official_date IS NOT NULL THEN official_type
                 WHEN currency = 'USD' THEN 'usd' END AS rate_type,
            CASE WHEN use_market THEN market_date ELSE official_date END AS rate_date,
+           currency <> 'USD' AND (rate_date < period_date - INTERVAL 7 DAY OR (coalesce(market_spans_period, false) AND NOT use_market))
+               AS stale,
            market_date = official_date AND market_mean = official_mean AS has_alt,
            CASE WHEN has_alt THEN CASE WHEN use_market THEN official_usd ELSE market_usd END END AS alt_usd_per_unit,
            CASE WHEN has_alt THEN CASE WHEN use_market THEN official_type ELSE market_type END END AS alt_rate_type

@@ -7,7 +7,7 @@
 -- changes: an FX row the flows of its currency in its month (its year, for annual flows); a measure the flows
 -- it would cover (its target country, and HS prefixes where it names goods); an allocation rule the flows of
 -- its key and period left without an observed route or channel; a code, category, corridor, channel, country
--- or list row the flows that carry it. A key that cannot be read (a date, a code that is not digits) matches
+-- or list row the flows that carry it; a missing or late FX row also shows as flows at a stale rate. A key that cannot be read (a date, a code that is not digits) matches
 -- every flow, as its row might have.
 CREATE OR REPLACE TEMP TABLE kept_aside_effect AS
 WITH kept AS (
@@ -97,6 +97,9 @@ SELECT 'trade_flows' AS seed, t.source_file, t.row_number, NULL::VARCHAR AS flow
 FROM trade_valued t
 UNION ALL
 SELECT seed, source_file, row_number, flow_id, value_usd::DOUBLE, false FROM moved
+UNION ALL  -- a flow converted at a stale or fallback rate moves its value, named by currency and month
+SELECT 'fx_rates (stale or fallback rate)', currency || ' ' || strftime(period, '%Y-%m'), 0, flow_id, value_usd::DOUBLE, false
+FROM core.trade_flows WHERE fx_rate_stale
 UNION ALL  -- rows that move no flow (a claim, a code no flow carries) are still counted as rows
 SELECT q.seed, q.source_file, q.row_number, NULL, 0, false FROM kept q
 WHERE q.seed <> 'trade_flows' AND NOT EXISTS (
