@@ -184,6 +184,9 @@ CASES = [
     kept_aside("value_1e309", TF, cell("value", "1e309"), "value", r"less_than\(1000000000000000\.0\)"),
     kept_aside("value_1e20", TF, cell("value", "1e20"), "value", r"less_than\(1000000000000000\.0\)"),
     kept_aside("value_negative", TF, cell("value", "-5"), "value", r"greater_than_or_equal_to\(0\)"),
+    # 9e12 troy ounces is more gold than was ever mined: its dollars would overflow value_usd, so it is named
+    kept_aside("value_of_gold_beyond_any_trade", TF, lambda path: (cell("currency", "XAU")(path), cell("value", "9e12")(path)),
+               "value", r"value in USD would reach \d+ at the highest XAU rate: at most 1e15 USD per flow"),
     kept_aside("value_thousands_separator", TF, cell("value", "1,234.50"), "value", "type: not a number"),
     kept_aside("value_space_separator", TF, cell("value", "1 234"), "value", "type: not a number"),
     kept_aside("value_decimal_comma", TF, cell("value", "12,5"), "value", "type: not a number"),

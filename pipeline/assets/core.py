@@ -139,7 +139,9 @@ LOADED_ROWS = (
 BATCH_BYTES = 32 * 1024 * 1024  # files are read, checked and loaded about this much at a time
 IMPORTERS = (comtrade, baci, comext)
 HS2022_IN_FORCE = "2022-01-01"
-FIRST_RATES_SQL = "SELECT currency, strftime(min(date), '%Y-%m-%d') AS first_rate FROM ref.fx_rates GROUP BY ALL"
+FIRST_RATES_SQL = """SELECT currency, strftime(min(date), '%Y-%m-%d') AS first_rate, max(usd_per_unit) AS top_rate
+                     FROM ref.fx_rates GROUP BY ALL"""
+MAX_USD = 1e15  # what value_usd (DECIMAL(18,2)) holds with room, and beyond any one trade flow
 DUPLICATES_SQL = """
 SELECT flow_id, string_agg(source_file || ' row ' || row_number, ' and ' ORDER BY source_file, row_number) AS places
 FROM core.trade_flows GROUP BY flow_id HAVING count(*) > 1 ORDER BY flow_id LIMIT 10
@@ -205,19 +207,30 @@ MONTH_OF_PERIOD = pl.when(pl.col("period").str.len_chars() == 4).then(pl.col("pe
 
 
 def fx_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
-    """A flow in a currency whose first rate in ref.fx_rates comes after its month cannot be converted:
-    it is kept aside, naming the currency and where its rates start, instead of stopping the run."""
+    """A flow in a currency whose first rate in ref.fx_rates comes after its month cannot be converted, and a value
+    worth more than 1e15 USD at the currency's highest rate cannot be held: each is kept aside, naming the currency
+    and where its rates start, or the dollar amount, instead of stopping the run."""
     first = con.execute(FIRST_RATES_SQL).pl()
 
     def rule(typed: pl.DataFrame) -> pl.DataFrame:
         day = MONTH_OF_PERIOD + "-01"
         joined = typed.join(first, on="currency", how="left")
         too_early = (pl.col("currency") != "USD") & (day < pl.col("first_rate"))
-        return joined.filter(too_early).select(
-            pl.col(IDX), pl.lit("currency").alias("column_name"),
-            pl.format("no FX rate for {} on or before {}: ref.fx_rates starts it on {}", "currency", "period", "first_rate").alias("rule"),
-            pl.col("currency").alias("bad_value"),
-        ).cast(FAILURE_COLUMNS)
+        usd = pl.col("value") * pl.when(pl.col("currency") == "USD").then(1.0).otherwise(pl.col("top_rate"))
+        return pl.concat([
+            joined.filter(too_early).select(
+                pl.col(IDX), pl.lit("currency").alias("column_name"),
+                pl.format("no FX rate for {} on or before {}: ref.fx_rates starts it on {}", "currency", "period", "first_rate").alias("rule"),
+                pl.col("currency").alias("bad_value"),
+            ).cast(FAILURE_COLUMNS),
+            # a quantity of gold or crypto whose dollar value no trade has: named here, never a cast error later
+            joined.filter(~too_early.fill_null(False) & (usd >= MAX_USD).fill_null(False)).select(
+                pl.col(IDX), pl.lit("value").alias("column_name"),
+                pl.format("value in USD would reach {} at the highest {} rate: at most 1e15 USD per flow "
+                          "(value_usd holds 18 digits)", usd.round(0).cast(pl.Int128, strict=False).cast(pl.String), "currency").alias("rule"),
+                pl.col("value").cast(pl.String).alias("bad_value"),
+            ).cast(FAILURE_COLUMNS),
+        ])
 
     return rule
 
