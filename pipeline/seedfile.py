@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -65,6 +66,10 @@ def relative_name(path: Path, seeds_dir: Path) -> str:
     return str(path.relative_to(seeds_dir)) if path.is_relative_to(seeds_dir) else str(path)
 
 
+# A multi-byte UTF-8 character: a file holding one is UTF-8, whatever a stray byte elsewhere says.
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 def decode_text(path: Path, data: bytes, fallback: str | None = None) -> str:
     """The file's bytes as text: UTF-8 without its BOM; `fallback` decodes what is not UTF-8, else the
     fault names line and byte."""
@@ -78,13 +83,21 @@ def decode_text(path: Path, data: bytes, fallback: str | None = None) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        if fallback:
-            return data.decode(fallback)
         line = data[: err.start].count(b"\n") + 1
-        raise SeedFileError(
-            f"{path}: not valid UTF-8 (line {line}, byte {err.start}: {data[err.start:err.start + 1]!r}); "
-            "save the file as UTF-8"
-        ) from None
+        where = f"line {line}, byte {err.start}: {data[err.start:err.start + 1]!r}"
+        # A file that is UTF-8 elsewhere is not in the fallback encoding: decoding it whole as such would turn
+        # every accented name into mojibake, silently. Only a file with no UTF-8 sequence at all falls back.
+        if fallback and not UTF8_SEQUENCE.search(data):
+            try:
+                return data.decode(fallback)
+            except UnicodeDecodeError as fault:
+                line = data[: fault.start].count(b"\n") + 1
+                raise SeedFileError(
+                    f"{path}: neither UTF-8 nor {fallback} (line {line}, byte {fault.start}: "
+                    f"{data[fault.start:fault.start + 1]!r}); save the file as UTF-8"
+                ) from None
+        mixed = " and UTF-8 elsewhere: two encodings in one file" if fallback else ""
+        raise SeedFileError(f"{path}: not valid UTF-8 ({where}){mixed}; save the file as UTF-8") from None
 
 
 def csv_records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:

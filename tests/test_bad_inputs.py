@@ -404,6 +404,7 @@ def test_row_faults_in_one_run_are_each_named_and_every_file_balances(published,
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and e.event_specific_data.check_name == "kept_aside_within_limit"
     )
     assert not evaluation.passed and re.search(r"USD of flows kept aside", evaluation.description), evaluation.description
+    assert not re.search(r"\bnan\b|\binf\b", evaluation.description), evaluation.description  # value_inf among the faults
     assert published_state(warehouse) == before
 
 

@@ -121,6 +121,29 @@ def test_a_file_of_the_wrong_layout_fails_with_one_message_naming_it(tmp_path, f
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("sdn", "message"),
+    [  # a byte no Windows-1252 character has; a Windows-1252 é in a file that is UTF-8 elsewhere
+        (SDN.encode().replace(b"CUBA", b"CU\x81A"), "neither UTF-8 nor cp1252 (line 1, byte "),
+        (SDN.encode().replace(b"CUBA", "CUBÁ".encode()).replace(b"DORITA\"", b"DOR\xc9TA\""),
+         "not valid UTF-8 (line 3, byte "),
+    ],
+)
+def test_a_wrong_byte_in_an_ofac_file_is_named_with_its_line_never_mojibake(tmp_path, sdn, message):
+    seeds = write_lists(tmp_path)
+    (seeds / "lists/ofac/sdn.csv").write_bytes(sdn)
+    with pytest.raises(SeedFileError) as err:
+        read_ofac(seeds)
+    assert str(err.value).startswith(f"{seeds / 'lists/ofac/sdn.csv'}: ") and message in str(err.value)
+
+
+def test_an_ofac_file_in_windows_1252_alone_still_reads(tmp_path):
+    seeds = write_lists(tmp_path)
+    (seeds / "lists/ofac/sdn.csv").write_bytes(SDN.replace("DORITA\"", "DORÉTA\"").encode("cp1252"))
+    names = read_ofac(seeds).parties[0].rows["name"].to_list()
+    assert "DORÉTA" in names
+
+
 def test_a_sixteen_column_export_with_program_ids_loads_its_programs(tmp_path):
     header = OS_HEADER.replace('"dataset"', '"program_ids","dataset"')
     rows = [r.replace('"OFAC SDN","","",', '"OFAC SDN","","","IRAN;SDGT",') for r in OS_ROWS[:1]]
