@@ -52,6 +52,7 @@ def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
     else:
         files = [path]
     for file in files:
+        inside_seeds(file, seeds_dir)
         try:
             regular = stat.S_ISREG(file.stat().st_mode)
         except OSError as err:
@@ -59,6 +60,19 @@ def seed_files(seeds_dir: Path, relative: str) -> list[Path]:
         if not regular:
             raise SeedFileError(f"{file}: not a regular file (a folder or a device named .csv)")
     return files
+
+
+def inside_seeds(path: Path, seeds_dir: Path) -> Path:
+    """`path`, refused when it resolves outside the seeds folder (a link elsewhere): nothing but seed files is
+    read, so no message can quote a line of a file that is not a seed. Its target is not named either."""
+    try:
+        outside = not path.resolve().is_relative_to(seeds_dir.resolve())
+    except (OSError, RuntimeError):  # a looping link: the readers name it as such
+        return path
+    if outside:
+        raise SeedFileError(f"{path}: a link to a file outside the seeds folder {seeds_dir}: refused, as Detour reads "
+                            "only what lies in the seeds folder (copy the file in instead)")
+    return path
 
 
 def relative_name(path: Path, seeds_dir: Path) -> str:
@@ -204,6 +218,7 @@ def parse_rows(path: Path, body: bytes, header_line: int, header: list[str]) -> 
 
 def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
     """`optional` columns may be left out of a file; they are then read as empty."""
+    inside_seeds(path, seeds_dir)
     try:
         data = path.read_bytes()
     except OSError as err:

@@ -33,6 +33,14 @@ class Build:
                 return data.user_failure_data.description if data.user_failure_data else data.error.message
         raise AssertionError(f"step {step_key} did not fail")
 
+    def failures(self) -> list[str]:
+        """Every failed step's message."""
+        return [
+            (e.step_failure_data.user_failure_data.description if e.step_failure_data.user_failure_data
+             else e.step_failure_data.error.message)
+            for e in self.result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE
+        ]
+
     def succeeded(self, step_key: str) -> bool:
         return any(
             e.event_type == dg.DagsterEventType.STEP_SUCCESS and e.step_key == step_key for e in self.result.all_events

@@ -318,7 +318,16 @@ FOLDER_CASES = {  # an entry of seeds/trade_flows/ → what the refusal says
     "march.csv": (lambda path: shutil.copy(SHIPPED_SEEDS / TF, path), r"name trade-flow files by their month, YYYY-MM\*\.csv"),
     "2031-01.csv": (lambda path: shutil.copy(SHIPPED_SEEDS / TF, path), r"month 2031-01 is outside the monthly partitions 2017-01\.\.2024-12"),
     "2021-baci.csv": (baci_file, r"a CEPII BACI file: put it, unchanged, in .*/imports/baci/"),
+    "2019-02-elsewhere.csv": (lambda path: path.symlink_to(secret_file(path.parents[2])), "a link to a file outside the seeds folder"),
 }
+SECRET = "root:$6$secret-hash:19000:0:99999:7:::"
+
+
+def secret_file(folder: Path) -> Path:
+    """A file in `folder`, outside the seeds folder, like /etc/shadow: its line must never reach a message."""
+    outside = folder / "outside.csv"
+    outside.write_text(SECRET + "\n", encoding="utf-8")
+    return outside
 
 
 @pytest.mark.parametrize("entry", FOLDER_CASES)
@@ -330,6 +339,18 @@ def test_a_bad_entry_in_the_trade_flow_folder_is_named(entry, seeds):
         files_of(seeds, every_month)
     assert str(fault.value).startswith(f"{seeds / TRADE_FLOWS.path / entry}: "), fault.value
     assert re.search(expect, str(fault.value)), fault.value
+    assert "secret" not in str(fault.value) and "outside.csv" not in str(fault.value)
+
+
+@pytest.mark.parametrize("relative", ["fx_rates.csv", "imports/baci/BACI_HS17_Y2017-2023_V202501_CHN_RUS.csv",
+                                      "imports/baci/country_codes_V202501.csv", "lists/eu-hs6/EU_sanctions_HS6.csv"])
+def test_a_seed_or_import_linked_outside_the_seeds_is_refused_by_name_unread(relative, seeds, tmp_path):
+    (seeds / relative).unlink()
+    (seeds / relative).symlink_to(secret_file(seeds.parent))
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    failures = " ".join(build.failures())
+    assert f"{seeds / relative}: a link to a file outside the seeds folder" in failures
+    assert "secret" not in failures and not build.succeeded("published_warehouse")
 
 
 def test_a_reference_seed_that_is_a_looping_link_is_named(seeds):

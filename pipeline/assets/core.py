@@ -34,7 +34,7 @@ from pipeline.importers import SKIP_REASONS, baci, comext, comtrade, header_of
 from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, seed_files
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, inside_seeds, seed_files
 from pipeline.warehouse import POOL, Warehouse, begin_window, end_window, read_sql, run_sql
 from schemas import TRADE_FLOWS
 
@@ -382,7 +382,7 @@ def import_file(
     """One downloaded file through its format's importer, a chunk at a time (each chunk committed), then
     its audit row. Returns the rows read; the rows kept aside are added to `kept_aside`."""
     try:
-        imported = fmt.read(path, seeds_dir)
+        imported = fmt.read(inside_seeds(path, seeds_dir), seeds_dir)
         read = loaded = quarantined = skipped = 0
         skip_reasons: dict[str, int] = {}
         for chunk in imported.chunks():

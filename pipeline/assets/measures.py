@@ -28,7 +28,7 @@ from pipeline.assets.ingest import (
 from pipeline.assets.tables import table_metadata
 from pipeline.importers import SKIP_REASONS, eu_hs6, text_frame
 from pipeline.resources import SeedsFolder
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, read_seed_file
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, inside_seeds, read_seed_file
 from pipeline.warehouse import POOL, Warehouse
 from schemas.eu_hs6 import SEED as EU_HS6
 from schemas.seed import Seed
@@ -82,6 +82,8 @@ def build_measures_asset(seed: Seed) -> dg.AssetsDefinition:
         try:
             hand = read_seed_file(seeds.folder / seed.path, seed.columns, seeds.folder, seed.optional_columns)
             path = eu_hs6.list_file(seeds.folder)
+            if path:
+                inside_seeds(path, seeds.folder)
             listed = eu_hs6.read(path, seeds.folder) if path else None
         except SeedFileError as err:
             raise dg.Failure(description=str(err), allow_retries=False) from None

@@ -23,7 +23,7 @@ from pipeline.importers import (
     sha256_of,
     text_batches,
 )
-from pipeline.seedfile import SeedFileError
+from pipeline.seedfile import SeedFileError, inside_seeds
 from pipeline.warehouse import read_sql
 
 FOLDER = "imports/baci"
@@ -59,7 +59,7 @@ def files(folder: Path) -> list[Path]:
     return paths
 
 
-def country_codes(path: Path, release: str) -> dict[str, str]:
+def country_codes(path: Path, release: str, seeds_dir: Path) -> dict[str, str]:
     """BACI's numeric code → ISO alpha-3, from the dictionary of the file's release."""
     matches = [p for p in path.parent.iterdir() if (m := DICTIONARY.match(p.name)) and m.group(1) == release]
     if not matches:
@@ -67,7 +67,7 @@ def country_codes(path: Path, release: str) -> dict[str, str]:
             f"{path}: no country_codes_V{release}.csv beside it: BACI's country codes are mapped with the dictionary "
             "of the same release (it comes in CEPII's download)"
         )
-    dictionary = matches[0]
+    dictionary = inside_seeds(matches[0], seeds_dir)
     header = ",".join(header_of(dictionary))
     if header not in DICTIONARY_LAYOUTS:
         raise SeedFileError(
@@ -98,7 +98,7 @@ def read(path: Path, seeds_dir: Path) -> ImportedFile:
             "(the shipped concordance links HS 2017 and HS 2022)"
         )
     require_columns(path, header_of(path), COLUMNS, "CEPII BACI trade (t,i,j,k,v,q)")
-    codes = country_codes(path, release)
+    codes = country_codes(path, release, seeds_dir)
     name = relative_name(path, seeds_dir)
     source = SOURCE.format(release=f"V{release}")
 

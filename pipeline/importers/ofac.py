@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.importers import find_file, multi, raw_file, read_text, relative_name, text_frame
 from pipeline.seedfile import LAYOUT, LAYOUT_RULE_PREFIX, csv_records
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, inside_seeds
 from schemas.sanctioned_parties import ADDRESSES, ALIASES, PARTIES
 
 LIST_NAME = "ofac_sdn"
@@ -138,6 +138,7 @@ def read_ofac(seeds_dir: Path) -> OfacFiles:
         if path is None:
             out[kind] = []
             continue
+        inside_seeds(path, seeds_dir)
         name = relative_name(path, seeds_dir)
         records, sha256 = _records(path, kind)
         rows = text_frame([builder(line, row, name) for line, row in records], seed.columns)

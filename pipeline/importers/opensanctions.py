@@ -11,7 +11,7 @@ import polars as pl
 
 from pipeline.importers import find_file, multi, raw_file, read_text, relative_name, text_frame
 from pipeline.seedfile import LAYOUT, LAYOUT_RULE_PREFIX, csv_records
-from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
+from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, inside_seeds
 from schemas.sanctioned_parties import PARTIES
 
 LIST_NAME = "opensanctions"
@@ -71,7 +71,7 @@ def read_opensanctions(seeds_dir: Path) -> OpenSanctionsFile:
     path = find_file(folder, FILE)
     if path is None:
         raise SeedFileError(f"{folder}: holds no {FILE} (the OpenSanctions simple CSV export)")
-    text, sha256 = read_text(path)
+    text, sha256 = read_text(inside_seeds(path, seeds_dir))
     name = relative_name(path, seeds_dir)
     records = csv_records(path, text)
     header = [h.strip() for h in next(records)[1]]
