@@ -223,6 +223,8 @@ def shares_by_year(df: pl.DataFrame, key: str) -> pl.DataFrame:
     """Wide table: one row per year, one column per key, shares of the year summing to 1."""
     wide = df.pivot(on=key, index="year", values="value", aggregate_function="sum").fill_null(0).sort("year")
     columns = [c for c in wide.columns if c != "year"]
+    if not columns:  # no rows: no year has a share
+        return wide
     total = wide.select(pl.sum_horizontal(columns)).to_series()
     return wide.with_columns(pl.col(c) / total for c in columns)
 
@@ -434,14 +436,16 @@ def save(fig, path: Path) -> None:
 def draw_area_png(wide: pl.DataFrame, allocated: pl.DataFrame, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(11, 5))
     columns = [c for c in wide.columns if c != "year"]
-    ax.stackplot(wide["year"].to_numpy(), np.vstack([wide[c].to_numpy() for c in columns]), labels=columns,
-                 colors=[color_of(c, i) for i, c in enumerate(columns)])
+    if columns:  # a build with no rows here draws empty axes
+        ax.stackplot(wide["year"].to_numpy(), np.vstack([wide[c].to_numpy() for c in columns]), labels=columns,
+                     colors=[color_of(c, i) for i, c in enumerate(columns)])
     ax.plot(allocated["year"], allocated["share"], "k--o", label="allocated by rule (share of value)")
     ax.set_ylim(0, 1)
     ax.set_title(title, fontsize=10)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    if columns:
+        ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
     save(fig, path)
 
 

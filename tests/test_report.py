@@ -3,7 +3,14 @@ drawn, whose sections state their period and what they rest on, labelled with re
 charts of the same."""
 
 import re
+import shutil
 
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.report import write_report
 from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 
 REPO_PICTURE = "docs/sankey.png"
@@ -129,3 +136,36 @@ def test_a_claim_the_sample_was_calibrated_to_shows_grey_as_no_evidence(shipped_
     for claim in calibrated:  # never the green row of an agreement
         assert re.search(rf'<tr class="calibrated"><td>{claim}</td>', body), claim
     assert '<table class="claims">' in body and 'class="wide"' not in body  # fits the page: no horizontal scroll
+
+
+MARTS_SQL = "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY table_name"
+
+
+@pytest.fixture(scope="module")
+def writable_copy(shipped_build, tmp_path_factory):
+    """A private, writable copy of the shipped warehouse: each example deletes rows inside a transaction."""
+    path = tmp_path_factory.mktemp("subsets") / "detour.duckdb"
+    shutil.copy(shipped_build.warehouse.resolve(), path)
+    con = duckdb.connect(str(path))
+    yield con
+    con.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kept=st.lists(st.sampled_from([0, 1, 50, 100]), min_size=12, max_size=12), salt=st.integers(0, 1000))
+def test_the_report_survives_any_subset_of_the_marts(writable_copy, tmp_path, kept, salt):
+    """Random subsets of every mart, empty ones included (a percentage of rows kept per mart): the report is
+    written, never a ZeroDivisionError or a NaN where a share of nothing is asked."""
+    con = writable_copy
+    marts = [name for (name,) in con.execute(MARTS_SQL).fetchall()]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, percent in zip(marts, kept * 2, strict=False):
+            con.execute(f"DELETE FROM marts.{name} WHERE hash(rowid + ?) % 100 >= ?", [salt, percent])
+        folder = tmp_path / f"report-{salt}-{'-'.join(map(str, kept))}"
+        folder.mkdir(exist_ok=True)
+        (page, *_) = write_report(con, folder, shown_as="detour.duckdb", run_id="property")
+        text = page.read_text(encoding="utf-8")
+        assert "<section" in text and ">nan" not in text.lower()
+    finally:
+        con.execute("ROLLBACK")
