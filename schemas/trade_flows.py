@@ -50,11 +50,21 @@ class TradeFlows(pa.DataFrameModel):
     exporter_name: str = pa.Field(nullable=True, description="Name of the exporting party (company, bank), when the source names it")
     importer_name: str = pa.Field(nullable=True, description="Name of the importing party (company, bank), when the source names it")
     vessel_imo: str = pa.Field(
-        nullable=True, str_matches=r"^IMO\d{7}$", description="IMO number of the vessel that carried the goods (IMO1234567), when known"
+        nullable=True, str_matches=r"^(IMO ?)?\d{7}$",
+        description="IMO number of the vessel that carried the goods, when known: IMO1234567, or the seven digits alone as "
+        "shipping data write them; its last digit must be the IMO check digit. Stored as IMO1234567",
     )
 
     _iso3 = iso3_country("exporter_iso3", "importer_iso3", allow=BLOCS)
     _transit_iso3 = iso3_country("transit_iso3")
+
+    @pa.dataframe_check(name="imo_check_digit")
+    def _imo(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """The first six digits weighted 7..2, summed, mod 10, are the seventh: a mistyped number is refused."""
+        digits = pl.col("vessel_imo").str.extract(r"(\d{7})$", 1)
+        weighted = pl.sum_horizontal([digits.str.slice(i, 1).cast(pl.Int32, strict=False) * (7 - i) for i in range(6)])
+        last = digits.str.slice(6, 1).cast(pl.Int32, strict=False)
+        return data.lazyframe.select(digits.is_null() | (weighted % 10 == last))
 
     @pa.dataframe_check(name="exporter_differs_from_importer")
     def _partners(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -69,6 +79,6 @@ SEED = Seed(
     contract=TradeFlows,
     path="trade_flows",
     description="Trade flows by month, partner pair and HS code, one or more CSV files.",
-    row_check_columns=(("exporter_differs_from_importer", "importer_iso3"),),
+    row_check_columns=(("exporter_differs_from_importer", "importer_iso3"), ("imo_check_digit", "vessel_imo")),
     optional_columns=("exporter_name", "importer_name", "vessel_imo", "flow_kind", "quantity_units"),
 )

@@ -216,6 +216,8 @@ CASES = [
     kept_aside("channel_unknown", TF, cell("channel_id", "bitcoin_atm"), "channel_id", "payment_channels"),
     kept_aside("basis_unknown", TF, cell("basis", "guessed"), "basis", "isin"),
     kept_aside("vessel_imo_short", TF, cell("vessel_imo", "IMO123"), "vessel_imo", "str_matches"),
+    loads("vessel_imo_bare_seven_digits", TF, cell("vessel_imo", "9116412")),  # as shipping data write it; check digit 2 holds
+    kept_aside("vessel_imo_wrong_check_digit", TF, cell("vessel_imo", "9116413"), "vessel_imo", "imo_check_digit"),
     # --- reference seeds -------------------------------------------------------------------------------
     kept_aside("fx_rate_zero", "fx_rates.csv", cell("usd_per_unit", "0"), "usd_per_unit", r"greater_than\(0\)"),
     kept_aside("fx_rate_negative", "fx_rates.csv", cell("usd_per_unit", "-0.01"), "usd_per_unit", r"greater_than\(0\)"),

@@ -268,3 +268,27 @@ def test_a_baci_dictionary_naming_a_code_twice_is_refused_naming_both_lines(seed
     dictionary.write_text(dictionary.read_text(encoding="utf-8") + "643,Belarus,BY,BLR\n", encoding="utf-8")
     build = materialize(seeds, tmp_path / "detour.duckdb")
     assert f"{dictionary}: country_code 643 is on lines 3 and 4: a code names one country" in build.failure("core__trade_flows")
+
+
+def test_baci_faults_are_kept_aside_at_their_physical_lines(tmp_path):
+    seeds = small_seeds(tmp_path)
+    folder = seeds / "imports" / "baci"
+    folder.mkdir(parents=True)
+    shutil.copy(SHIPPED_SEEDS / "imports/baci/country_codes_V202501.csv", folder)
+    (folder / "BACI_HS17_Y2021_V202501.csv").write_text(
+        "t,i,j,k,v,q\n"
+        "2021,156,643,854231,12.5,1\n"   # line 2 loads
+        "\n"                              # line 3 blank: counted, not a row
+        "2021,156,643\n"                  # line 4 short: kept aside here, the file still loads
+        "# a note\n"                      # line 5 a comment: kept aside here
+        "2021,156,643,854232,x,1\n"      # line 6 bad value
+        "2021,156,643,854233,3,NA\n",    # line 7 loads
+        encoding="utf-8",
+    )
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    kept = build.query("SELECT DISTINCT row_number FROM quality.quarantine WHERE source_file LIKE 'imports/baci/%' ORDER BY 1",
+                       published=False)
+    assert kept == [(4,), (5,), (6,)]
+    loaded = build.query("SELECT row_number FROM core.trade_flows WHERE source_file LIKE 'imports/baci/%' ORDER BY 1",
+                         published=False)
+    assert loaded == [(2,), (7,)]

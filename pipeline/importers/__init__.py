@@ -6,7 +6,9 @@ A trade format module (comtrade, baci) has FOLDER (under the seeds folder), LABE
 `files(folder)` and `read(path, seeds_dir)`; the list formats (ofac, opensanctions) give RawFiles for ref.sanctioned_parties.
 """
 
+import csv
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,17 +65,51 @@ def require_columns(path: Path, header: list[str], required: list[str], layout: 
         raise SeedFileError(f"{path}: not a {layout} file: missing column(s) {', '.join(missing)}")
 
 
+BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+
+
+def record_lines(path: Path) -> pl.Series | None:
+    """The physical line each data record starts on, where that is not simply its index + 2: a file with blank
+    lines (DuckDB skips them) or a quoted field spanning lines (one record, several lines). None for a plain file,
+    the usual case, found by one pass over its bytes: no blank line, and no line with an odd number of quotes."""
+    irregular = False
+    with open(path, "rb") as f:
+        partial = b""
+        for block in iter(lambda: f.read(1 << 24), b""):
+            text = partial + block
+            cut = text.rfind(b"\n") + 1
+            text, partial = text[:cut], text[cut:]
+            # whole lines only: a blank one, or (where quotes are at all) one with an odd number of them
+            if BLANK_LINE.search(b"\n" + text) or (b'"' in text and any(line.count(b'"') % 2 for line in text.split(b"\n"))):
+                irregular = True
+                break
+    if not irregular:
+        return None
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        reader = csv.reader(f)
+        starts, start = [], 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                starts.append(start)
+            start = reader.line_num + 1
+    return pl.Series(ROW_NUMBER, starts[1:], dtype=pl.Int64)  # the header is the first record
+
+
 def text_batches(path: Path, sql: str, params: dict) -> Iterator[pl.DataFrame]:
     """Rows of `sql` (which reads `$path` with DuckDB's read_csv, every column as text) in file order,
-    CHUNK_ROWS at a time, each with its line in the file (the header is line 1)."""
+    CHUNK_ROWS at a time, each with its physical line in the file (the header is line 1; blank lines and
+    quoted line breaks counted where they are)."""
+    lines = record_lines(path)
     con = duckdb.connect()
     try:
         reader = con.execute(sql, {"path": str(path), **params}).to_arrow_reader(CHUNK_ROWS)
-        line = 2
+        first = 0
         for batch in reader:
             frame = pl.from_arrow(batch)
-            yield frame.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + line).alias(ROW_NUMBER))
-            line += frame.height
+            numbers = (pl.int_range(pl.len(), dtype=pl.Int64) + first + 2) if lines is None else \
+                pl.lit(lines.slice(first, frame.height))
+            yield frame.with_columns(numbers.alias(ROW_NUMBER))
+            first += frame.height
     except duckdb.Error as err:
         raise SeedFileError(f"{path}: cannot be read as CSV: {str(err).strip().splitlines()[0]}") from None
     finally:

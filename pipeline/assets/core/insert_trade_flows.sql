@@ -51,7 +51,8 @@ WITH dated AS (
 )
 SELECT f.flow_id, f.period_date, f.exporter_iso3, f.importer_iso3, f.hs_code, f.hs_edition, f.value, f.currency, f.quantity_kg,
        f.quantity_units,
-       f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.flow_kind, f.exporter_name, f.importer_name, f.vessel_imo,
+       f.corridor_id, f.channel_id, f.transit_iso3, f.source, f.basis, f.flow_kind, f.exporter_name, f.importer_name,
+       'IMO' || right(f.vessel_imo, 7),  -- IMO1234567 whether written so, as IMO 1234567 or as 1234567
        f.frequency, f.period_end, CASE WHEN starts_with(f.source, $sample_source) THEN 'illustrative' ELSE 'real' END,
        f.hs_code_2022, f.hs_match, f.hs_code_2017,
        coalesce(c6.category_id, c4.category_id, c2.category_id) AS category_id,
