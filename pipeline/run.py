@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +19,7 @@ import dagster as dg
 from pipeline import lake, settings
 from pipeline.partitions import all_months_tags, month_tags
 from pipeline.sqlite_history import history_held_open
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse import RefreshRunning, Warehouse
 
 SUMMARY_SQL = """
 SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS loaded,
@@ -99,6 +100,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def refresh(tags: dict) -> dg.ExecuteInProcessResult:
+    """The refresh job, in process."""
+    from pipeline.automation import REFRESH_JOB
+    from pipeline.definitions import defs
+
+    # Dagster's SQLite history files stay open for the run (sqlite_history.py): about a third of a run's
+    # time was spent checkpointing them after every event.
+    with dg.DagsterInstance.get() as instance, history_held_open():
+        # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
+        # the background while the first steps wait on DuckDB, which releases the GIL. Only once the
+        # instance exists: creating Dagster's tables in a new PostgreSQL database imports sqlalchemy.orm,
+        # as great_expectations does, and two threads importing it at once fail ("partially initialized
+        # module 'sqlalchemy.orm.exc'": the first run after make lake-up did, one time in three).
+        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
+        return defs.resolve_job_def(REFRESH_JOB).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.months:
@@ -117,23 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     # and this command says why). Runs launched from the UI keep Dagster's default.
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    from pipeline.automation import REFRESH_JOB
     from pipeline.definitions import defs
 
     warehouse = defs.resources["warehouse"].process_config_and_initialize()  # DETOUR_LAKE read
     print(f"seeds: {settings.seeds_dir()}\nwarehouse: {warehouse.published_name}")
-    # Dagster's SQLite history files stay open for the run (sqlite_history.py): about a third of a run's
-    # time was spent checkpointing them after every event.
-    with dg.DagsterInstance.get() as instance, history_held_open():
-        # The refresh ends with the Great Expectations suites, whose import takes seconds of Python: done in
-        # the background while the first steps wait on DuckDB, which releases the GIL. Only once the
-        # instance exists: creating Dagster's tables in a new PostgreSQL database imports sqlalchemy.orm,
-        # as great_expectations does, and two threads importing it at once fail ("partially initialized
-        # module 'sqlalchemy.orm.exc'": the first run after make lake-up did, one time in three).
-        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
-        result = defs.resolve_job_def(REFRESH_JOB).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
-        )
+    with ExitStack() as held:  # the warehouse is this run's until it has published (or failed)
+        try:
+            held.enter_context(warehouse.refresh_lock())
+        except RefreshRunning as err:
+            print(f"\nFAILED: {err}")
+            return 1
+        result = refresh(tags)
     print_summary(result, warehouse)
     problems = failures(result)
     if problems:

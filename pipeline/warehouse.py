@@ -22,6 +22,14 @@ import duckdb
 from pipeline import lake, settings
 
 SETUP_SQL = (Path(__file__).parent / "warehouse.sql").read_text()
+# A step waiting for another process's refresh: tried again every 30 s for up to two hours.
+REFRESH_RETRY_SECONDS, REFRESH_RETRIES = 30, 240
+
+
+class RefreshRunning(Exception):
+    """Another refresh holds the warehouse; the message names it."""
+
+
 LOCKED = re.compile(r"Could not set lock on file.*?PID (\d+)", re.S)
 # Every asset that writes the build file; dagster.yaml limits the pool to one run. A lake takes concurrent
 # writers (conflicts are retried), so there the assets are in no pool.
@@ -151,6 +159,7 @@ class Warehouse(dg.ConfigurableResource):
             with self.connect_lake() as con:
                 yield con
             return
+        self.wait_for_refresh()
         build = self.build_path
         if not build.exists():
             build.parent.mkdir(parents=True, exist_ok=True)
@@ -259,6 +268,58 @@ class Warehouse(dg.ConfigurableResource):
             con.close()
             raise
         return con
+
+    @property
+    def refresh_lock_path(self) -> Path:
+        return self.published_path.with_name(self.published_path.name + ".refresh.lock")
+
+    @contextmanager
+    def refresh_lock(self) -> Iterator[None]:
+        """Held for a whole `detour-run` (embedded mode): a second refresh of the warehouse fails at once, naming
+        the first, instead of interleaving its steps with it and leaving a mixed build; runs the daemon launches
+        wait for it (see wait_for_refresh). Lake mode takes concurrent runs by design and needs none."""
+        if self.lake:
+            yield
+            return
+        path = self.refresh_lock_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+", encoding="utf-8") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RefreshRunning(self.refresh_holder()) from None
+            lock.seek(0)
+            lock.truncate()
+            lock.write(f"{os.getpid()}\n")
+            lock.flush()
+            try:
+                yield
+            finally:
+                lock.seek(0)
+                lock.truncate()
+
+    def refresh_holder(self) -> str:
+        pid = self.refresh_lock_path.read_text(encoding="utf-8").strip() or "?"
+        started = Path(f"/proc/{pid}")
+        since = f" since {dt.datetime.fromtimestamp(started.stat().st_ctime):%Y-%m-%d %H:%M:%S}" if pid.isdigit() and started.exists() else ""
+        return (f"another refresh (PID {pid}) is running on {self.published_path}{since}; this run changed nothing. "
+                "Wait for it to finish, or stop it, and run again.")
+
+    def wait_for_refresh(self) -> None:
+        """A step of a run the daemon launched (schedule, sensor, UI) while `detour-run` holds the warehouse: the
+        step is retried later rather than failed, so the refresh that lost the lock still happens."""
+        path = self.refresh_lock_path
+        if self.lake or not path.exists():
+            return
+        with open(path, encoding="utf-8") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self.refresh_holder()
+                if holder.startswith(f"another refresh (PID {os.getpid()})"):
+                    return  # this process is the refresh: its own steps
+                dg.get_dagster_logger().warning(f"{holder} Retrying this step in {REFRESH_RETRY_SECONDS} s.")
+                raise dg.RetryRequested(max_retries=REFRESH_RETRIES, seconds_to_wait=REFRESH_RETRY_SECONDS) from None
 
     def held_by(self, message: str) -> str:
         """One line for a second writer: which process holds the build file, and since when."""

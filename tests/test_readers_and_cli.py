@@ -146,3 +146,39 @@ def assert_shows_the_readme_sample(printed: str, warehouse: Path) -> None:
         parts = re.split(figure, line.replace("/path/to/warehouse/detour.duckdb", str(warehouse)))
         pattern = f"(?:{figure})".join(map(re.escape, parts))
         assert any(re.fullmatch(pattern, candidate) for candidate in lines), f"README's make run sample: {line!r} not printed"
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys
+    from pipeline.warehouse import Warehouse
+    with Warehouse(path=sys.argv[1]).refresh_lock():
+        print("held", flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
+def test_a_second_refresh_of_one_warehouse_fails_at_once_naming_the_first_and_steps_of_other_runs_wait(seeds, tmp_path):
+    import dagster as dg
+    import pytest
+
+    from pipeline.warehouse import Warehouse
+
+    warehouse = tmp_path / "w.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(warehouse)], cwd=REPO, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        env = {**os.environ, "DETOUR_SEEDS_DIR": str(seeds), "DETOUR_WAREHOUSE": str(warehouse),
+               "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+        done = subprocess.run([sys.executable, "-m", "pipeline.run"], cwd=tmp_path, env=env, capture_output=True, text=True)
+        # the second command changed nothing: no build file, no step run, one line naming the first
+        assert done.returncode == 1 and f"another refresh (PID {holder.pid}) is running on {warehouse}" in done.stdout
+        assert not Warehouse(path=str(warehouse)).build_path.exists()
+        # a step of a run the daemon launched is retried later, not failed, while the refresh runs
+        with pytest.raises(dg.RetryRequested):
+            Warehouse(path=str(warehouse)).wait_for_refresh()
+    finally:
+        holder.communicate("\n")
+    Warehouse(path=str(warehouse)).wait_for_refresh()  # released: nothing to wait for
