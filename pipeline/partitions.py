@@ -79,6 +79,14 @@ def window(context: dg.AssetExecutionContext) -> Window:
     )
 
 
+def every_month(context: dg.AssetExecutionContext) -> Window:
+    """The full window: every monthly partition."""
+    keys = MONTHS.get_partition_keys(dynamic_partitions_store=context.instance)
+    first = dt.date.fromisoformat(keys[0])
+    last = dt.date.fromisoformat(keys[-1])
+    return Window(start=first, end=(last.replace(day=28) + dt.timedelta(days=4)).replace(day=1), full=True)
+
+
 def all_months_tags() -> dict[str, str]:
     """Run tags that make one run cover every monthly partition."""
     keys = MONTHS.get_partition_keys()

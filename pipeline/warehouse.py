@@ -83,6 +83,35 @@ def begin_window(con: duckdb.DuckDBPyConnection, table: str, full: bool, run_id:
         raise dg.Failure(description=f"{unfinished[0]}. {FULL_REFRESH_HINT}", allow_retries=False)
 
 
+# The reference seed files of each seed's latest load, path and sha256: what every partitioned table is built on.
+REF_INPUTS_SQL = """
+SELECT md5(coalesce(string_agg(source_file || ':' || file_sha256, chr(10) ORDER BY source_file), ''))
+FROM quality.load_audit a
+WHERE seed <> 'trade_flows'
+  AND run_id = (SELECT arg_max(run_id, loaded_at) FROM quality.load_audit b WHERE b.seed = a.seed)
+"""
+
+
+def settle_window(con: duckdb.DuckDBPyConnection, table: str, win, every_month, run_id: str):
+    """The window a step rewrites: `win`, or every month when the reference seeds changed since `table` was last
+    rebuilt whole (an FX row, a measure, a rule: months outside the window would keep the old ones). A full
+    rebuild records what it was built on."""
+    (current,) = con.execute(REF_INPUTS_SQL).fetchone()
+    if not win.full:
+        recorded = con.execute("SELECT ref_inputs FROM quality.window_basis WHERE table_name = $table",
+                               {"table": table}).fetchone()
+        if recorded is not None and recorded[0] == current:
+            return win
+        dg.get_dagster_logger().warning(
+            f"{table}: the reference seeds changed since it was last rebuilt whole: every month is rebuilt, not only "
+            f"{win.months[0]}..{win.months[-1]}, so no month keeps a rate, measure or rule the reference tables no longer hold")
+        win = every_month
+    con.execute("DELETE FROM quality.window_basis WHERE table_name = $table", {"table": table})
+    con.execute("INSERT INTO quality.window_basis VALUES ($table, $inputs, $run_id, now())",
+                {"table": table, "inputs": current, "run_id": run_id})
+    return win
+
+
 def end_window(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """In the transaction of the step's last piece: the table is whole again."""
     con.execute("DELETE FROM quality.unfinished_refresh WHERE table_name = $table", {"table": table})

@@ -105,3 +105,26 @@ def test_a_full_refresh_that_never_finished_is_neither_built_on_nor_published(se
     assert materialize(seeds, warehouse).result.success
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM quality.unfinished_refresh").fetchone()[0] == 0
+
+
+def test_a_monthly_refresh_after_a_reference_change_rebuilds_every_month_it_affects(seeds, tmp_path):
+    incremental = tmp_path / "incremental" / "detour.duckdb"
+    assert materialize(seeds, incremental).result.success
+    header, rows = read_rows(seeds / "fx_rates.csv")
+    # the ruble of March 2019, far from the month refreshed: one rate revised by a tenth
+    revised = [{**r, "usd_per_unit": str(float(r["usd_per_unit"]) * 1.1)} if (r["currency"], r["date"]) == ("RUB", "2019-03-01")
+               else r for r in rows]
+    assert revised != rows
+    write_rows(seeds / "fx_rates.csv", header, revised)
+
+    refresh = materialize(seeds, incremental, month=MONTH)
+    assert refresh.result.success
+    full = tmp_path / "full" / "detour.duckdb"
+    assert materialize(seeds, full).result.success
+    # no month keeps the old rate: the refresh of one month rebuilt them all, as the full refresh does
+    for table in PARTITIONED + WHOLE:
+        assert differences(incremental, full, table) == 0, table
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        ((rate,),) = con.execute("SELECT DISTINCT fx_usd_per_unit FROM core.trade_flows WHERE currency = 'RUB' "
+                                 "AND period = DATE '2019-03-01' AND fx_rate_type = 'official'").fetchall()
+    assert abs(rate - float(next(r for r in revised if (r["currency"], r["date"]) == ("RUB", "2019-03-01"))["usd_per_unit"])) < 1e-12

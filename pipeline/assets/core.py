@@ -31,11 +31,11 @@ from pipeline.assets.ingest import (
 from pipeline.assets.tables import table_metadata
 from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, failures_where
 from pipeline.importers import SKIP_REASONS, baci, comext, comtrade, header_of
-from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, file_month, window
+from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, every_month, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, inside_seeds, seed_files
-from pipeline.warehouse import POOL, Warehouse, begin_window, end_window, read_sql, run_sql
+from pipeline.warehouse import POOL, Warehouse, begin_window, end_window, read_sql, run_sql, settle_window
 from schemas import TRADE_FLOWS
 
 TABLE = "core.trade_flows"
@@ -294,6 +294,14 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
               "sample_source": SOURCE_PREFIX}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
+        settled = settle_window(con, TABLE, win, every_month(context), context.run_id)
+        if settled is not win:
+            win = settled
+            try:
+                paths = files_of(seeds.folder, win)
+            except SeedFileError as err:
+                raise dg.Failure(description=str(err), allow_retries=False) from None
+            params = {**params, **win.params, "full_window": win.full}
         begin_window(con, TABLE, win.full, context.run_id)
         if win.full:  # rebuild from scratch, so a changed layout takes effect; totals come from imports only
             con.execute(f"DROP TABLE IF EXISTS {TABLE}")

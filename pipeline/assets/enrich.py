@@ -11,8 +11,8 @@ from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.lists import HITS_KEY
 from pipeline.screening import normalise
 from pipeline.assets.tables import markdown_table, sample_note, set_table_comment, table_comment, table_metadata
-from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, window
-from pipeline.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql
+from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, every_month, window
+from pipeline.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql, settle_window
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
 ROUTING_SQL = read_sql(__file__, "enrich/routing.sql")
@@ -118,6 +118,7 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
     win = window(context)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
+        win = settle_window(con, "core.routed_flows", win, every_month(context), context.run_id)
         begin_window(con, "core.routed_flows", win.full, context.run_id)
         if win.full:
             drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions", UNPRICED])
@@ -180,8 +181,12 @@ KEPT_ASIDE_BY_SEED_SQL = """
         SELECT seed, count(DISTINCT (source_file, row_number)) AS rows,
                count(DISTINCT (source_file, row_number)) FILTER (WHERE unreadable) AS unreadable
         FROM effect GROUP BY seed
-    ), audit AS (
-        SELECT seed, sum(rows_read - rows_skipped) AS rows_read FROM quality.load_audit_latest GROUP BY seed
+    ), audit AS (  -- trade-flow rows: every flow in the table and every one kept aside, whichever run loaded it
+        SELECT seed, sum(rows_read - rows_skipped) AS rows_read FROM quality.load_audit_latest
+        WHERE seed <> 'trade_flows' GROUP BY seed
+        UNION ALL
+        SELECT 'trade_flows', (SELECT count(*) FROM core.trade_flows)
+                              + coalesce((SELECT rows FROM rows WHERE seed = 'trade_flows'), 0)
     )
     SELECT r.seed, r.rows, r.unreadable, coalesce(a.rows_read, r.rows) AS rows_read,
            (coalesce(o.usd, 0) + coalesce(m.usd, 0))::DOUBLE AS usd

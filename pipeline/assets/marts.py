@@ -11,9 +11,9 @@ from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import sample_note, set_table_comment, table_comment, table_metadata
 from pipeline import settings
-from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, window
+from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, every_month, window
 from pipeline.sample_flows import SOURCE_PREFIX
-from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
+from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql, settle_window
 
 
 # Stale when no refresh succeeded in the window (DETOUR_FRESHNESS_HOURS); warned at half of it.
@@ -143,11 +143,11 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
     partitioned = name in PARTITIONED
 
     def materialize(context: dg.AssetExecutionContext, warehouse: Warehouse, params: dict) -> dg.MaterializeResult:
-        if partitioned:
-            win = window(context)
-            params = {**params, **win.params}
         with warehouse.connect() as con:
             con.execute("BEGIN TRANSACTION")
+            if partitioned:
+                win = settle_window(con, table, window(context), every_month(context), context.run_id)
+                params = {**params, **win.params}
             if not partitioned or win.full:
                 drop_tables(con, [table])
             # a partitioned mart is built a chunk of whole months at a time, as routing is: its figures are
