@@ -69,7 +69,7 @@ COMMENT ON COLUMN quality.publish_log.published_at IS 'When the publish began';
 COMMENT ON COLUMN quality.publish_log.mart IS 'The mart, marts.<mart> and parquet/<mart>.parquet';
 COMMENT ON COLUMN quality.publish_log.rows IS 'Rows of the mart';
 COMMENT ON COLUMN quality.publish_log.checksum IS 'Sum of DuckDB''s hash() of each of the mart''s rows (free of row order; the same for the same rows under one DuckDB version)';
-COMMENT ON COLUMN quality.publish_log.inputs IS 'md5 of every loaded file''s path and sha256 (its latest load), in path order: equal inputs, equal value';
+COMMENT ON COLUMN quality.publish_log.inputs IS 'md5 of the path and sha256 of exactly the files the build rests on (each reference seed''s latest load, each month''s latest load, the imports of the latest full rebuild), in path order: equal inputs, equal value';
 
 -- A step that commits its window in pieces (core.trade_flows per batch of files, core.routed_flows per chunk
 -- of months) marks a full refresh here until its last piece commits, so a killed or failed one is known:

@@ -21,9 +21,30 @@ from pipeline.report import write_report
 from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, sql_literal, unfinished_refreshes
 
 KEY = dg.AssetKey(["published_warehouse"])
+# Exactly the files the build rests on: each reference seed's files of its latest load; each trade-flow month's
+# files of the latest run that loaded that month (a file deleted since is not there); the imported files of the
+# latest full rebuild of core.trade_flows (quality.window_basis).
 INPUTS_SQL = """
-SELECT md5(coalesce(string_agg(source_file || ':' || sha256, chr(10) ORDER BY source_file), ''))
-FROM (SELECT source_file, arg_max(file_sha256, loaded_at) AS sha256 FROM quality.load_audit GROUP BY source_file)
+WITH latest AS (
+    SELECT seed, source_file, file_sha256, run_id, loaded_at,
+           regexp_extract(source_file, '^trade_flows/.*?(\d{4}-\d{2})[^/]*$', 1) AS month
+    FROM quality.load_audit
+), current AS (
+    SELECT source_file, file_sha256 FROM latest a
+    WHERE a.seed <> 'trade_flows'
+      AND a.run_id = (SELECT arg_max(run_id, loaded_at) FROM latest b WHERE b.seed = a.seed)
+    UNION ALL
+    SELECT source_file, file_sha256 FROM latest a
+    WHERE a.seed = 'trade_flows' AND a.month <> ''
+      AND a.run_id = (SELECT arg_max(run_id, loaded_at) FROM latest b WHERE b.seed = 'trade_flows' AND b.month = a.month)
+      AND a.loaded_at >= (SELECT built_at FROM quality.window_basis WHERE table_name = 'core.trade_flows')
+    UNION ALL
+    SELECT source_file, file_sha256 FROM latest a
+    WHERE a.seed = 'trade_flows' AND a.month = ''
+      AND a.run_id = (SELECT run_id FROM quality.window_basis WHERE table_name = 'core.trade_flows')
+)
+SELECT md5(coalesce(string_agg(DISTINCT source_file || ':' || file_sha256, chr(10) ORDER BY source_file || ':' || file_sha256), ''))
+FROM current
 """
 TABLES_SQL = "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY ALL"
 PUBLISHED_RUNS_SQL = "SELECT DISTINCT run_id FROM quality.publish_log"
