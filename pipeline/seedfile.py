@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import itertools
 import re
 import stat
 import sys
@@ -22,6 +23,7 @@ NOT_TEXT = {  # first bytes of files often saved with a .csv name by mistake
     b"\xd0\xcf\x11\xe0": "an Excel 97-2003 .xls workbook: export the sheet as CSV UTF-8",
     b"\x1f\x8b": "gzip-compressed: unpack it first",
 }
+PARSE_BATCH = 50_000  # records the csv module turns into a frame at a time
 LAYOUT = "_layout"  # why a row does not fit its file's header (wrong field count), else null
 LAYOUT_RULE_PREFIX = "layout: "
 csv.field_size_limit(sys.maxsize)  # a long text cell is a value to check, not a reason to refuse the file
@@ -207,13 +209,15 @@ def parse_rows(path: Path, body: bytes, header_line: int, header: list[str]) -> 
         )
     records = csv_records(path, body.decode("utf-8"))
     next(records)  # the header, read already
-    rows = [
+    schema = {**{name: pl.String for name in header}, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}
+    # a frame per batch of records: Python lists of a million rows of strings took gigabytes
+    frames = [pl.DataFrame(schema=schema)]
+    while batch := [
         [*fields[:width], *[None] * (width - len(fields)), line, layout_problem(fields, width)]
-        for line, fields in records
-    ]
-    return pl.DataFrame(
-        rows, schema={**{name: pl.String for name in header}, ROW_NUMBER: pl.Int64, LAYOUT: pl.String}, orient="row"
-    )
+        for line, fields in itertools.islice(records, PARSE_BATCH)
+    ]:
+        frames.append(pl.DataFrame(batch, schema=schema, orient="row"))
+    return pl.concat(frames, rechunk=False)
 
 
 def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
