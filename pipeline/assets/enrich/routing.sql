@@ -65,6 +65,7 @@ WITH flows AS (
            co.corridor_id AS routed_corridor_id, co.corridor_basis, co.corridor_rule_id,
            ch.channel_share * co.corridor_share AS share,
            CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2)) AS rounded_usd,
+           f.value_usd::DOUBLE * 100 * ch.channel_share * co.corridor_share AS exact_cents,
            coalesce(CAST(f.value_usd_alt_rate * (ch.channel_share * co.corridor_share) AS DECIMAL(18, 2)),
                     CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2))) AS rounded_alt
     FROM flows f
@@ -75,11 +76,15 @@ WITH flows AS (
     SELECT *,
            row_number() OVER flow AS route_seq,
            sum(rounded_usd) OVER flow AS flow_rounded_usd,
+           sum(floor(exact_cents)) OVER flow AS flow_floor_cents,
+           row_number() OVER by_remainder AS remainder_rank,
            sum(rounded_alt) OVER flow AS flow_rounded_alt,
            count(*) OVER flow AS routes
     FROM split
     WINDOW flow AS (PARTITION BY flow_key ORDER BY share DESC, routed_channel_id, routed_corridor_id
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING),
+           by_remainder AS (PARTITION BY flow_key ORDER BY exact_cents - floor(exact_cents) DESC, share DESC,
+                            routed_channel_id, routed_corridor_id)
 )
 SELECT row_number() OVER () AS route_key, flow_key,
        flow_id, route_seq, period, period_end, frequency, data_status, exporter_iso3, importer_iso3, hs_code,
@@ -87,11 +92,13 @@ SELECT row_number() OVER () AS route_key, flow_key,
        routed_channel_id AS channel_id, channel_basis, channel_rule_id,
        routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
        share,
-       -- cents are rounded per row; the largest share takes the rounding remainder (at most a cent per
-       -- route) so every flow adds up exactly. A larger remainder means shares not summing to 1: it is
-       -- given to no route, and the blocking totals_preserved check names the flow.
-       CASE WHEN route_seq = 1 AND abs(value_usd - flow_rounded_usd) <= 0.01 * routes
-            THEN value_usd - (flow_rounded_usd - rounded_usd)
+       -- largest remainders: each row takes its share's whole cents, and the cents left over go one each to
+       -- the rows with the largest fractions, so every row is within a cent of its share and every flow adds
+       -- up exactly. More cents left over than routes means shares not summing to 1: they are given to no
+       -- route, and the blocking totals_preserved check names the flow.
+       CASE WHEN round(value_usd * 100) - flow_floor_cents BETWEEN 0 AND routes
+            THEN CAST((floor(exact_cents) + CASE WHEN remainder_rank <= round(value_usd * 100) - flow_floor_cents
+                                                 THEN 1 ELSE 0 END) / 100 AS DECIMAL(18, 2))
             ELSE rounded_usd END AS value_usd,
        fx_rate_type,
        -- the same split of the value at the other rate type where the currency had one, else of value_usd
