@@ -224,10 +224,13 @@ def fx_in_force(con: duckdb.DuckDBPyConnection) -> RowRule:
                 pl.col("currency").alias("bad_value"),
             ).cast(FAILURE_COLUMNS),
             # a quantity of gold or crypto whose dollar value no trade has: named here, never a cast error later
-            joined.filter(~too_early.fill_null(False) & (usd >= MAX_USD).fill_null(False)).select(
+            # a value that is not finite is the contract's to name (less_than(1e15))
+            joined.filter(~too_early.fill_null(False) & (usd.is_finite() & (usd >= MAX_USD)).fill_null(False)).select(
                 pl.col(IDX), pl.lit("value").alias("column_name"),
                 pl.format("value in USD would reach {} at the highest {} rate: at most 1e15 USD per flow "
-                          "(value_usd holds 18 digits)", usd.round(0).cast(pl.Int128, strict=False).cast(pl.String), "currency").alias("rule"),
+                          "(value_usd holds 18 digits)",
+                          usd.round(0).cast(pl.Int128, strict=False).cast(pl.String).fill_null("more than 1e38"),
+                          pl.col("currency").fill_null("?")).alias("rule"),
                 pl.col("value").cast(pl.String).alias("bad_value"),
             ).cast(FAILURE_COLUMNS),
         ])
