@@ -58,6 +58,7 @@ def run(rows: int, folder: Path) -> list[dict]:
         "DETOUR_SEEDS_DIR": str(seeds),
         "DETOUR_FIRST_MONTH": FIRST_MONTH,
         "DETOUR_MAX_QUARANTINED_VALUE_SHARE": "0.1",  # as make bench: see pipeline/bench.py
+        "DETOUR_MAX_QUARANTINED_ROW_SHARE": "0.1",
     }
     embedded = {**common, "DETOUR_WAREHOUSE": str(work / "embedded" / "detour.duckdb"), "DAGSTER_HOME": str(home)}
     lake = {**common, **pg_env, "DETOUR_WAREHOUSE": str(work / "lake" / "detour.duckdb")}
