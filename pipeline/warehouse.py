@@ -324,8 +324,7 @@ class Warehouse(dg.ConfigurableResource):
             try:
                 yield
             finally:
-                lock.seek(0)
-                lock.truncate()
+                path.unlink(missing_ok=True)  # still held: a refresh starting now makes a new lock of its own
 
     def refresh_holder(self) -> str:
         pid = self.refresh_lock_path.read_text(encoding="utf-8").strip() or "?"
@@ -398,13 +397,19 @@ class Warehouse(dg.ConfigurableResource):
 
     @property
     def sets_path(self) -> Path:
-        """Complete published sets, one folder each: database, Parquet, report, charts, Data Docs."""
-        return self.published_path.with_name(f"{self.published_path.stem}.sets")
+        """Complete published sets, one folder each: database, Parquet, report, charts, Data Docs. Lake mode keeps
+        its own (`detour.lake.sets`), so a lake run in the folder of an embedded warehouse never removes the set
+        `detour.duckdb` links into."""
+        return self.published_path.with_name(f"{self.published_path.stem}{self.mode_suffix}.sets")
 
     @property
     def current_path(self) -> Path:
-        """The link naming the current set: publishing swaps it with one rename."""
-        return self.published_path.with_name(f"{self.published_path.stem}.current")
+        """The link naming the current set: publishing swaps it with one rename (one per mode, as the sets)."""
+        return self.published_path.with_name(f"{self.published_path.stem}{self.mode_suffix}.current")
+
+    @property
+    def mode_suffix(self) -> str:
+        return ".lake" if self.lake else ""
 
     def publish(self, run_id: str, write_extras, verify=None, checked: int | None = None) -> None:
         """Publish the build as one set: a copy of the build file, then `write_extras(connection, folder)`

@@ -132,10 +132,15 @@ def lake_mode(postgres, tmp_path_factory) -> Lake:
 
 
 def test_a_full_refresh_in_lake_mode_publishes_the_marts_the_embedded_mode_publishes(lake_mode, shipped_build):
+    # an embedded warehouse published in the same folder first: the lake run must leave it whole
+    assert materialize(lake_mode.seeds, lake_mode.warehouse).result.success
     done = lake_mode.run()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # the quarantine, accounting and audit checks hold as in the embedded mode (one warning: the 6 bad sample rows)
-    assert "asset checks: 61 passed, 1 warned, 0 failed" in done.stdout
+    assert "asset checks: 62 passed, 1 warned, 0 failed" in done.stdout
+    with duckdb.connect(str(lake_mode.warehouse), read_only=True) as embedded:  # its link does not dangle
+        assert embedded.execute("SELECT count(*) FROM marts.route_risk").fetchone() == shipped_build.query(
+            "SELECT count(*) FROM marts.route_risk")[0]
     (run_id,) = shipped_build.query(LATEST_RUN_SQL)[0]
     assert lake_mode.published_log() == shipped_build.query(LOG_SQL.replace("$run_id", "?"), [run_id])
     with lake_mode.connect() as con:
