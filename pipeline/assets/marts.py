@@ -49,7 +49,9 @@ class Grain:
 
     def sentence(self) -> str:
         over = [k for k in self.keys if k not in (*self.not_summable_over, DATA_STATUS)]
-        text = f"Grain: one row per {' × '.join(self.keys)}. {', '.join(self.values)} add up over {', '.join(over)}"
+        text = f"Grain: one row per {' × '.join(self.keys)}. " + (
+            f"{', '.join(self.values)} add up over {', '.join(over)}" if self.values
+            else "It holds no value to add up: each row is read on its own")
         if self.not_summable_over:
             text += f"; not over {', '.join(self.not_summable_over)} ({self.why_not})"
         if DATA_STATUS in self.keys:
