@@ -220,18 +220,9 @@ def parse_rows(path: Path, body: bytes, header_line: int, header: list[str]) -> 
     return pl.concat(frames, rechunk=False)
 
 
-def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
-    """`optional` columns may be left out of a file; they are then read as empty."""
-    inside_seeds(path, seeds_dir)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise SeedFileError(f"{path}: cannot be read: {err.strerror}") from None
-    name = relative_name(path, seeds_dir)
-    sha256 = hashlib.sha256(data).hexdigest()
-    if not data.removeprefix(UTF8_BOM).strip():
-        raise SeedFileError(f"{path}: file is empty (expected a header line: {','.join(columns)})")
-    header_line, header = header_record(path, decode_text(path, data))  # the decoded text is not kept
+def checked_header(path: Path, text: str, columns: list[str], optional: tuple[str, ...]) -> tuple[int, list[str]]:
+    """The header record and its line, refused with one message when it is not the seed's."""
+    header_line, header = header_record(path, text)
     header = [h.strip() for h in header]
     unnamed = [str(i) for i, h in enumerate(header, start=1) if not h]
     if unnamed:
@@ -251,10 +242,89 @@ def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tu
             problems.append(f"unknown column(s): {', '.join(unknown)}")
         raise SeedFileError(f"{path}: {'; '.join(problems)} (expected: {','.join(columns)})")
 
+    return header_line, header
+
+
+def read_seed_file(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> RawFile:
+    """`optional` columns may be left out of a file; they are then read as empty."""
+    inside_seeds(path, seeds_dir)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise SeedFileError(f"{path}: cannot be read: {err.strerror}") from None
+    name = relative_name(path, seeds_dir)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not data.removeprefix(UTF8_BOM).strip():
+        raise SeedFileError(f"{path}: file is empty (expected a header line: {','.join(columns)})")
+    header_line, header = checked_header(path, decode_text(path, data), columns, optional)  # the text is not kept
     rows = parse_rows(path, data.removeprefix(UTF8_BOM), header_line, header)
     if rows.height == 0:
         raise SeedFileError(f"{path}: has a header but no data rows")
 
     absent = [pl.lit(None, dtype=pl.String).alias(c) for c in columns if c not in header]
+    rows = rows.with_columns(absent).select(*columns, pl.lit(name).alias(SOURCE_FILE), ROW_NUMBER, LAYOUT)
+    return RawFile(path=path, name=name, sha256=sha256, rows=rows)
+
+
+PIECE_BYTES = 64 * 1024 * 1024  # a seed file larger than this is read, checked and loaded a piece at a time
+
+
+def one_record_per_line(path: Path) -> bool:
+    """True when every record is one physical line (no quoted field spans lines, no bare CR): such a file can
+    be cut at any line end. One pass over its bytes, a block at a time."""
+    with open(path, "rb") as f:
+        partial = b""
+        for block in iter(lambda: f.read(1 << 24), b""):
+            text = partial + block
+            cut = text.rfind(b"\n") + 1
+            text, partial = text[:cut], text[cut:]
+            if text.count(b"\r") != text.count(b"\r\n"):
+                return False
+            if b'"' in text and any(line.count(b'"') % 2 for line in text.split(b"\n")):
+                return False
+    return partial.count(b'"') % 2 == 0 and b"\r" not in partial
+
+
+def read_seed_pieces(path: Path, columns: list[str], seeds_dir: Path, optional: tuple[str, ...] = ()) -> Iterator[RawFile]:
+    """The file's rows as read_seed_file gives them, a piece of about PIECE_BYTES at a time, each row with its
+    line in the whole file: memory stays bounded whatever the file's size or content. A small file, or one
+    whose records span lines, comes whole."""
+    inside_seeds(path, seeds_dir)
+    if path.stat().st_size <= PIECE_BYTES or not one_record_per_line(path):
+        yield read_seed_file(path, columns, seeds_dir, optional)
+        return
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            digest.update(block)
+    sha256, name = digest.hexdigest(), relative_name(path, seeds_dir)
+    with open(path, "rb") as f:
+        first = f.readline()
+        header_bytes = first.removeprefix(UTF8_BOM)
+        header_line, header = checked_header(path, decode_text(path, header_bytes), columns, optional)
+        absent = [pl.lit(None, dtype=pl.String).alias(c) for c in columns if c not in header]
+        lines_before, partial = 1, b""  # physical lines before the piece's first
+        for block in iter(lambda: f.read(PIECE_BYTES), b""):
+            text = partial + block
+            cut = text.rfind(b"\n") + 1
+            body, partial = (text[:cut], text[cut:]) if cut else (b"", text)
+            if not body:
+                continue
+            yield piece_of(path, name, sha256, header_bytes, header_line, header, body, lines_before, columns, absent)
+            lines_before += body.count(b"\n")
+        if partial.strip():
+            yield piece_of(path, name, sha256, header_bytes, header_line, header, partial, lines_before, columns, absent)
+
+
+def piece_of(path: Path, name: str, sha256: str, header_bytes: bytes, header_line: int, header: list[str],
+             body: bytes, lines_before: int, columns: list[str], absent: list[pl.Expr]) -> RawFile:
+    """One piece of a file (whole lines) parsed behind its header, its rows numbered by their line in the file."""
+    piece = header_bytes.rstrip(b"\r\n") + b"\n" + body
+    try:
+        decode_text(path, piece)
+    except SeedFileError:  # name the byte by its place in the whole file
+        decode_text(path, path.read_bytes())
+        raise
+    rows = parse_rows(path, piece, header_line, header).with_columns(pl.col(ROW_NUMBER) + (lines_before - 1))
     rows = rows.with_columns(absent).select(*columns, pl.lit(name).alias(SOURCE_FILE), ROW_NUMBER, LAYOUT)
     return RawFile(path=path, name=name, sha256=sha256, rows=rows)
