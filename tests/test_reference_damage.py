@@ -98,6 +98,11 @@ DAMAGE = {
     "claims": ("claims.csv", {}, "value", "lots"),
     "allocation_rules": ("allocation_rules.csv", {"rule_id": "channel_CHN_RUS_any_2023-01_rub_cny"}, "share", "0,8"),
     "eu_hs6_list": ("lists/eu-hs6/EU_sanctions_HS6.csv", {"Code": "854231"}, "partially_exempt", "maybe"),
+    "goods_categories": ("goods_categories.csv", {"category_id": "uav_drones"}, "dual_use", "maybe"),
+    "jurisdictions": ("jurisdictions.csv", {"country_iso3": "IRN"}, "transshipment_hub", "maybe"),
+    "corridors": ("corridors.csv", {"corridor_id": "instc_west"}, "transit_days_min", "many"),
+    "corridor_legs": ("corridor_legs.csv", {"corridor_id": "instc_west", "leg_seq": "1"}, "distance_km", "far"),
+    "payment_channels": ("payment_channels.csv", {"channel_id": "rub"}, "dollar_clearing", "maybe"),
 }
 
 

@@ -177,6 +177,11 @@ KEPT_ASIDE_BY_SEED_SQL = """
     ), moved AS (  -- loaded flows a kept-aside reference row changes, each once per seed
         SELECT seed, sum(value_usd) AS usd FROM (SELECT DISTINCT seed, flow_id, value_usd FROM effect
                                                  WHERE flow_id IS NOT NULL) GROUP BY seed
+    ), through AS (  -- what the rows that followed from a seed's kept-aside rows took out or moved, each once
+        SELECT seed, sum(value_usd) AS usd FROM (
+            SELECT DISTINCT c.cause_seed AS seed, coalesce(e.flow_id, e.source_file || ' row ' || e.row_number) AS unit, e.value_usd
+            FROM kept_aside_cause c JOIN effect e USING (seed, source_file, row_number)
+            WHERE c.cause_seed <> c.seed) GROUP BY seed
     ), rows AS (
         SELECT seed, count(DISTINCT (source_file, row_number)) AS rows,
                count(DISTINCT (source_file, row_number)) FILTER (WHERE unreadable) AS unreadable
@@ -189,8 +194,9 @@ KEPT_ASIDE_BY_SEED_SQL = """
                               + coalesce((SELECT rows FROM rows WHERE seed = 'trade_flows'), 0)
     )
     SELECT r.seed, r.rows, r.unreadable, coalesce(a.rows_read, r.rows) AS rows_read,
-           (coalesce(o.usd, 0) + coalesce(m.usd, 0))::DOUBLE AS usd
-    FROM rows r LEFT JOIN own o USING (seed) LEFT JOIN moved m USING (seed) LEFT JOIN audit a USING (seed)
+           (coalesce(o.usd, 0) + coalesce(m.usd, 0) + coalesce(t.usd, 0))::DOUBLE AS usd
+    FROM rows r LEFT JOIN own o USING (seed) LEFT JOIN moved m USING (seed) LEFT JOIN through t USING (seed)
+    LEFT JOIN audit a USING (seed)
     ORDER BY usd DESC, r.seed
 """
 KEPT_ASIDE_TOTAL_SQL = """
@@ -200,7 +206,13 @@ KEPT_ASIDE_TOTAL_SQL = """
            (SELECT coalesce(sum(value_usd), 0) FROM core.trade_flows)::DOUBLE AS loaded_usd
 """
 KEPT_ASIDE_TOP_SQL = """
-    SELECT seed, source_file, row_number, sum(value_usd)::DOUBLE AS usd FROM kept_aside_effect
+    WITH valued AS (  -- a row, and every row that followed from it, at what each took out or moved
+        SELECT seed, source_file, row_number, flow_id, value_usd FROM kept_aside_effect
+        UNION
+        SELECT c.cause_seed, c.cause_file, c.cause_row, coalesce(e.flow_id, e.source_file || ' row ' || e.row_number), e.value_usd
+        FROM kept_aside_cause c JOIN kept_aside_effect e USING (seed, source_file, row_number)
+    )
+    SELECT seed, source_file, row_number, sum(value_usd)::DOUBLE AS usd FROM valued
     GROUP BY ALL HAVING sum(value_usd) > 0 ORDER BY usd DESC, source_file, row_number LIMIT 5
 """
 

@@ -105,3 +105,22 @@ SELECT q.seed, q.source_file, q.row_number, NULL, 0, false FROM kept q
 WHERE q.seed <> 'trade_flows' AND NOT EXISTS (
     SELECT 1 FROM moved m WHERE m.seed = q.seed AND m.source_file = q.source_file AND m.row_number = q.row_number
 );
+
+-- Which kept-aside row each kept-aside row follows from: a row that references a row kept aside says so in its
+-- rule ("references ref.corridors.corridor_id: its row was kept aside, corridors.csv row 3 (…)"), followed back to
+-- the first row of the chain (a category kept aside takes its HS prefixes with it, and they their flows), so the
+-- row that caused it is valued at everything it took with it.
+CREATE OR REPLACE TEMP TABLE kept_aside_cause AS
+WITH RECURSIVE direct AS (
+    SELECT DISTINCT seed, source_file, row_number,
+           regexp_extract(rule, '^references ref\.(\w+)\.', 1) AS cause_seed,
+           regexp_extract(rule, 'its row was kept aside, (.*?) row (\d+) \(', 1) AS cause_file,
+           try_cast(regexp_extract(rule, 'its row was kept aside, (.*?) row (\d+) \(', 2) AS BIGINT) AS cause_row
+    FROM quality.quarantine WHERE rule LIKE 'references ref.%: its row was kept aside, %'
+), chain(seed, source_file, row_number, cause_seed, cause_file, cause_row) AS (
+    SELECT * FROM direct
+    UNION
+    SELECT c.seed, c.source_file, c.row_number, d.cause_seed, d.cause_file, d.cause_row
+    FROM chain c JOIN direct d ON d.seed = c.cause_seed AND d.source_file = c.cause_file AND d.row_number = c.cause_row
+)
+SELECT * FROM chain;
