@@ -131,24 +131,28 @@ def memory_bounds(path: Path) -> dict[str, str]:
 
 # Views whose columns mean what their table's columns mean: they carry the same comments.
 VIEWS_OF_TABLES = {
-    "quality.load_audit_latest": ("quality", "load_audit"),
-    "core.trade_flows_real": ("core", "trade_flows"),
-    "core.trade_flows_illustrative": ("core", "trade_flows"),
+    "quality.load_audit_latest": "quality.load_audit",
+    "core.trade_flows_real": "core.trade_flows",
+    "core.trade_flows_illustrative": "core.trade_flows",
 }
-VIEWS_SQL = "SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = current_database()"
-COLUMN_COMMENTS_SQL = """
-SELECT column_name, comment FROM duckdb_columns()
-WHERE database_name = current_database() AND schema_name = ? AND table_name = ? AND comment <> ''
+# Only the comments a view lacks (its CREATE OR REPLACE clears them; core's views come with its first run): one
+# statement per missing comment, not one per column on every connection.
+MISSING_VIEW_COMMENTS_SQL = """
+WITH views AS (SELECT unnest($views) AS view, unnest($tables) AS source_table)
+SELECT m.view, v.column_name, t.comment
+FROM views m
+JOIN duckdb_columns() v ON v.database_name = current_database() AND v.schema_name || '.' || v.table_name = m.view
+JOIN duckdb_columns() t ON t.database_name = current_database() AND t.schema_name || '.' || t.table_name = m.source_table
+                       AND t.column_name = v.column_name
+WHERE t.comment <> '' AND v.comment IS DISTINCT FROM t.comment
+ORDER BY ALL
 """
 
 
 def comment_views(con: duckdb.DuckDBPyConnection) -> None:
-    existing = {view for (view,) in con.execute(VIEWS_SQL).fetchall()}  # core's views come with its first run
-    for view, table in VIEWS_OF_TABLES.items():
-        if view not in existing:
-            continue
-        for column, comment in con.execute(COLUMN_COMMENTS_SQL, list(table)).fetchall():
-            con.execute(f'COMMENT ON COLUMN {view}."{column}" IS {sql_literal(comment)}')
+    missing = con.execute(MISSING_VIEW_COMMENTS_SQL, {"views": list(VIEWS_OF_TABLES), "tables": list(VIEWS_OF_TABLES.values())})
+    for view, column, comment in missing.fetchall():
+        con.execute(f'COMMENT ON COLUMN {view}."{column}" IS {sql_literal(comment)}')
 
 
 class Warehouse(dg.ConfigurableResource):

@@ -217,3 +217,17 @@ def test_a_large_file_read_in_pieces_loads_and_keeps_aside_exactly_what_a_whole_
     audit = "SELECT source_file, file_sha256, rows_read, rows_loaded, rows_quarantined FROM quality.load_audit_latest ORDER BY ALL"
     for sql in (rows, kept, audit):
         assert pieces.query(sql) == shipped_build.query(sql), sql
+
+
+def test_views_carry_their_tables_column_comments(shipped_build):
+    # quality.load_audit_latest and core's real/illustrative views mean what their tables mean, column by column
+    missing = shipped_build.query(
+        """SELECT v.schema_name || '.' || v.table_name, v.column_name FROM duckdb_columns() v
+           JOIN duckdb_columns() t ON t.column_name = v.column_name
+            AND (v.schema_name, v.table_name, t.schema_name, t.table_name) IN (
+                ('quality', 'load_audit_latest', 'quality', 'load_audit'), ('core', 'trade_flows_real', 'core', 'trade_flows'),
+                ('core', 'trade_flows_illustrative', 'core', 'trade_flows'))
+           WHERE t.comment <> '' AND v.comment IS DISTINCT FROM t.comment""")
+    (commented,) = shipped_build.query(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'trade_flows_real' AND comment <> ''")[0]
+    assert missing == [] and commented > 30
