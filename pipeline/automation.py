@@ -15,7 +15,7 @@ from pipeline.assets.ingest import ref_key
 from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.assets.publish import KEY as PUBLISHED_KEY
 from pipeline.importers import baci, eu_hs6
-from pipeline.partitions import all_months_tags, file_month, month_tags
+from pipeline.months import file_month, month_tags
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
 from schemas import REFERENCE_SEEDS, TRADE_FLOWS
@@ -30,10 +30,10 @@ REFRESH_ALL_JOB = "refresh_all"
 refresh_all_job = dg.define_asset_job(
     REFRESH_ALL_JOB,
     selection=dg.AssetSelection.all(),
-    tags=all_months_tags(),
     description=(
         "Refresh everything, every month, in one run: rebuild every table from the seeds, check them and "
-        "publish the warehouse. Launch it from its Launchpad (no partition to choose)."
+        "publish the warehouse. Launch it from its Launchpad; a run tag detour/months=YYYY-MM..YYYY-MM "
+        "limits it to those months."
     ),
 )
 LOADED_HASHES_SQL = "SELECT source_file, arg_max(file_sha256, loaded_at) FROM quality.load_audit GROUP BY source_file"
@@ -47,7 +47,7 @@ LOADED_HASHES_SQL = "SELECT source_file, arg_max(file_sha256, loaded_at) FROM qu
     description="Refresh the whole graph, every month, in one run (cron: DETOUR_REFRESH_CRON, UTC).",
 )
 def refresh_all(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    return dg.RunRequest(tags=all_months_tags())
+    return dg.RunRequest()
 
 
 IMPORTS = "imports/"  # downloaded trade files (pipeline/importers)
@@ -113,7 +113,7 @@ def seeds_changed(context: dg.SensorEvaluationContext, seeds: SeedsFolder, wareh
     months = sorted({file_month(Path(p).name) for p in changed if seed_key(p) == TRADE_FLOWS_KEY} - {None})
     # an imported file (an annual BACI year, a Comtrade download) is read by full refreshes only
     only_flows = roots == {TRADE_FLOWS_KEY} and months and not any(p.startswith(IMPORTS) for p in changed)
-    tags = month_tags(months[0], months[-1]) if only_flows else all_months_tags()
+    tags = month_tags(months[0], months[-1]) if only_flows else {}
     selection = dg.AssetSelection.assets(*roots).downstream().resolve(context.repository_def.asset_graph)
     run_key = hashlib.sha256(json.dumps([(p, hashes.get(p)) for p in changed]).encode()).hexdigest()[:16]
     context.log.info(f"changed: {', '.join(changed)}")

@@ -4,7 +4,7 @@ For N rows it writes ~10 years of monthly files with detour-synth (the last mont
 then times, side by side in one run:
   (a) the floor: pipeline/bench_floor.sql in the duckdb CLI (read, cast, USD, mart aggregates);
   (b) a full Detour refresh through Dagster (validation, quarantine, enrichment, marts, GE, publish);
-  (c) an incremental refresh after the held-back month's file arrives (one monthly partition);
+  (c) an incremental refresh after the held-back month's file arrives (one month);
 and records each one's peak RSS. Prints one table; results also go to bench/<N>/results.json.
 
     detour-bench --rows 1000000

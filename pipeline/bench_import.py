@@ -109,14 +109,13 @@ def materialize(seeds: Path, warehouse: Path) -> None:
     import dagster as dg
 
     from pipeline.definitions import defs
-    from pipeline.partitions import all_months_tags
     from pipeline.resources import SeedsFolder
     from pipeline.warehouse import Warehouse
 
     # the import path: the reference tables and core/trade_flows, without routing and marts
     selection = dg.AssetSelection.groups("reference") | dg.AssetSelection.assets(["core", "trade_flows"])
     result = dg.materialize(
-        [*defs.assets], selection=selection, instance=dg.DagsterInstance.ephemeral(), tags=all_months_tags(),
+        [*defs.assets], selection=selection, instance=dg.DagsterInstance.ephemeral(),
         resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},
     )
     if not result.success:

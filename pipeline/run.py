@@ -17,7 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline import lake, settings
-from pipeline.partitions import all_months_tags, month_tags
+from pipeline.months import month_tags
 from pipeline.sqlite_history import history_held_open
 from pipeline.warehouse import RefreshRunning, Warehouse
 
@@ -95,7 +95,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--months",
         metavar="YYYY-MM[..YYYY-MM]",
-        help="refresh only these months of the partitioned assets (default: every month)",
+        help="refresh only these months of the tables kept by month (default: every month)",
     )
     return parser.parse_args(argv)
 
@@ -121,21 +121,15 @@ def refresh(tags: dict) -> dg.ExecuteInProcessResult:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    tags = {}
     if args.months:
         first, _, last = args.months.partition("..")
         tags = month_tags(first, last or first)
-    else:
-        tags = all_months_tags()
     # so that in lake mode a concurrent run's publish can tell this run from a dead one
     tags = {**tags, lake.HOST_TAG: socket.gethostname(), lake.PID_TAG: str(os.getpid())}
     for category in (dg.BetaWarning, dg.PreviewWarning):  # beta markers of APIs we pin; not the user's concern
         warnings.filterwarnings("ignore", category=category)
     os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve()))
-    # Dagster's own switch: one "planned" event per asset for the run's months, not one per asset and month
-    # (27 events, not 502, for every month; each is a commit to the SQLite event log, about 26 ms apiece
-    # here). What it gives up: the UI does not mark a failed run's months failed (the run shows failed,
-    # and this command says why). Runs launched from the UI keep Dagster's default.
-    os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     from pipeline.definitions import defs
 

@@ -22,12 +22,12 @@ def ui_port() -> int:
 
 
 def first_month() -> str:
-    """First monthly partition of the trade flows, YYYY-MM-01 (2017: the first year of the shipped BACI rows)."""
+    """First month of the trade flows, YYYY-MM-01 (2017: the first year of the shipped BACI rows)."""
     return os.environ.get("DETOUR_FIRST_MONTH") or "2017-01-01"
 
 
 def last_month() -> str | None:
-    """Last monthly partition (YYYY-MM) when set; by default the last month with data."""
+    """Last month of the trade flows (YYYY-MM) when set; by default the last month with data."""
     return os.environ.get("DETOUR_LAST_MONTH") or None
 
 

@@ -83,7 +83,7 @@ def begin_window(con: duckdb.DuckDBPyConnection, table: str, full: bool, run_id:
         raise dg.Failure(description=f"{unfinished[0]}. {FULL_REFRESH_HINT}", allow_retries=False)
 
 
-# The reference seed files of each seed's latest load, path and sha256: what every partitioned table is built on.
+# The reference seed files of each seed's latest load, path and sha256: what every table kept by month is built on.
 REF_INPUTS_SQL = """
 SELECT md5(coalesce(string_agg(source_file || ':' || file_sha256, chr(10) ORDER BY source_file), ''))
 FROM quality.load_audit a

@@ -84,7 +84,7 @@ COMMENT ON COLUMN quality.unfinished_refresh.table_name IS 'Table being rebuilt,
 COMMENT ON COLUMN quality.unfinished_refresh.run_id IS 'Dagster run of the full refresh';
 COMMENT ON COLUMN quality.unfinished_refresh.started_at IS 'When the full refresh began';
 
--- What the reference tables were when each partitioned table was last rebuilt whole: a refresh of some months
+-- What the reference tables were when each table kept by month was last rebuilt whole: a refresh of some months
 -- on top of other reference rows would leave the other months on a rate, measure or rule ref no longer holds,
 -- so such a refresh rebuilds the whole table instead (settle_window in warehouse.py).
 CREATE TABLE IF NOT EXISTS quality.window_basis (
@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS quality.window_basis (
     run_id      VARCHAR NOT NULL,
     built_at    TIMESTAMPTZ NOT NULL
 );
-COMMENT ON TABLE quality.window_basis IS 'Per partitioned table, the reference inputs of its last full rebuild: a refresh of some months under other reference inputs rebuilds every month.';
+COMMENT ON TABLE quality.window_basis IS 'Per table kept by month, the reference inputs of its last full rebuild: a refresh of some months under other reference inputs rebuilds every month.';
 COMMENT ON COLUMN quality.window_basis.table_name IS 'Partitioned table, schema.table';
 COMMENT ON COLUMN quality.window_basis.ref_inputs IS 'md5 of the path and sha256 of every reference seed file its full rebuild read (quality.load_audit)';
 COMMENT ON COLUMN quality.window_basis.run_id IS 'Dagster run of that full rebuild';

@@ -49,12 +49,12 @@ class Build:
 
 def materialize(
     seeds: Path, warehouse: Path, instance: dg.DagsterInstance | None = None, month: str | None = None,
-    selection: list[dg.AssetKey] | None = None,
+    selection: list[dg.AssetKey] | None = None, tags: dict[str, str] | None = None,
 ) -> Build:
     """One real Dagster run of every asset (or of `selection`), in process, into `warehouse` (and its
-    build file): every month, or only `month` (YYYY-MM) of the partitioned assets."""
+    build file): every month, or only `month` (YYYY-MM) of the tables kept by month."""
     from pipeline.definitions import defs
-    from pipeline.partitions import all_months_tags, month_tags
+    from pipeline.months import month_tags
     from pipeline.resources import SeedsFolder
     from pipeline.warehouse import Warehouse
 
@@ -65,7 +65,7 @@ def materialize(
         resources={"warehouse": Warehouse(path=str(warehouse)), "seeds": SeedsFolder(path=str(seeds))},
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
-        tags=month_tags(month, month) if month else all_months_tags(),
+        tags={**(month_tags(month, month) if month else {}), **(tags or {})},
     )
     return Build(seeds=seeds, warehouse=warehouse, result=result)
 

@@ -8,7 +8,7 @@ import dagster as dg
 
 from pipeline.automation import refresh_all, seeds_changed
 from pipeline.definitions import defs
-from pipeline.partitions import RANGE_END, RANGE_START
+from pipeline.months import MONTHS_TAG
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import Warehouse
 from tests.conftest import materialize
@@ -42,7 +42,7 @@ def test_the_sensor_starts_nothing_for_loaded_or_touched_files_and_one_run_for_a
     write_rows(seeds / "trade_flows" / "2021-04-late.csv", header, [{**rows[0], "flow_id": "LATE-1", "period": "2021-04"}])
     third = tick(seeds, warehouse, second.cursor)
     (request,) = third.run_requests
-    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2021-03-01", "2021-05-01")
+    assert request.tags[MONTHS_TAG] == "2021-03..2021-05"
     selected = {"/".join(k.path) for k in request.asset_selection}
     assert {"core/trade_flows", "core/routed_flows", "marts/channel_mix", "published_warehouse"} <= selected
     assert not any(k.startswith("ref/") for k in selected)
@@ -61,7 +61,7 @@ def test_a_changed_reference_seed_refreshes_everything_it_feeds_every_month(seed
     selected = {"/".join(k.path) for k in request.asset_selection}
     assert "ref/payment_channels" in selected and "ref/goods_categories" not in selected
     assert "core/trade_flows" in selected and "marts/claims_check" in selected
-    assert request.tags[RANGE_START] == "2017-01-01"
+    assert MONTHS_TAG not in request.tags  # every month
 
 
 def test_before_the_first_build_every_seed_file_counts_as_new(seeds, tmp_path):
@@ -72,7 +72,7 @@ def test_before_the_first_build_every_seed_file_counts_as_new(seeds, tmp_path):
 def test_the_schedule_refreshes_the_whole_graph_in_one_run():
     context = dg.build_schedule_context(scheduled_execution_time=dt.datetime.now(dt.UTC))
     request = refresh_all(context)
-    assert request.tags[RANGE_START] == "2017-01-01" and request.tags[RANGE_END] >= "2024-12-01"
+    assert MONTHS_TAG not in request.tags  # every month, up to the last month with data when the run starts
     assert request.asset_selection is None  # the job's selection: every asset
     assert refresh_all.default_status == dg.DefaultScheduleStatus.RUNNING
     assert seeds_changed.default_status == dg.DefaultSensorStatus.RUNNING

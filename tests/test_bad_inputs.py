@@ -23,7 +23,7 @@ import pytest
 
 from pipeline.assets.core import files_of
 from pipeline.contract import Checked
-from pipeline.partitions import Window
+from pipeline.months import Window
 from pipeline.seedfile import LAYOUT, ROW_NUMBER, SOURCE_FILE, SeedFileError, parse_rows, read_rectangular, seed_files
 from schemas import TRADE_FLOWS
 from tests.conftest import SHIPPED_SEEDS, check_file, materialize
@@ -318,7 +318,7 @@ FOLDER_CASES = {  # an entry of seeds/trade_flows/ → what the refusal says
     "2019-02-gone.csv": (lambda path: path.symlink_to("nowhere.csv"), "cannot be opened: No such file or directory"),
     "2019-02-folder.csv": (Path.mkdir, r"not a regular file \(a folder or a device named \.csv\)"),
     "march.csv": (lambda path: shutil.copy(SHIPPED_SEEDS / TF, path), r"name trade-flow files by their month, YYYY-MM\*\.csv"),
-    "2031-01.csv": (lambda path: shutil.copy(SHIPPED_SEEDS / TF, path), r"month 2031-01 is outside the monthly partitions 2017-01\.\.2024-12"),
+    "2031-01.csv": (lambda path: shutil.copy(SHIPPED_SEEDS / TF, path), r"month 2031-01 is outside the months 2017-01\.\.2024-12"),
     "2021-baci.csv": (baci_file, r"a CEPII BACI file: put it, unchanged, in .*/imports/baci/"),
     "2019-02-elsewhere.csv": (lambda path: path.symlink_to(secret_file(path.parents[2])), "a link to a file outside the seeds folder"),
 }

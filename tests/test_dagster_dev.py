@@ -1,6 +1,6 @@
 """The Dagster UI as the control room: a real `dagster dev` (webserver + daemon) on 127.0.0.1 in a
-temporary DAGSTER_HOME. The partitions end at the data; `refresh_all`, launched through GraphQL,
-refreshes every month in one run; the schedule and the sensors are running; a new trade-flow file
+temporary DAGSTER_HOME. No asset asks for a partition; `refresh_all`, launched through GraphQL,
+refreshes every month in one run, one materialization per asset; the schedule and the sensors are running; a new trade-flow file
 starts exactly one sensor run that loads it; one mart materialized alone reaches the published
 file, while one whose blocking check fails publishes nothing; the asset graph renders in Chromium; the
 seeds hold hostile strings (tests/hostile.py), which the UI's metadata shows as text."""
@@ -37,8 +37,8 @@ RUNS = """query { runsOrError(filter: {tags: [{key: "dagster/sensor_name", value
 LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
-PARTITIONS = """query { assetNodes(assetKeys: [{path: ["core", "trade_flows"]}]) {
-  partitionKeys partitionStats { numMaterialized numPartitions } } }"""
+FLOWS_NODE = """query { assetNodes(assetKeys: [{path: ["core", "trade_flows"]}]) {
+  isPartitioned assetMaterializations(limit: 1000) { runId } } }"""
 ALL_RUNS = """query { runsOrError { ... on Runs { results { runId jobName } } } }"""
 CLAIM = "trade_2019_morgulov"
 WITHHELD = """query { assetNodes(assetKeys: [{path: ["published_warehouse"]}]) { assetObservations(limit: 1) { description } } }"""
@@ -138,18 +138,18 @@ def test_dagster_dev_runs_launches_schedules_senses_and_shows_the_graph(dagster_
         120, "the schedule and sensors to run",
     )
 
-    # the partitions end at the last month with data, not at today
-    (node,) = server.graphql(PARTITIONS)["assetNodes"]
-    assert node["partitionKeys"][0] == "2017-01-01" and node["partitionKeys"][-1] == "2024-12-01"
+    # nothing to choose before a launch: no asset is partitioned (the months are a run tag, pipeline/months.py)
+    (node,) = server.graphql(FLOWS_NODE)["assetNodes"]
+    assert node["isPartitioned"] is False
 
-    # refresh_all needs no partition chosen: one run, every month
+    # refresh_all: one run, every month, one materialization per asset
     launched = server.graphql(LAUNCH, {"params": {
         "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": "refresh_all"},
     }})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     wait_for_success(server, launched["run"]["runId"])
-    (node,) = server.graphql(PARTITIONS)["assetNodes"]
-    assert node["partitionStats"]["numMaterialized"] == node["partitionStats"]["numPartitions"] == 96
+    (node,) = server.graphql(FLOWS_NODE)["assetNodes"]
+    assert [m["runId"] for m in node["assetMaterializations"]] == [launched["run"]["runId"]]
     assert [r["jobName"] for r in server.graphql(ALL_RUNS)["runsOrError"]["results"]] == ["refresh_all"]
     show_hostile_examples(server)  # before the sensor's run checks one month, without them
 

@@ -6,8 +6,8 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline import partitions
-from pipeline.assets.marts import GRAINS, MARTS, PARTITIONED
+from pipeline import months
+from pipeline.assets.marts import BY_MONTH, GRAINS, MARTS
 from pipeline.assets.quality import run_suites
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.warehouse import read_sql, run_sql
@@ -22,14 +22,14 @@ def test_building_a_few_months_at_a_time_changes_no_row(shipped_build, tmp_path,
     """Which report of a trade counts, routing, sanctions and the partitioned marts are built a chunk of
     whole months at a time (one chunk for the shipped seeds): cut into chunks of about 5,000 flows, a
     real run gives the same rows."""
-    monkeypatch.setattr(partitions, "CHUNK_FLOWS", 5_000)
+    monkeypatch.setattr(months, "CHUNK_FLOWS", 5_000)
     chunked = materialize(shipped_build.seeds, tmp_path / "detour.duckdb")
     assert chunked.result.success
     ((flows,),) = chunked.query("SELECT count(*) FROM core.trade_flows")
     assert flows > 4 * 5_000, "the seeds make several chunks"
     counted = "SELECT count(*) FILTER (WHERE canonical), sum(hash(flow_id, canonical)::HUGEINT) FROM core.trade_flows"
     assert chunked.query(counted) == shipped_build.query(counted)
-    for table in ("core.routed_flows", "core.flow_sanctions", "core.route_sanctions", *(f"marts.{m}" for m in sorted(PARTITIONED))):
+    for table in ("core.routed_flows", "core.flow_sanctions", "core.route_sanctions", *(f"marts.{m}" for m in sorted(BY_MONTH))):
         rows_and_hash = f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} t"
         assert chunked.query(rows_and_hash) == shipped_build.query(rows_and_hash), table
 

@@ -31,7 +31,7 @@ from pipeline.assets.ingest import (
 from pipeline.assets.tables import table_metadata
 from pipeline.contract import FAILURE_COLUMNS, IDX, RowRule, failures_where
 from pipeline.importers import SKIP_REASONS, baci, comext, comtrade, header_of
-from pipeline.partitions import MONTHS, SINGLE_RUN, Window, chunks, every_month, file_month, window
+from pipeline.months import Window, chunks, every_month, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.seedfile import PIECE_BYTES, ROW_NUMBER, SOURCE_FILE, SeedFileError, inside_seeds, read_seed_pieces, seed_files
@@ -167,7 +167,7 @@ def files_of(seeds_dir: Path, win: Window) -> list[Path]:
             raise SeedFileError(f"{path}: name trade-flow files by their month, YYYY-MM*.csv (e.g. 2023-05.csv)")
         if win.full and month not in win.months:
             raise SeedFileError(
-                f"{path}: month {month} is outside the monthly partitions {win.months[0]}..{win.months[-1]} "
+                f"{path}: month {month} is outside the months {win.months[0]}..{win.months[-1]} "
                 "(DETOUR_FIRST_MONTH and DETOUR_LAST_MONTH set them)"
             )
         if month in win.months:
@@ -244,13 +244,13 @@ def seed_file_rules(con: duckdb.DuckDBPyConnection) -> RowRule:
     return both(period_matches_file, hs_in_force(con), fx_in_force(con))
 
 
-def in_partitions(win: Window) -> RowRule:
-    """An imported flow's month (or its year's January) must be one of the monthly partitions."""
+def in_months(win: Window) -> RowRule:
+    """An imported flow's month (or its year's January) must be one of the run's months."""
     first, last = win.months[0], win.months[-1]
 
     def rule(typed: pl.DataFrame) -> pl.DataFrame:
         month = MONTH_OF_PERIOD
-        rule_text = f"period outside the monthly partitions {first}..{last} (DETOUR_FIRST_MONTH and DETOUR_LAST_MONTH set them)"
+        rule_text = f"period outside the months {first}..{last} (DETOUR_FIRST_MONTH and DETOUR_LAST_MONTH set them)"
         return failures_where(typed, (month < first) | (month > last), "period", rule_text, pl.col("period"))
 
     return rule
@@ -272,8 +272,6 @@ def both(*rules: RowRule) -> RowRule:
     kinds={"polars", "pandera", "duckdb"},
     owners=OWNERS,
     pool=POOL,
-    partitions_def=MONTHS,
-    backfill_policy=SINGLE_RUN,
     deps=[
         seed_file_key(TRADE_FLOWS),
         *(ref_key(name) for name in (*TRADE_FLOWS.upstream, "hs_categories", "hs_concordance", "hs_conversion")),
@@ -288,7 +286,7 @@ def both(*rules: RowRule) -> RowRule:
     ),
 )
 def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
-    win = window(context)
+    win = window(context, seeds.folder)
     try:
         paths = files_of(seeds.folder, win)
     except SeedFileError as err:
@@ -297,7 +295,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
               "sample_source": SOURCE_PREFIX}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        settled = settle_window(con, TABLE, win, every_month(context), context.run_id)
+        settled = settle_window(con, TABLE, win, every_month(seeds.folder), context.run_id)
         if settled is not win:
             win = settled
             try:
@@ -338,7 +336,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             for fmt in IMPORTERS:
                 folder = seeds.folder / fmt.FOLDER
                 for path in fmt.files(folder) if folder.is_dir() else []:
-                    rows_read += import_file(con, fmt, path, seeds.folder, both(in_partitions(win), hs_rule), params, kept_aside)
+                    rows_read += import_file(con, fmt, path, seeds.folder, both(in_months(win), hs_rule), params, kept_aside)
                     files += 1
             run_sql(con, ONCE_PER_TRADE_SQL, params)
         # a chunk of months at a time: a trade's reports share its month, and one pass over 100M flows spilled

@@ -11,7 +11,8 @@ from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.lists import HITS_KEY
 from pipeline.screening import normalise
 from pipeline.assets.tables import markdown_table, sample_note, set_table_comment, table_comment, table_metadata
-from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, every_month, window
+from pipeline.months import chunks, every_month, window
+from pipeline.resources import SeedsFolder
 from pipeline.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql, settle_window
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
@@ -91,8 +92,6 @@ def audit(con, sql: str, params: dict, check_name: str, asset_key: dg.AssetKey, 
     owners=OWNERS,
     deps=[trade_flows.key, ref_key("allocation_rules"), ref_key("sanctions_measures"), ref_key("corridor_legs"), ROUTE_EXPOSURE,
           HITS_KEY],
-    partitions_def=MONTHS,
-    backfill_policy=SINGLE_RUN,
     pool=POOL,
     check_specs=[
         dg.AssetCheckSpec(
@@ -114,11 +113,11 @@ def audit(con, sql: str, params: dict, check_name: str, asset_key: dg.AssetKey, 
         ),
     ],
 )
-def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    win = window(context)
+def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
+    win = window(context, seeds.folder)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        win = settle_window(con, "core.routed_flows", win, every_month(context), context.run_id)
+        win = settle_window(con, "core.routed_flows", win, every_month(seeds.folder), context.run_id)
         begin_window(con, "core.routed_flows", win.full, context.run_id)
         if win.full:
             drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions", UNPRICED])

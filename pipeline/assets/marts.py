@@ -11,7 +11,8 @@ from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import sample_note, set_table_comment, table_comment, table_metadata
 from pipeline import settings
-from pipeline.partitions import MONTHS, SINGLE_RUN, chunks, every_month, window
+from pipeline.months import chunks, every_month, window
+from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql, settle_window
 
@@ -104,8 +105,8 @@ def describe(con, name: str) -> None:
     set_table_comment(con, table, f"{table_comment(con, table)}. {GRAINS[name].sentence()}{sample_note(con)}")
 
 
-# Marts built month by month are partitioned like the flows; the others aggregate across months.
-PARTITIONED = {"channel_mix", "corridor_flows", "sanctioned_exposure"}
+# Marts built month by month are refreshed by the run's months like the flows; the others aggregate across months.
+BY_MONTH = {"channel_mix", "corridor_flows", "sanctioned_exposure"}
 MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
     "channel_mix": ("How fast is this trade leaving the dollar?", [ROUTED_FLOWS, ref_key("payment_channels")]),
     "corridor_flows": (
@@ -142,19 +143,19 @@ MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
 def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     sql = read_sql(__file__, f"marts/{name}.sql")
     table = f"marts.{name}"
-    partitioned = name in PARTITIONED
+    by_month = name in BY_MONTH
 
-    def materialize(context: dg.AssetExecutionContext, warehouse: Warehouse, params: dict) -> dg.MaterializeResult:
+    def materialize(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder, params: dict) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             con.execute("BEGIN TRANSACTION")
-            if partitioned:
-                win = settle_window(con, table, window(context), every_month(context), context.run_id)
+            if by_month:
+                win = settle_window(con, table, window(context, seeds.folder), every_month(seeds.folder), context.run_id)
                 params = {**params, **win.params}
-            if not partitioned or win.full:
+            if not by_month or win.full:
                 drop_tables(con, [table])
-            # a partitioned mart is built a chunk of whole months at a time, as routing is: its figures are
+            # a mart kept by month is built a chunk of whole months at a time, as routing is: its figures are
             # per month, and one pass over ten years of 10M flows outgrew the memory limit
-            for chunk in chunks(con, params) if partitioned else [params]:
+            for chunk in chunks(con, params) if by_month else [params]:
                 run_sql(con, sql, {**chunk, "sample_source": SOURCE_PREFIX})
             describe(con, name)
             con.execute("COMMIT")
@@ -169,20 +170,20 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
         deps=deps,
         pool=POOL,
         freshness_policy=FRESHNESS,
-        **({"partitions_def": MONTHS, "backfill_policy": SINGLE_RUN} if partitioned else {}),
     )
     if name in CONFIGS:
         config_type = CONFIGS[name]
 
         @dg.asset(**spec)
-        def _configured_mart(context: dg.AssetExecutionContext, warehouse: Warehouse, config: config_type) -> dg.MaterializeResult:
-            return materialize(context, warehouse, config.model_dump())
+        def _configured_mart(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder,
+                             config: config_type) -> dg.MaterializeResult:
+            return materialize(context, warehouse, seeds, config.model_dump())
 
         return _configured_mart
 
     @dg.asset(**spec)
-    def _mart(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        return materialize(context, warehouse, {})
+    def _mart(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder) -> dg.MaterializeResult:
+        return materialize(context, warehouse, seeds, {})
 
     return _mart
 

@@ -1,5 +1,5 @@
-"""Monthly partitions: refreshing one month after its file changed rewrites that month only and
-gives the same warehouse as a full rebuild."""
+"""Runs over some months: refreshing one month after its file changed rewrites that month only and
+gives the same warehouse as a full rebuild; a run writes one materialization per asset, whatever its months."""
 
 import duckdb
 
@@ -7,7 +7,7 @@ from tests.conftest import materialize
 from tests.seededit import read_rows, write_rows
 
 MONTH = "2022-06"
-PARTITIONED = ["core.trade_flows", "core.routed_flows", "core.flow_sanctions", "core.route_sanctions",
+BY_MONTH = ["core.trade_flows", "core.routed_flows", "core.flow_sanctions", "core.route_sanctions",
                "marts.channel_mix", "marts.corridor_flows", "marts.sanctioned_exposure"]
 WHOLE = ["marts.bilateral_balance", "marts.transshipment_signals", "marts.route_risk", "marts.claims_check"]
 VOLATILE = {"run_id"}  # differs between runs by design
@@ -48,16 +48,18 @@ def test_a_monthly_refresh_rewrites_its_month_only_and_equals_a_full_rebuild(see
 
     refresh = materialize(seeds, incremental, month=MONTH)
     assert refresh.result.success
-    partitions = {e.partition for e in refresh.result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
-    assert partitions == {f"{MONTH}-01", None}  # the month, and the unpartitioned marts and publish
+    materialized = [e.asset_key for e in refresh.result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
+    # one event per asset (not one per asset and month), none of them partitioned
+    assert len(materialized) == len(set(materialized)) and ["core", "trade_flows"] in [k.path for k in materialized]
+    assert {e.partition for e in refresh.result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"} == {None}
 
     full = tmp_path / "full" / "detour.duckdb"
     assert materialize(seeds, full).result.success
 
-    for table in PARTITIONED + WHOLE:
+    for table in BY_MONTH + WHOLE:
         assert differences(incremental, full, table) == 0, table
     in_month = f"period = DATE '{MONTH}-01'"
-    for table in PARTITIONED[:4]:
+    for table in BY_MONTH[:4]:
         assert differences(before, incremental, table, f"NOT ({in_month})") == 0, f"{table} changed outside {MONTH}"
         assert differences(before, incremental, table, in_month) > 0, f"{table} did not change in {MONTH}"
 
@@ -122,9 +124,24 @@ def test_a_monthly_refresh_after_a_reference_change_rebuilds_every_month_it_affe
     full = tmp_path / "full" / "detour.duckdb"
     assert materialize(seeds, full).result.success
     # no month keeps the old rate: the refresh of one month rebuilt them all, as the full refresh does
-    for table in PARTITIONED + WHOLE:
+    for table in BY_MONTH + WHOLE:
         assert differences(incremental, full, table) == 0, table
     with duckdb.connect(str(incremental), read_only=True) as con:
         ((rate,),) = con.execute("SELECT DISTINCT fx_usd_per_unit FROM core.trade_flows WHERE currency = 'RUB' "
                                  "AND period = DATE '2019-03-01' AND fx_rate_type = 'official'").fetchall()
     assert abs(rate - float(next(r for r in revised if (r["currency"], r["date"]) == ("RUB", "2019-03-01"))["usd_per_unit"])) < 1e-12
+
+
+def test_a_run_naming_months_outside_the_data_or_unreadable_fails_naming_its_tag(seeds, tmp_path):
+    import dagster as dg
+
+    from pipeline.months import MONTHS_TAG
+
+    only_flows = [dg.AssetKey(["core", "trade_flows"])]
+    for months, expect in (("2031-01", "the months must lie within 2017-01..2024-12"),  # no file names that month
+                           ("2022-13", "the months must lie within 2017-01..2024-12"),
+                           ("2022-06..2022-03", "the months must lie within"),  # backwards
+                           ("June 2022", "write the months as YYYY-MM or YYYY-MM..YYYY-MM")):
+        build = materialize(seeds, tmp_path / str(len(months)) / "detour.duckdb", selection=only_flows, tags={MONTHS_TAG: months})
+        (failure,) = build.failures()
+        assert failure.startswith(f"run tag {MONTHS_TAG}={months!r}: ") and expect in failure, failure

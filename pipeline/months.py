@@ -1,7 +1,14 @@
-"""Monthly partitions of the trade flows and everything built from them, row by row.
-A run covers a window of months; a run over every month is a full rebuild. The partitions end at the
-last month with data, so the UI shows no empty months; a new month's file adds its partition when
-the definitions load again (every run loads them; the UI on "Reload definitions")."""
+"""The months a run refreshes. The trade flows and everything built from them row by row are kept by month,
+from DETOUR_FIRST_MONTH to the last month with data (found when the run starts, so a new month's file needs
+nothing reloaded). A run covers every month unless its `detour/months` tag names a window
+(`YYYY-MM..YYYY-MM`: `detour-run --months`, the seeds_changed sensor, or a tag set in the UI's Launchpad); a
+run over every month rebuilds the tables from scratch.
+
+These are not Dagster partitions, on purpose: a run over every month of partitioned assets wrote one
+materialization event per asset and month (505 for the shipped seeds, about 5 s of a 25 s `make run`), and the
+UI asked for a partition range, warned before launching a run over all of them, and split "Materialize all"
+into ranges. A window in a tag keeps one event per asset and one click for everything; what it gives up is the
+UI's per-month status bar (each run's tags say which months it refreshed)."""
 
 import datetime as dt
 import re
@@ -34,19 +41,12 @@ def last_month_with_data(seeds_dir: Path) -> str | None:
     return max([*months, *(f"{year}-12" for year in years)], default=None)
 
 
-def months_definition(seeds_dir: Path) -> dg.MonthlyPartitionsDefinition:
-    last = last_month_with_data(seeds_dir)
-    if last is None:  # no data yet: up to the current month, so a first file can load
-        return dg.MonthlyPartitionsDefinition(start_date=settings.first_month(), end_offset=1)
-    year, month = map(int, last.split("-"))
-    end = dt.date(year + month // 12, month % 12 + 1, 1)  # the day after the last month
-    return dg.MonthlyPartitionsDefinition(start_date=settings.first_month(), end_date=end.isoformat())
+MONTHS_TAG = "detour/months"  # YYYY-MM..YYYY-MM (or one YYYY-MM): the run refreshes only these months
+WINDOW_TAG = re.compile(r"^\s*(\d{4}-\d{2})(?:\s*\.\.\s*(\d{4}-\d{2}))?\s*$")
 
 
-MONTHS = months_definition(settings.seeds_dir())
-SINGLE_RUN = dg.BackfillPolicy.single_run()
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
+def next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Window:
         months, day = [], self.start
         while day < self.end:
             months.append(day.strftime("%Y-%m"))
-            day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            day = next_month(day)
         return months
 
     @property
@@ -68,34 +68,39 @@ class Window:
         return {"window_start": self.start, "window_end": self.end}
 
 
-def window(context: dg.AssetExecutionContext) -> Window:
-    time_window = context.partition_time_window
-    keys = MONTHS.get_partition_keys(dynamic_partitions_store=context.instance)
-    key_range = context.partition_key_range
-    return Window(
-        start=time_window.start.date(),
-        end=time_window.end.date(),
-        full=(key_range.start, key_range.end) == (keys[0], keys[-1]),
-    )
+def every_month(seeds_dir: Path) -> Window:
+    """The full window: DETOUR_FIRST_MONTH to the last month with data (to this month before there is any)."""
+    first = dt.date.fromisoformat(settings.first_month()).replace(day=1)
+    last = last_month_with_data(seeds_dir)
+    end = next_month(dt.date.fromisoformat(f"{last}-01")) if last else next_month(dt.date.today().replace(day=1))
+    return Window(start=first, end=max(end, next_month(first)), full=True)
 
 
-def every_month(context: dg.AssetExecutionContext) -> Window:
-    """The full window: every monthly partition."""
-    keys = MONTHS.get_partition_keys(dynamic_partitions_store=context.instance)
-    first = dt.date.fromisoformat(keys[0])
-    last = dt.date.fromisoformat(keys[-1])
-    return Window(start=first, end=(last.replace(day=28) + dt.timedelta(days=4)).replace(day=1), full=True)
-
-
-def all_months_tags() -> dict[str, str]:
-    """Run tags that make one run cover every monthly partition."""
-    keys = MONTHS.get_partition_keys()
-    return {RANGE_START: keys[0], RANGE_END: keys[-1]}
+def window(context: dg.AssetExecutionContext, seeds_dir: Path) -> Window:
+    """The months of this run: its `detour/months` tag, or every month."""
+    every = every_month(seeds_dir)
+    tag = context.run.tags.get(MONTHS_TAG)
+    if not tag:
+        return every
+    match = WINDOW_TAG.match(tag)
+    if not match:
+        raise dg.Failure(description=f"run tag {MONTHS_TAG}={tag!r}: write the months as YYYY-MM or YYYY-MM..YYYY-MM",
+                         allow_retries=False)
+    first, last = match.group(1), match.group(2) or match.group(1)
+    try:
+        start, end = dt.date.fromisoformat(f"{first}-01"), next_month(dt.date.fromisoformat(f"{last}-01"))
+    except ValueError:
+        start = end = None
+    if start is None or not (every.start <= start < end <= every.end):
+        raise dg.Failure(
+            description=f"run tag {MONTHS_TAG}={tag!r}: the months must lie within {every.months[0]}..{every.months[-1]} "
+            "(DETOUR_FIRST_MONTH to the last month with data)", allow_retries=False)
+    return Window(start=start, end=end, full=(start, end) == (every.start, every.end))
 
 
 def month_tags(first: str, last: str) -> dict[str, str]:
     """Run tags for the months first..last (YYYY-MM)."""
-    return {RANGE_START: f"{first}-01", RANGE_END: f"{last}-01"}
+    return {MONTHS_TAG: first if first == last else f"{first}..{last}"}
 
 
 CHUNK_FLOWS = 500_000  # flows a step takes at a time (see chunks): a chunk's work fits in DETOUR_DUCKDB_MEMORY
