@@ -7,7 +7,8 @@ from pipeline.automation import publish_on_change, publish_withheld, refresh, re
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.marts import mart_assets
-from pipeline.assets.ingest import reference_assets, seed_file_specs
+from pipeline.assets.ingest import seed_file_specs
+from pipeline.assets.reference import reference_assets
 from pipeline.assets.lists import LIST_FILE_SPECS, list_assets
 from pipeline.assets.measures import LIST_FILE_SPEC
 from pipeline.assets.publish import published_warehouse

@@ -1,7 +1,8 @@
 """Seed file → read & cast → validate → ref table, with bad rows kept aside in quality.quarantine
-and every file accounted for in quality.load_audit. One asset per reference seed, from one factory."""
+and every file accounted for in quality.load_audit (reference.py runs it for every reference seed in one step)."""
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -10,11 +11,10 @@ import polars as pl
 
 from pipeline.contract import Checked, ContractError, RowRule, check
 from pipeline.importers import SKIP_REASONS, text_frame
-from pipeline.resources import SeedsFolder
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.warehouse import POOL, Warehouse, read_sql, sql_literal
-from schemas import REFERENCE_SEEDS, SEEDS
+from pipeline.warehouse import read_sql, sql_literal
+from schemas import SEEDS
 from schemas.seed import Seed
 
 OWNERS = ["team:detour"]
@@ -184,11 +184,13 @@ class QuarantineSummary:
         return self
 
 
-def contract_check(seed: Seed, rows_read: int, kept_aside: QuarantineSummary) -> dg.AssetCheckResult:
+def contract_check(seed: Seed, rows_read: int, kept_aside: QuarantineSummary, asset_key: dg.AssetKey | None = None
+                   ) -> dg.AssetCheckResult:
     rows_quarantined = kept_aside.rows
     by_rule = kept_aside.by_rule.sort("len", "column_name", "rule", descending=[True, False, False])
     return dg.AssetCheckResult(
         check_name="contract",
+        asset_key=asset_key,
         passed=rows_quarantined == 0,
         severity=dg.AssetCheckSeverity.WARN,
         # WARN: rows kept aside are named in quality.quarantine and the rest loads; nothing is blocked
@@ -206,12 +208,13 @@ def contract_check(seed: Seed, rows_read: int, kept_aside: QuarantineSummary) ->
 
 
 def accounting_check(
-    con: duckdb.DuckDBPyConnection, seed: Seed, table: str, run_id: str, files: int
+    con: duckdb.DuckDBPyConnection, seed: Seed, table: str, run_id: str, files: int, asset_key: dg.AssetKey | None = None
 ) -> dg.AssetCheckResult:
     rows = con.execute(ACCOUNTING_SQL.format(table=table), {"seed": seed.name, "run_id": run_id}).pl()
     unbalanced = rows.filter(~pl.col("balanced"))
     return dg.AssetCheckResult(
         check_name="accounting",
+        asset_key=asset_key,
         passed=rows.height == files and unbalanced.height == 0,
         description="rows_read = rows_loaded + rows_quarantined for every file, and both match the tables",
         metadata={
@@ -249,53 +252,30 @@ seed_file_specs = [
 ]
 
 
-def build_reference_asset(seed: Seed) -> dg.AssetsDefinition:
-    key = ref_key(seed.name)
-    table = ref_table(seed)
+def load_reference(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, seeds_dir: Path, seed: Seed
+                   ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """One reference seed: read, check, replace its table, record its quarantine and audit, in one transaction."""
+    key, table = ref_key(seed.name), ref_table(seed)
     columns = [*seed_columns(seed), *PROVENANCE]
-
-    @dg.asset(
-        key=key,
-        description=f"{seed.description}\n\nSeed `{seed.path}`, contract `schemas/{seed.name}.py`, table `{table}`.",
-        group_name="reference",
-        kinds={"polars", "pandera", "duckdb"},
-        owners=OWNERS,
-        deps=[seed_file_key(seed), *(ref_key(upstream) for upstream in seed.upstream)],
-        check_specs=check_specs(key),
-        pool=POOL,
+    files, checked = read_and_check(seed, seeds_dir, con)
+    con.register("good", checked.good)
+    column_list = ", ".join(name for name, _, _ in columns)
+    con.execute("BEGIN TRANSACTION")
+    con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t, _ in columns)})")
+    con.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM good")
+    con.execute(comment_sql(table, seed.description, columns))
+    clear_quarantine(con, seed)
+    record_load(con, seed, files, checked, context.run_id)
+    con.execute("COMMIT")
+    con.unregister("good")
+    yield dg.MaterializeResult(
+        asset_key=key,
+        metadata={
+            **table_metadata(con, table),
+            "rows_read": checked.rows_read,
+            "rows_quarantined": checked.rows_quarantined,
+            "files": dg.MetadataValue.md("\n".join(f"- `{f.name}` sha256 `{f.sha256[:12]}`" for f in files)),
+        },
     )
-    def _reference_asset(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
-        with warehouse.connect() as con:
-            files, checked = read_and_check(seed, seeds.folder, con)
-            con.register("good", checked.good)
-            column_list = ", ".join(name for name, _, _ in columns)
-            con.execute("BEGIN TRANSACTION")
-            con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t, _ in columns)})")
-            con.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM good")
-            con.execute(comment_sql(table, seed.description, columns))
-            clear_quarantine(con, seed)
-            record_load(con, seed, files, checked, context.run_id)
-            con.execute("COMMIT")
-            yield dg.MaterializeResult(
-                metadata={
-                    **table_metadata(con, table),
-                    "rows_read": checked.rows_read,
-                    "rows_quarantined": checked.rows_quarantined,
-                    "files": dg.MetadataValue.md("\n".join(f"- `{f.name}` sha256 `{f.sha256[:12]}`" for f in files)),
-                }
-            )
-            yield contract_check(seed, checked.rows_read, QuarantineSummary().add(checked.quarantine))
-            yield accounting_check(con, seed, table, context.run_id, len(files))
-
-    return _reference_asset
-
-
-def _reference_asset(seed: Seed) -> dg.AssetsDefinition:
-    if seed.name == "sanctions_measures":  # takes the EU HS6 list beside its file (imported here: it imports this module)
-        from pipeline.assets.measures import build_measures_asset
-
-        return build_measures_asset(seed)
-    return build_reference_asset(seed)
-
-
-reference_assets = [_reference_asset(seed) for seed in REFERENCE_SEEDS]
+    yield contract_check(seed, checked.rows_read, QuarantineSummary().add(checked.quarantine), key)
+    yield accounting_check(con, seed, table, context.run_id, len(files), key)

@@ -4,7 +4,11 @@ the list's codes, each with its measure, in ref.eu_hs6_list. Both files take the
 and audit as every seed: a list row is read, loaded, kept aside (file, row, column, rule) or skipped (not
 sanctioned), and its file's audit row says how many of each."""
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import dagster as dg
+import duckdb
 import polars as pl
 
 from pipeline.assets.ingest import (
@@ -13,7 +17,6 @@ from pipeline.assets.ingest import (
     QuarantineSummary,
     accounting_check,
     check_rows,
-    check_specs,
     clear_quarantine,
     comment_sql,
     contract_check,
@@ -27,9 +30,7 @@ from pipeline.assets.ingest import (
 )
 from pipeline.assets.tables import table_metadata
 from pipeline.importers import SKIP_REASONS, eu_hs6, text_frame
-from pipeline.resources import SeedsFolder
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, SeedFileError, inside_seeds, read_seed_file
-from pipeline.warehouse import POOL, Warehouse
 from schemas.eu_hs6 import SEED as EU_HS6
 from schemas.seed import Seed
 
@@ -63,79 +64,72 @@ def orphans(codes: pl.DataFrame, measures: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build_measures_asset(seed: Seed) -> dg.AssetsDefinition:
+MEASURES_DESCRIPTION = (
+    f"Seed `sanctions_measures.csv` and the {eu_hs6.LABEL} in `{eu_hs6.FOLDER}/` (pipeline/importers/eu_hs6.py; its "
+    f"codes in `{ref_table(EU_HS6)}`), contracts `schemas/sanctions_measures.py` and `schemas/eu_hs6.py`."
+)
+
+
+def load_measures(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, seeds_dir: Path, seed: Seed
+                  ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """The hand-written measures and the EU HS6 list's, checked, written and accounted for in one transaction."""
     key = ref_key(seed.name)
-
-    @dg.asset(
-        key=key,
-        description=f"{seed.description}\n\nSeed `{seed.path}` and the {eu_hs6.LABEL} in `{eu_hs6.FOLDER}/` "
-        f"(pipeline/importers/eu_hs6.py; its codes in `{ref_table(EU_HS6)}`), contracts `schemas/{seed.name}.py` and "
-        "`schemas/eu_hs6.py`.",
-        group_name="reference",
-        kinds={"polars", "pandera", "duckdb"},
-        owners=OWNERS,
-        deps=[seed_file_key(seed), LIST_KEY, *(ref_key(upstream) for upstream in seed.upstream)],
-        check_specs=check_specs(key),
-        pool=POOL,
+    try:
+        hand = read_seed_file(seeds_dir / seed.path, seed.columns, seeds_dir, seed.optional_columns)
+        path = eu_hs6.list_file(seeds_dir)
+        if path:
+            inside_seeds(path, seeds_dir)
+        listed = eu_hs6.read(path, seeds_dir) if path else None
+    except SeedFileError as err:
+        raise dg.Failure(description=str(err), allow_retries=False) from None
+    codes = check_rows(EU_HS6, listed.rows if listed else text_frame([], EU_HS6.columns), con)
+    derived = [eu_hs6.measures(codes.good, listed.name)] if listed else []
+    checked = check_rows(seed, pl.concat([hand.rows, *derived]), con)
+    list_quarantine = pl.concat([
+        *([listed.rejected] if listed else []), codes.quarantine, orphans(codes.good, checked.good),
+    ])
+    loaded_codes = codes.good.join(checked.good.select("measure_id"), on="measure_id", how="semi")
+    con.execute("BEGIN TRANSACTION")
+    write_table(con, seed, checked.good)
+    write_table(con, EU_HS6, loaded_codes)
+    clear_quarantine(con, seed)
+    clear_quarantine(con, EU_HS6)
+    record_load(con, seed, [hand], checked, context.run_id)
+    if listed:
+        record_quarantine(con, EU_HS6, list_quarantine, context.run_id)
+        record_audit(con, EU_HS6, pl.DataFrame({
+            SOURCE_FILE: [listed.name], "file_sha256": [listed.sha256], "rows_read": [listed.rows_read],
+            "rows_loaded": [loaded_codes.height],
+            "rows_quarantined": [list_quarantine.select(ROW_NUMBER).n_unique()],
+            "rows_skipped": [listed.skipped],
+            "skip_reasons": [listed.skip_reasons],
+        }, schema_overrides={"skip_reasons": SKIP_REASONS}), context.run_id)
+    con.execute("COMMIT")
+    rows_read = checked.rows_read - len(derived and derived[0]) + (listed.rows_read if listed else 0)
+    yield dg.MaterializeResult(
+        asset_key=key,
+        metadata={
+            **table_metadata(con, ref_table(seed)),
+            "rows_read": rows_read,
+            "rows_quarantined": checked.rows_quarantined + list_quarantine.select(ROW_NUMBER).n_unique(),
+            "list_codes_loaded": loaded_codes.height,
+            "list_rows_skipped": listed.skipped if listed else 0,
+            "list_measures": len(derived and derived[0]),
+            "files": dg.MetadataValue.md("\n".join(
+                f"- `{name}` sha256 `{sha[:12]}`"
+                for name, sha in [(hand.name, hand.sha256), *([(listed.name, listed.sha256)] if listed else [])]
+            )),
+        },
     )
-    def _sanctions_measures(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
-        try:
-            hand = read_seed_file(seeds.folder / seed.path, seed.columns, seeds.folder, seed.optional_columns)
-            path = eu_hs6.list_file(seeds.folder)
-            if path:
-                inside_seeds(path, seeds.folder)
-            listed = eu_hs6.read(path, seeds.folder) if path else None
-        except SeedFileError as err:
-            raise dg.Failure(description=str(err), allow_retries=False) from None
-        with warehouse.connect() as con:
-            codes = check_rows(EU_HS6, listed.rows if listed else text_frame([], EU_HS6.columns), con)
-            derived = [eu_hs6.measures(codes.good, listed.name)] if listed else []
-            checked = check_rows(seed, pl.concat([hand.rows, *derived]), con)
-            list_quarantine = pl.concat([
-                *([listed.rejected] if listed else []), codes.quarantine, orphans(codes.good, checked.good),
-            ])
-            loaded_codes = codes.good.join(checked.good.select("measure_id"), on="measure_id", how="semi")
-            con.execute("BEGIN TRANSACTION")
-            write_table(con, seed, checked.good)
-            write_table(con, EU_HS6, loaded_codes)
-            clear_quarantine(con, seed)
-            clear_quarantine(con, EU_HS6)
-            record_load(con, seed, [hand], checked, context.run_id)
-            if listed:
-                record_quarantine(con, EU_HS6, list_quarantine, context.run_id)
-                record_audit(con, EU_HS6, pl.DataFrame({
-                    SOURCE_FILE: [listed.name], "file_sha256": [listed.sha256], "rows_read": [listed.rows_read],
-                    "rows_loaded": [loaded_codes.height],
-                    "rows_quarantined": [list_quarantine.select(ROW_NUMBER).n_unique()],
-                    "rows_skipped": [listed.skipped],
-                    "skip_reasons": [listed.skip_reasons],
-                }, schema_overrides={"skip_reasons": SKIP_REASONS}), context.run_id)
-            con.execute("COMMIT")
-            rows_read = checked.rows_read - len(derived and derived[0]) + (listed.rows_read if listed else 0)
-            yield dg.MaterializeResult(
-                metadata={
-                    **table_metadata(con, ref_table(seed)),
-                    "rows_read": rows_read,
-                    "rows_quarantined": checked.rows_quarantined + list_quarantine.select(ROW_NUMBER).n_unique(),
-                    "list_codes_loaded": loaded_codes.height,
-                    "list_rows_skipped": listed.skipped if listed else 0,
-                    "list_measures": len(derived and derived[0]),
-                    "files": dg.MetadataValue.md("\n".join(
-                        f"- `{name}` sha256 `{sha[:12]}`"
-                        for name, sha in [(hand.name, hand.sha256), *([(listed.name, listed.sha256)] if listed else [])]
-                    )),
-                }
-            )
-            yield contract_check(seed, rows_read, QuarantineSummary().add(checked.quarantine).add(list_quarantine))
-            hand_check = accounting_check(con, seed, ref_table(seed), context.run_id, 1)
-            list_check = accounting_check(con, EU_HS6, ref_table(EU_HS6), context.run_id, 1 if listed else 0)
-            yield dg.AssetCheckResult(
-                check_name="accounting",
-                passed=hand_check.passed and list_check.passed,
-                description=hand_check.description + f" (and + rows_skipped for the {eu_hs6.LABEL})",
-                metadata={"files": 1 + bool(listed), "unbalanced_files": dg.MetadataValue.md(
-                    "\n\n".join(str(c.metadata["unbalanced_files"].value) for c in (hand_check, list_check) if not c.passed)
-                    or "_none_")},
-            )
-
-    return _sanctions_measures
+    yield contract_check(seed, rows_read, QuarantineSummary().add(checked.quarantine).add(list_quarantine), key)
+    hand_check = accounting_check(con, seed, ref_table(seed), context.run_id, 1)
+    list_check = accounting_check(con, EU_HS6, ref_table(EU_HS6), context.run_id, 1 if listed else 0)
+    yield dg.AssetCheckResult(
+        check_name="accounting",
+        asset_key=key,
+        passed=hand_check.passed and list_check.passed,
+        description=hand_check.description + f" (and + rows_skipped for the {eu_hs6.LABEL})",
+        metadata={"files": 1 + bool(listed), "unbalanced_files": dg.MetadataValue.md(
+            "\n\n".join(str(c.metadata["unbalanced_files"].value) for c in (hand_check, list_check) if not c.passed)
+            or "_none_")},
+    )

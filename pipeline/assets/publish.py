@@ -11,7 +11,8 @@ import duckdb
 
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import enrich_assets
-from pipeline.assets.ingest import OWNERS, reference_assets
+from pipeline.assets.ingest import OWNERS
+from pipeline.assets.reference import reference_assets
 from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import MARTS, mart_assets
 from pipeline.assets.quality import BUILD_SNAPSHOT

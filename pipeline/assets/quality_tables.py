@@ -4,7 +4,8 @@ aside and how every file was accounted for, after each load."""
 import dagster as dg
 
 from pipeline.assets.core import trade_flows
-from pipeline.assets.ingest import OWNERS, reference_assets
+from pipeline.assets.ingest import OWNERS
+from pipeline.assets.reference import reference_assets
 from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.assets.tables import markdown_table, table_metadata
 from pipeline.warehouse import POOL, Warehouse
@@ -31,7 +32,7 @@ FROM latest GROUP BY seed ORDER BY seed
             group_name="quality",
             kinds={"duckdb"},
             owners=OWNERS,
-            deps=[*(a.key for a in reference_assets), LISTS_KEY, trade_flows.key],
+            deps=[*(key for a in reference_assets for key in a.keys), LISTS_KEY, trade_flows.key],
         ),
         dg.AssetSpec(
             LOAD_AUDIT,
@@ -39,7 +40,7 @@ FROM latest GROUP BY seed ORDER BY seed
             group_name="quality",
             kinds={"duckdb"},
             owners=OWNERS,
-            deps=[*(a.key for a in reference_assets), LISTS_KEY, trade_flows.key],
+            deps=[*(key for a in reference_assets for key in a.keys), LISTS_KEY, trade_flows.key],
         ),
     ],
     pool=POOL,
