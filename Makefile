@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 DETOUR_UI_PORT ?= 3000
 
-.PHONY: install run test ui sample bench bench-lake bench-import bench-comext soak clean lake-up lake-down
+.PHONY: install run test ui sample bench bench-lake bench-import bench-comext bench-ui soak clean lake-up lake-down
 
 install: $(VENV)/.installed
 
@@ -31,13 +31,13 @@ test: install
 
 # Started from DAGSTER_HOME (where dagster.yaml is linked) so `dagster dev` does not warn about the
 # repository's dagster.yaml; the paths it reads are made absolute first. `dg dev` supersedes
-# `dagster dev` only for dg projects: its warning is silenced.
+# `dagster dev` only for dg projects: its warning is silenced. pipeline/ui.py stops it cleanly on SIGTERM or SIGINT.
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	cd $(DAGSTER_HOME) && \
 	DETOUR_SEEDS_DIR=$(abspath $(or $(DETOUR_SEEDS_DIR),seeds)) \
 	DETOUR_WAREHOUSE=$(abspath $(or $(DETOUR_WAREHOUSE),warehouse/detour.duckdb)) \
 	PYTHONWARNINGS='ignore:Function `dev_command` is superseded' \
-	$(CURDIR)/$(VENV)/bin/dagster dev -m pipeline.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DETOUR_UI_PORT)
+	exec $(CURDIR)/$(VENV)/bin/python -m pipeline.ui -m pipeline.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DETOUR_UI_PORT)
 
 # A local PostgreSQL (Debian's postgresql package) in .lake/ for running it as a team would: Dagster's
 # runs, events and schedules in PostgreSQL (deploy/dagster.team.yaml). lake-up prints the lines to paste.
@@ -63,6 +63,10 @@ bench: install
 # (one after another embedded, concurrent in the lake), with a local PostgreSQL of its own.
 bench-lake: install
 	$(VENV)/bin/python -m pipeline.bench_lake --rows $(ROWS)
+
+# The one-click refresh launched in the UI (refresh_all through a real dagster dev) against make run, side by side.
+bench-ui: install
+	$(VENV)/bin/python -m pipeline.bench_ui --rounds $(or $(ROUNDS),3)
 
 # Time and peak RSS of importing one CEPII BACI year of ROWS rows (reference tables + core/trade_flows).
 bench-import: install
