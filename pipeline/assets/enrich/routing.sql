@@ -71,18 +71,18 @@ WITH flows AS (
     FROM flows f
     JOIN channel_split ch USING (flow_key)
     JOIN corridor_split co USING (flow_key)
-), sequenced AS (  -- one window (one sort, which spills to disk past the memory limit) gives each row
-                   -- its place and its flow's totals
+), sequenced AS (  -- each row's place in its flow, and its flow's totals. The totals are over the unordered
+                   -- partition: the same sums over an ordered whole-partition frame cost 40 times as much here.
     SELECT *,
-           row_number() OVER flow AS route_seq,
+           row_number() OVER by_share AS route_seq,
            sum(rounded_usd) OVER flow AS flow_rounded_usd,
            sum(floor(exact_cents)) OVER flow AS flow_floor_cents,
            row_number() OVER by_remainder AS remainder_rank,
            sum(rounded_alt) OVER flow AS flow_rounded_alt,
            count(*) OVER flow AS routes
     FROM split
-    WINDOW flow AS (PARTITION BY flow_key ORDER BY share DESC, routed_channel_id, routed_corridor_id
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING),
+    WINDOW flow AS (PARTITION BY flow_key),
+           by_share AS (PARTITION BY flow_key ORDER BY share DESC, routed_channel_id, routed_corridor_id),
            by_remainder AS (PARTITION BY flow_key ORDER BY exact_cents - floor(exact_cents) DESC, share DESC,
                             routed_channel_id, routed_corridor_id)
 )
