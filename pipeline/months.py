@@ -76,9 +76,8 @@ def every_month(seeds_dir: Path) -> Window:
     return Window(start=first, end=max(end, next_month(first)), full=True)
 
 
-def window(context: dg.AssetExecutionContext, seeds_dir: Path) -> Window:
-    """The months of this run: its `detour/months` tag, or every month."""
-    every = every_month(seeds_dir)
+def window(context: dg.AssetExecutionContext, every: Window) -> Window:
+    """The months of this run: its `detour/months` tag, or `every` month."""
     tag = context.run.tags.get(MONTHS_TAG)
     if not tag:
         return every

@@ -286,7 +286,8 @@ def both(*rules: RowRule) -> RowRule:
     ),
 )
 def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
-    win = window(context, seeds.folder)
+    every = every_month(seeds.folder)
+    win = window(context, every)
     try:
         paths = files_of(seeds.folder, win)
     except SeedFileError as err:
@@ -295,7 +296,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
               "sample_source": SOURCE_PREFIX}
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        settled = settle_window(con, TABLE, win, every_month(seeds.folder), context.run_id)
+        settled = settle_window(con, TABLE, win, every, context.run_id)
         if settled is not win:
             win = settled
             try:

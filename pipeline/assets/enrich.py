@@ -114,10 +114,11 @@ def audit(con, sql: str, params: dict, check_name: str, asset_key: dg.AssetKey, 
     ],
 )
 def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
-    win = window(context, seeds.folder)
+    every = every_month(seeds.folder)
+    win = window(context, every)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        win = settle_window(con, "core.routed_flows", win, every_month(seeds.folder), context.run_id)
+        win = settle_window(con, "core.routed_flows", win, every, context.run_id)
         begin_window(con, "core.routed_flows", win.full, context.run_id)
         if win.full:
             drop_tables(con, ["core.routed_flows", "core.flow_sanctions", "core.route_sanctions", UNPRICED])

@@ -149,7 +149,8 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
         with warehouse.connect() as con:
             con.execute("BEGIN TRANSACTION")
             if by_month:
-                win = settle_window(con, table, window(context, seeds.folder), every_month(seeds.folder), context.run_id)
+                every = every_month(seeds.folder)
+                win = settle_window(con, table, window(context, every), every, context.run_id)
                 params = {**params, **win.params}
             if not by_month or win.full:
                 drop_tables(con, [table])
