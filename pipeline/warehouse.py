@@ -85,7 +85,7 @@ def begin_window(con: duckdb.DuckDBPyConnection, table: str, full: bool, run_id:
 
 # The reference seed files of each seed's latest load, path and sha256: what every table kept by month is built on.
 REF_INPUTS_SQL = """
-SELECT md5(coalesce(string_agg(source_file || ':' || file_sha256, chr(10) ORDER BY source_file), ''))
+SELECT md5(coalesce(string_agg(DISTINCT source_file || ':' || file_sha256, chr(10) ORDER BY source_file || ':' || file_sha256), ''))
 FROM quality.load_audit a
 WHERE seed <> 'trade_flows'
   AND run_id = (SELECT arg_max(run_id, loaded_at) FROM quality.load_audit b WHERE b.seed = a.seed)

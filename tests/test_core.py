@@ -5,9 +5,10 @@ import shutil
 import duckdb
 import pytest
 
-from pipeline.assets.ingest import accounting_check
+from pipeline.assets.ingest import accounting_check, read_and_check, record_load
+from pipeline.warehouse import REF_INPUTS_SQL
 from schemas import SEEDS
-from tests.conftest import materialize
+from tests.conftest import SHIPPED_SEEDS, materialize
 from tests.seededit import read_rows, write_rows
 
 FLOWS = [  # flow_id, period, hs_code, value, currency
@@ -110,6 +111,21 @@ def test_the_accounting_check_fails_when_a_table_lost_rows(shipped_build, tmp_pa
         con.execute("DELETE FROM ref.chpl WHERE tier = '1'")
         result = accounting_check(con, SEEDS["chpl"], "ref.chpl", run_id, 1)
     assert not result.passed
+
+
+def test_a_seed_reloaded_by_a_retried_step_is_recorded_once_by_its_run(shipped_build, tmp_path):
+    # a lake step retried after a lost commit conflict reloads seeds its first attempt committed: two audit rows
+    # of one run failed its accounting check and changed the reference inputs, so month runs rebuilt every month
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(shipped_build.warehouse.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        ((run_id,),) = con.execute("SELECT run_id FROM quality.load_audit WHERE seed = 'chpl'").fetchall()
+        (inputs,) = con.execute(REF_INPUTS_SQL).fetchone()
+        files, checked = read_and_check(SEEDS["chpl"], SHIPPED_SEEDS, con)
+        record_load(con, SEEDS["chpl"], files, checked, run_id)
+        assert con.execute("SELECT count(*) FROM quality.load_audit WHERE seed = 'chpl'").fetchone() == (1,)
+        assert accounting_check(con, SEEDS["chpl"], "ref.chpl", run_id, 1).passed
+        assert con.execute(REF_INPUTS_SQL).fetchone() == (inputs,)
 
 
 def test_a_flow_id_in_two_files_names_both_places_and_stops_the_publish(seeds, tmp_path, monkeypatch):

@@ -144,12 +144,22 @@ def record_quarantine(con: duckdb.DuckDBPyConnection, seed: Seed, quarantine: pl
     con.unregister("quarantine")
 
 
+RECORDED_BY_RUN = "run_id = $run_id AND seed = $seed AND source_file IN (SELECT source_file FROM audit)"
+RECORDED_BY_RUN_SQL = f"SELECT count(*) > 0 FROM quality.load_audit WHERE {RECORDED_BY_RUN}"
+
+
 def record_audit(con: duckdb.DuckDBPyConnection, seed: Seed, audit: pl.DataFrame, run_id: str) -> None:
     """One load_audit row per file: source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped
     and, where an importer skipped rows, skip_reasons."""
     if "skip_reasons" not in audit.columns:
         audit = audit.with_columns(pl.lit([], SKIP_REASONS).alias("skip_reasons"))
     con.register("audit", audit)
+    # A step retried (a lost lake commit conflict) reloads files an earlier attempt committed: their rows are
+    # replaced, so a run records each file once. Deleted only if present: in a lake, any two deletes from
+    # one table by concurrent runs conflict at commit.
+    key = {"seed": seed.name, "run_id": run_id}
+    if con.execute(RECORDED_BY_RUN_SQL, key).fetchone()[0]:
+        con.execute(f"DELETE FROM quality.load_audit WHERE {RECORDED_BY_RUN}", key)
     con.execute(
         """INSERT INTO quality.load_audit
                (run_id, seed, source_file, file_sha256, rows_read, rows_loaded, rows_quarantined, rows_skipped,
