@@ -5,6 +5,7 @@ Every section says what period it covers, which data_status it rests on, and how
 has its payment channel or corridor allocated by rule rather than observed, and it labels channels,
 corridors, categories and countries with their ref names, the same in every chart and table."""
 
+import datetime as dt
 import html
 from datetime import date
 from pathlib import Path
@@ -27,10 +28,16 @@ from pipeline.warehouse import run_id_meta  # noqa: E402
 
 RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"
-IN_REACH = "#c62828"
-CIRCUMVENTION = "#f0a030"
+IN_REACH = "#D55E00"
+CIRCUMVENTION = "#56B4E9"
 UNKNOWN = "#b0b0b0"  # value no observation or sourced rule places, and reach that rests on it: never a palette colour
-PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#ccb974", "#64b5cd"]
+# Okabe & Ito's colours, told apart with any common colour-vision deficiency (black is the allocated share's
+# line). Past seven series a chart reuses them with a pattern or a dash, so no two series look alike (the
+# US dollar and crypto-assets shared a colour when the 14 channels outnumbered a palette of nine).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+PATTERNS = ["", ".", "x"]  # Plotly's fill patterns of the first, second and third round of the palette
+HATCHES = ["", "..", "xx"]  # Matplotlib's
+DASHES = [("solid", "-"), ("dot", ":"), ("dash", "--")]  # lines': Plotly's, Matplotlib's
 STATUS_WORDS = {"illustrative": "illustrative sample", "real": "real data"}
 TOP_ROUTES = 10
 TOP_INTERMEDIARIES = 6
@@ -234,8 +241,13 @@ def allocated_by_year(df: pl.DataFrame, value: str = "value") -> pl.DataFrame:
 
 
 def color_of(name: str, i: int) -> str:
-    """The i-th palette colour, or grey for the unknown channel or corridor, whatever its place."""
+    """The i-th series' colour, or grey for the unknown channel or corridor, whatever its place."""
     return UNKNOWN if name.startswith("Unknown") else PALETTE[i % len(PALETTE)]
+
+
+def round_of(i: int) -> int:
+    """Which round of the palette the i-th series is in: its pattern or dash (PATTERNS, HATCHES, DASHES)."""
+    return i // len(PALETTE) % len(PATTERNS)
 
 
 def sankey_figure(links: pl.DataFrame, title: str) -> go.Figure:
@@ -267,7 +279,8 @@ def area_figure(wide: pl.DataFrame, allocated: pl.DataFrame, title: str) -> go.F
     figure = go.Figure()
     for i, column in enumerate(c for c in wide.columns if c != "year"):
         figure.add_trace(go.Scatter(x=wide["year"], y=wide[column], name=plotly_text(column), stackgroup="one", mode="lines",
-                                    line={"color": color_of(column, i)}))
+                                    line={"color": color_of(column, i)}, fillcolor=color_of(column, i),
+                                    fillpattern={"shape": PATTERNS[round_of(i)], "fgcolor": "#333"}))
     figure.add_trace(go.Scatter(x=allocated["year"], y=allocated["share"], name="allocated by rule (share of value)",
                                 mode="lines+markers", line={"color": "black", "dash": "dash"}))
     figure.update_layout(title=title, yaxis={"tickformat": ".0%"}, xaxis={"dtick": 1}, height=440)
@@ -284,7 +297,8 @@ def corridor_figure(corridors: pl.DataFrame, title: str) -> go.Figure:
     for i, name in enumerate(corridors["corridor"].unique(maintain_order=True)):
         rows = corridors.filter(pl.col("corridor") == name)
         color = color_of(name, i)
-        figure.add_trace(go.Bar(x=rows["year"], y=rows["observed"] / 1e9, name=plotly_text(corridor_label(name)), marker_color=color))
+        figure.add_trace(go.Bar(x=rows["year"], y=rows["observed"] / 1e9, name=plotly_text(corridor_label(name)),
+                                marker={"color": color, "pattern": {"shape": PATTERNS[round_of(i)], "fgcolor": "#333"}}))
         if rows["allocated"].sum():
             figure.add_trace(go.Bar(x=rows["year"], y=rows["allocated"] / 1e9, name=plotly_text(f"{name}: allocated by rule"),
                                     marker={"color": "white", "line": {"color": color, "width": 1.5},
@@ -298,7 +312,7 @@ def transshipment_figure(trans: pl.DataFrame, title: str) -> go.Figure:
     for i, name in enumerate(trans["intermediary"].unique(maintain_order=True)):
         rows = trans.filter(pl.col("intermediary") == name)
         figure.add_trace(go.Scatter(x=rows["year"], y=rows["value_usd"] / 1e6, name=plotly_text(name), mode="lines+markers",
-                                    line={"color": PALETTE[i % len(PALETTE)]}))
+                                    line={"color": PALETTE[i % len(PALETTE)], "dash": DASHES[round_of(i)][0]}))
     figure.update_layout(title=title, yaxis={"title": "M USD"}, xaxis={"dtick": 1}, height=420)
     return figure
 
@@ -316,7 +330,7 @@ def roundabout_figure(months: pl.DataFrame, title: str) -> go.Figure:
     figure = go.Figure()
     for i, (label, rows) in enumerate(roundabout_lines(months)):
         figure.add_trace(go.Scatter(x=rows["month"], y=rows["value"] / 1e6, name=plotly_text(label), mode="lines",
-                                    line={"color": PALETTE[i % len(PALETTE)]}))
+                                    line={"color": PALETTE[i % len(PALETTE)], "dash": DASHES[round_of(i)][0]}))
     figure.update_layout(title=title, yaxis={"title": "M of the currency"}, height=420)
     return figure
 
@@ -324,7 +338,7 @@ def roundabout_figure(months: pl.DataFrame, title: str) -> go.Figure:
 def draw_roundabout_png(months: pl.DataFrame, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(11, 5))
     for i, (label, rows) in enumerate(roundabout_lines(months)):
-        ax.plot(rows["month"], rows["value"] / 1e6, label=label, color=PALETTE[i % len(PALETTE)])
+        ax.plot(rows["month"], rows["value"] / 1e6, DASHES[round_of(i)][1], label=label, color=PALETTE[i % len(PALETTE)])
     ax.set_ylabel("M of the currency")
     ax.set_title(title, fontsize=10)
     if months.height:
@@ -360,6 +374,24 @@ def claims_table(claims: pl.DataFrame) -> str:
     return f'<table class="claims"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
+# Where the trade flows come from, each source on its own line: what the report's figures rest on.
+SOURCES_SQL = """
+SELECT source, data_status, frequency, min(period) AS first, max(period) AS last, count(*) AS records,
+       count(DISTINCT (exporter_iso3, importer_iso3)) AS pairs,
+       list(DISTINCT exporter_iso3 || ' → ' || importer_iso3 ORDER BY exporter_iso3 || ' → ' || importer_iso3)[:$named] AS named
+FROM core.trade_flows GROUP BY ALL ORDER BY data_status DESC, frequency, source
+"""
+NAMED_PAIRS = 4  # a source with more country pairs than this gives their number
+
+
+def sources_table(sources: pl.DataFrame) -> str:
+    rows = [[r["source"], STATUS_WORDS.get(r["data_status"], r["data_status"]), r["frequency"],
+             period_text(r["first"], r["last"], [r["frequency"]], r["data_status"]).split(",")[0],
+             ", ".join(r["named"]) if r["pairs"] <= NAMED_PAIRS else f"{r['pairs']:,} exporter → importer pairs",
+             f"{r['records']:,}"] for r in sources.iter_rows(named=True)]
+    return table(["source", "data", "frequency", "period", "countries", "records"], rows)
+
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">{run_meta}<title>Detour — how trade is routed around sanctions</title>
 <style>
@@ -374,16 +406,17 @@ section {{ margin-bottom: 2.5rem; }} .wide {{ overflow-x: auto; }}
 </style>
 <script>{plotly_js}</script></head><body>
 <h1>Detour: how trade is routed around sanctions</h1>
-<p class="note">Built from <code>{warehouse}</code> by run <code>{run_id}</code>. The month-level charts rest on <code>data_status = '{status}'</code>
-rows ({status_words}): the shipped flows are an illustrative sample calibrated to published figures, not customs data.
-The real rows the warehouse also ships, CEPII, BACI (Gaulier &amp; Zignago 2010), China↔Russia 2017–2023, are annual
-(<code>data_status = 'real'</code>): they appear only in the route-risk ranking, in a table of their own; see the
-README's first worked example.</p>
+<p class="published">Published <time datetime="{published_iso}">{published}</time> from {warehouse}. The trade flows it rests on:</p>
+{sources}
+<p class="note">The Iran–Russia sections rest on <code>data_status = '{status}'</code> rows ({status_words}){status_caveat}.
+Real rows of other countries appear in the roundabout section and in the route-risk ranking, each in tables of their
+own: no figure adds real and illustrative rows.</p>
 <p class="note"><b>Observed or allocated?</b> Where a flow's record does not say how it was paid or which way it went,
 Detour assigns its payment channel and corridor by rule (<code>ref.allocation_rules</code>). Of the IRN↔RUS value
 behind the corridor charts, <b class="allocated-headline">{headline}</b> has its channel or corridor allocated by rule
 rather than observed. Every chart says how much of its value is allocated; read those parts as assumptions, not findings.</p>
 {sections}
+<p class="note">Dagster run <code>{run_id}</code>.</p>
 </body></html>
 """
 
@@ -437,8 +470,10 @@ def draw_area_png(wide: pl.DataFrame, allocated: pl.DataFrame, title: str, path:
     fig, ax = plt.subplots(figsize=(11, 5))
     columns = [c for c in wide.columns if c != "year"]
     if columns:  # a build with no rows here draws empty axes
-        ax.stackplot(wide["year"].to_numpy(), np.vstack([wide[c].to_numpy() for c in columns]), labels=columns,
-                     colors=[color_of(c, i) for i, c in enumerate(columns)])
+        areas = ax.stackplot(wide["year"].to_numpy(), np.vstack([wide[c].to_numpy() for c in columns]), labels=columns,
+                             colors=[color_of(c, i) for i, c in enumerate(columns)], edgecolor="#333", linewidth=0)
+        for i, area in enumerate(areas):
+            area.set_hatch(HATCHES[round_of(i)])
     ax.plot(allocated["year"], allocated["share"], "k--o", label="allocated by rule (share of value)")
     ax.set_ylim(0, 1)
     ax.set_title(title, fontsize=10)
@@ -457,7 +492,8 @@ def draw_corridor_png(corridors: pl.DataFrame, title: str, path: Path) -> None:
         # every year, 0 where the corridor carried nothing, so the bars stack year on year
         rows = years.join(corridors.filter(pl.col("corridor") == name), on="year", how="left").fill_null(0)
         color = color_of(name, i)
-        for part, style in (("observed", {"color": color}), ("allocated", {"facecolor": "white", "edgecolor": color, "hatch": "//"})):
+        observed = {"color": color, "hatch": HATCHES[round_of(i)], "edgecolor": "#333", "linewidth": 0}
+        for part, style in (("observed", observed), ("allocated", {"facecolor": "white", "edgecolor": color, "hatch": "//"})):
             values = rows[part].to_numpy() / 1e9
             if part == "allocated" and not values.any():
                 continue
@@ -474,7 +510,7 @@ def draw_transshipment_png(trans: pl.DataFrame, title: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(11, 5))
     for i, name in enumerate(trans["intermediary"].unique(maintain_order=True)):
         rows = trans.filter(pl.col("intermediary") == name)
-        ax.plot(rows["year"], rows["value_usd"] / 1e6, "-o", label=name, color=PALETTE[i % len(PALETTE)])
+        ax.plot(rows["year"], rows["value_usd"] / 1e6, DASHES[round_of(i)][1] + "o", label=name, color=PALETTE[i % len(PALETTE)])
     ax.set_ylabel("M USD")
     ax.set_title(title, fontsize=10)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
@@ -501,7 +537,8 @@ def draw_exposure_png(exposure: pl.DataFrame, title: str, path: Path) -> None:
 
 def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, run_id: str) -> list[Path]:
     """Write report.html and charts/*.png of the warehouse `con` reads into `folder` (the page names it
-    `shown_as`, what SQL clients open, and `run_id`, the run that publishes it); return their paths."""
+    `shown_as`, what SQL clients open, named without a local path, and `run_id`, the run that publishes it);
+    return their paths."""
     charts = folder / "charts"
     charts.mkdir(exist_ok=True)
     found = con.sql(STATUS_SQL).fetchone()
@@ -527,6 +564,7 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
     exposure = rows_of(EXPOSURE_SQL, at)
     first_month, last_month = con.execute(EXPOSURE_PERIOD_SQL, at).fetchone()
     claims = rows_of(CLAIMS_SQL)
+    sources = rows_of(SOURCES_SQL, {"named": NAMED_PAIRS})
     rests = f"<code>data_status = '{html.escape(status)}'</code> ({html.escape(STATUS_WORDS.get(status, status))})"
     sections, pictures = [], []
 
@@ -673,7 +711,11 @@ def write_report(con: duckdb.DuckDBPyConnection, folder: Path, shown_as: str, ru
         claims_period, "the warehouse rows of each claim's scope. A claim the data were tuned to (the sample was generated to "
         "meet it) is <i>calibrated (no evidence)</i>, in grey: agreement with it proves nothing.", claims_table(claims)))
 
-    page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(str(shown_as)),
+    published = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    caveat = ": generated to match published figures, not customs data" if status == "illustrative" else ""
+    page = PAGE.format(plotly_js=plotly.offline.get_plotlyjs(), warehouse=html.escape(shown_as),
+                       published_iso=published.isoformat(), published=f"{published:%Y-%m-%d %H:%M} UTC",
+                       sources=sources_table(sources), status_caveat=caveat,
                        run_meta=run_id_meta(run_id), run_id=html.escape(run_id),
                        status=html.escape(status), status_words=html.escape(STATUS_WORDS.get(status, status)),
                        headline=pct(sankey_alloc), sections="\n".join(sections))

@@ -181,6 +181,11 @@ class Warehouse(dg.ConfigurableResource):
         return str(self.published_path)
 
     @property
+    def published_label(self) -> str:
+        """What SQL clients open, named for a page forwarded to others: no local path, no server."""
+        return f"the DuckLake catalog {lake.PUBLISHED}" if self.lake else self.published_path.name
+
+    @property
     def client_sql_path(self) -> Path:
         """Lake mode: the SQL a client runs to attach the published catalog (duckdb -init FILE)."""
         return self.published_path.with_name("attach.sql")

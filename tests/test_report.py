@@ -2,15 +2,18 @@
 drawn, whose sections state their period and what they rest on, labelled with ref names; and PNG
 charts of the same."""
 
+import datetime as dt
+import html
 import re
 import shutil
 
 import duckdb
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.report import write_report
+from pipeline.report import area_figure, corridor_figure, transshipment_figure, write_report
 from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 
 REPO_PICTURE = "docs/sankey.png"
@@ -169,3 +172,35 @@ def test_the_report_survives_any_subset_of_the_marts(writable_copy, tmp_path, ke
         assert "<section" in text and ">nan" not in text.lower()
     finally:
         con.execute("ROLLBACK")
+
+
+def test_the_report_opens_with_its_date_and_the_sources_of_its_data_and_names_no_local_path(shipped_build):
+    page = page_of(shipped_build)
+    top = page.split('<section id="roundabout">')[0]
+    published = re.search(r'<time datetime="([^"]+)">', top).group(1)
+    assert dt.datetime.fromisoformat(published) > dt.datetime.now(dt.UTC) - dt.timedelta(hours=6)
+    # one line per source of core.trade_flows, from the data: a new import adds its own, with its period
+    for source, frequency, first, last, records in shipped_build.query(
+            "SELECT source, frequency, min(period), max(period), count(*) FROM core.trade_flows GROUP BY ALL"):
+        fmt = "%Y-%m" if frequency == "monthly" else "%Y"
+        row = re.search(rf"<tr><td>{re.escape(html.escape(source))}</td>.*?</tr>", top).group(0)
+        assert f"<td>{first:{fmt}} to {last:{fmt}}</td>" in row and f"<td>{records:,}</td>" in row, row
+    assert "CHN → RUS, RUS → CHN" in top  # a source of a few country pairs names them
+    assert str(shipped_build.warehouse.parent) not in page and "README" not in page
+    assert "from detour.duckdb." in top
+
+
+def test_no_two_series_of_a_chart_look_alike_even_past_the_palette():
+    # 14 payment channels and the unknown one: the dollar and crypto-assets once shared a colour
+    names = [f"channel {i}" for i in range(14)] + ["Unknown"]
+    wide = pl.DataFrame({"year": [2023, 2024], **{name: [1 / 15, 1 / 15] for name in names}})
+    allocated = pl.DataFrame({"year": [2023, 2024], "share": [0.1, 0.2]})
+    areas = [t for t in area_figure(wide, allocated, "t").data if t.stackgroup]
+    assert len({(t.fillcolor, t.fillpattern.shape or "") for t in areas}) == len(names)
+    corridors = pl.DataFrame({"corridor": names, "year": [2024] * len(names), "observed": [1.0] * len(names),
+                              "allocated": [0.0] * len(names)})
+    bars = corridor_figure(corridors, "t").data
+    assert len({(b.marker.color, b.marker.pattern.shape or "") for b in bars}) == len(names)
+    lines = transshipment_figure(pl.DataFrame({"intermediary": names, "year": [2024] * len(names),
+                                               "value_usd": [1.0] * len(names)}), "t").data
+    assert len({(line.line.color, line.line.dash) for line in lines}) == len(names)

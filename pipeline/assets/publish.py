@@ -149,7 +149,7 @@ def fit_to_publish(context: dg.AssetExecutionContext):
 def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse):
     def write_extras(published: duckdb.DuckDBPyConnection, folder: Path) -> None:
         export_parquet(published, folder / "parquet")
-        write_report(published, folder, shown_as=warehouse.published_name, run_id=context.run_id)
+        write_report(published, folder, shown_as=warehouse.published_label, run_id=context.run_id)
 
     recorded = False  # this run's quality.publish_log rows hold the marts as they are: no need to record again
 
