@@ -10,7 +10,8 @@ class Jurisdictions(pa.DataFrameModel):
     name: str = pa.Field(description="Country name")
     sanctions_authorities: str = pa.Field(
         nullable=True,
-        description=f"Sanctions authorities it enforces, '|'-separated, from {', '.join(AUTHORITIES)}",
+        description=f"The sanctions authorities whose measures it enforces, from {', '.join(AUTHORITIES)} "
+        "('|'-separated in the seed file, a list in the table).",
     )
     transshipment_hub: bool = pa.Field(description="On the FinCEN/BIS list of high-risk transshipment jurisdictions")
     hub_source: str = pa.Field(nullable=True, description="Source of the transshipment-hub flag")
@@ -38,4 +39,12 @@ SEED = Seed(
     path="jurisdictions.csv",
     description="Which sanctions authorities each jurisdiction enforces, and whether it is a transshipment hub.",
     row_check_columns=(("hub_has_source", "hub_source"),),
+    list_columns=("sanctions_authorities",),
+    # The Council's regulations bind the member states: only they enforce EU sanctions, so the flag is the list's.
+    derived_columns=(
+        ("eu_member", "BOOLEAN", "coalesce(list_contains(string_split(sanctions_authorities, '|'), 'EU'), false)",
+         "Whether the jurisdiction is a member state of the European Union, bound by EU sanctions regulations."),
+        ("un_member", "BOOLEAN", "coalesce(list_contains(string_split(sanctions_authorities, '|'), 'UN'), false)",
+         "Whether the jurisdiction is a member of the United Nations, bound by Security Council sanctions."),
+    ),
 )

@@ -43,6 +43,10 @@ class Seed:
     optional_columns: tuple[str, ...] = ()
     # Checks over a key's rows (shares summing to 1), with the key's columns: rerun once bad rows are kept aside.
     key_checks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Columns a file writes as '|'-separated text (CSV has no lists) and the ref table holds as a LIST.
+    list_columns: tuple[str, ...] = ()
+    # Columns the ref table adds to each row: (name, DuckDB type, SQL over the row's columns, description).
+    derived_columns: tuple[tuple[str, str, str, str], ...] = ()
 
     @cached_property
     def schema(self) -> pa.DataFrameSchema:

@@ -247,3 +247,19 @@ def test_views_carry_their_tables_column_comments(shipped_build):
     (commented,) = shipped_build.query(
         "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'trade_flows_real' AND comment <> ''")[0]
     assert missing == [] and commented > 30
+
+
+EU_27 = {"AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL", "ITA", "LVA",
+         "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE"}
+
+
+def test_jurisdictions_hold_authorities_as_a_list_and_flag_eu_and_un_members(shipped_build):
+    # "EU exports" is a flag, not a LIKE on a pipe string; Norway and Switzerland align with EU measures by their
+    # own law, so they are not members; Taiwan is no UN member
+    rows = {iso3: (authorities, eu, un) for iso3, authorities, eu, un in shipped_build.query(
+        "SELECT country_iso3, sanctions_authorities, eu_member, un_member FROM ref.jurisdictions")}
+    assert {iso3 for iso3, (_, eu, _) in rows.items() if eu} == EU_27
+    assert rows["DEU"] == (["EU", "UN"], True, True) and rows["NOR"] == (["NO", "UN"], False, True)
+    assert rows["CHE"][1:] == (False, True) and rows["TWN"] == ([], False, False)
+    assert shipped_build.query("SELECT data_type FROM duckdb_columns() WHERE schema_name = 'ref' AND table_name = 'jurisdictions' "
+                               "AND column_name = 'sanctions_authorities'") == [("VARCHAR[]",)]

@@ -266,13 +266,16 @@ def load_reference(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnec
                    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """One reference seed: read, check, replace its table, record its quarantine and audit, in one transaction."""
     key, table = ref_key(seed.name), ref_table(seed)
-    columns = [*seed_columns(seed), *PROVENANCE]
+    columns = [*((n, "VARCHAR[]" if n in seed.list_columns else t, text) for n, t, text in seed_columns(seed)),
+               *((n, t, text) for n, t, _, text in seed.derived_columns), *PROVENANCE]
+    values = {**{n: f"coalesce(string_split({n}, '|'), []::VARCHAR[])" for n in seed.list_columns},
+              **{n: sql for n, _, sql, _ in seed.derived_columns}}
     files, checked = read_and_check(seed, seeds_dir, con)
     con.register("good", checked.good)
     column_list = ", ".join(name for name, _, _ in columns)
     con.execute("BEGIN TRANSACTION")
     con.execute(f"CREATE OR REPLACE TABLE {table} ({', '.join(f'{n} {t}' for n, t, _ in columns)})")
-    con.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM good")
+    con.execute(f"INSERT INTO {table} ({column_list}) SELECT {', '.join(values.get(n, n) for n, _, _ in columns)} FROM good")
     con.execute(comment_sql(table, seed.description, columns))
     clear_quarantine(con, seed)
     record_load(con, seed, files, checked, context.run_id)

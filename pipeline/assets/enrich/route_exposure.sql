@@ -10,13 +10,13 @@ CREATE OR REPLACE TABLE core.route_exposure (
 );
 INSERT INTO core.route_exposure (corridor_id, authority, crosses, via_countries)
 WITH leg_authorities AS (
-    SELECT l.corridor_id, l.country_iso3, unnest(string_split(j.sanctions_authorities, '|')) AS authority
+    SELECT l.corridor_id, l.country_iso3, unnest(j.sanctions_authorities) AS authority
     FROM ref.corridor_legs l
     JOIN ref.jurisdictions j ON j.country_iso3 = l.country_iso3
 ), authorities AS (
     SELECT DISTINCT authority FROM ref.sanctions_measures
     UNION
-    SELECT DISTINCT unnest(string_split(sanctions_authorities, '|')) FROM ref.jurisdictions
+    SELECT DISTINCT unnest(sanctions_authorities) FROM ref.jurisdictions
 )
 SELECT c.corridor_id,
        a.authority,

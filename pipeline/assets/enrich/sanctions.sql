@@ -61,7 +61,7 @@ SELECT m.measure_id, p.party_id
 FROM measure_targets m JOIN ref.sanctioned_parties p ON m.target_type = 'vessel' AND p.imo = m.target_item;
 
 CREATE OR REPLACE TEMP TABLE authorities_of AS
-SELECT country_iso3, string_split(sanctions_authorities, '|') AS authorities FROM ref.jurisdictions;
+SELECT country_iso3, sanctions_authorities AS authorities FROM ref.jurisdictions;
 
 CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure's target matches a routed row
 SELECT r.route_key, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
