@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import settings
-from pipeline.assets.marts import MARTS
+from pipeline.assets.marts import PUBLISHED_MARTS
 from pipeline.assets.publish import KEY as PUBLISH_KEY
 from pipeline.assets.publish import rows_and_checksum_sql
 from pipeline.warehouse import PUBLISHED_ENTRIES, Warehouse, run_id_of_page
@@ -248,7 +248,7 @@ class Soak:
         with duckdb.connect(str(database), read_only=True) as con:
             published_run = con.execute(LATEST_RUN_SQL).fetchone()[0]
             logged = {mart: (rows, checksum) for mart, rows, checksum in con.execute(LATEST_PUBLISH_SQL, {"run_id": published_run}).fetchall()}
-            if sorted(logged) != sorted(MARTS):
+            if sorted(logged) != sorted(PUBLISHED_MARTS):
                 problems.append(f"publish_log of run {published_run} names {sorted(logged)}, not every mart")
             for mart, recorded in logged.items():
                 in_database = con.execute(rows_and_checksum_sql(f"marts.{mart}")).fetchone()

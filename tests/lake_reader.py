@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from pipeline import lake, settings
-from pipeline.assets.marts import MARTS
+from pipeline.assets.marts import PUBLISHED_MARTS
 from pipeline.assets.publish import rows_and_checksum_sql
 
 LATEST_SQL = "SELECT mart, rows, checksum FROM quality.publish_log WHERE run_id = (SELECT arg_max(run_id, published_at) FROM quality.publish_log)"
@@ -31,7 +31,7 @@ def main(stop: Path) -> dict:
             con.execute("BEGIN TRANSACTION")
             run = con.execute(RUN_SQL).fetchone()[0]
             logged = {mart: (rows, checksum) for mart, rows, checksum in con.execute(LATEST_SQL).fetchall()}
-            found = {name: con.execute(rows_and_checksum_sql(f"marts.{name}")).fetchone() for name in MARTS}
+            found = {name: con.execute(rows_and_checksum_sql(f"marts.{name}")).fetchone() for name in PUBLISHED_MARTS}
             con.execute("COMMIT")
         except Exception as error:  # noqa: BLE001 - every error is reported, none stops the look
             errors.append(str(error).splitlines()[0][:200])

@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 
 from pipeline import lake
-from pipeline.assets.marts import MARTS
+from pipeline.assets.marts import PUBLISHED_MARTS
 from tests.conftest import REPO, SHIPPED_SEEDS, materialize
 
 MONTHS = ("2024-03", "2024-04", "2024-05", "2024-06")
@@ -47,14 +47,14 @@ class Lake:
 
     def published_log(self) -> list[tuple]:
         """The marts' rows and checksums the latest publish recorded, checked against the marts themselves."""
-        from pipeline.assets.marts import MARTS
+        from pipeline.assets.marts import PUBLISHED_MARTS
         from pipeline.assets.publish import rows_and_checksum_sql
 
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             run_id = con.execute(LATEST_RUN_SQL).fetchone()[0]
             logged = con.execute(LOG_SQL, {"run_id": run_id}).fetchall()
-            found = [(name, *con.execute(rows_and_checksum_sql(f"marts.{name}")).fetchone()) for name in sorted(MARTS)]
+            found = [(name, *con.execute(rows_and_checksum_sql(f"marts.{name}")).fetchone()) for name in sorted(PUBLISHED_MARTS)]
         assert logged == found
         return logged
 
@@ -160,7 +160,7 @@ def test_a_full_refresh_in_lake_mode_publishes_the_marts_the_embedded_mode_publi
     assert cli.returncode == 0 and cli.stdout.splitlines()[-1] == str(routes), cli.stdout + cli.stderr
     # the report (naming what clients attach) and the Parquet files are published beside it, as in the embedded mode
     assert "DuckLake catalog detour" in (lake_mode.warehouse.parent / "report.html").read_text()
-    assert len(list((lake_mode.warehouse.parent / "parquet").glob("*.parquet"))) == len(MARTS)
+    assert len(list((lake_mode.warehouse.parent / "parquet").glob("*.parquet"))) == len(PUBLISHED_MARTS)
     assert lake_mode.differing_tables() == []
 
 

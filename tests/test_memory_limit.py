@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from pipeline.assets.publish import MARTS, export_parquet
+from pipeline.assets.publish import PUBLISHED_MARTS, export_parquet
 from pipeline.warehouse import Warehouse, open_read_only
 
 
@@ -33,6 +33,6 @@ def test_the_parquet_export_completes_within_a_small_limit_and_leaves_no_spill_f
     with open_read_only(build) as con:
         export_parquet(con, tmp_path / "parquet")
         exported = {name: con.execute("SELECT count(*) FROM read_parquet(?)", [str(tmp_path / "parquet" / f"{name}.parquet")]).fetchone()[0]
-                    for name in MARTS}
-        assert exported == {name: con.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0] for name in MARTS}
+                    for name in PUBLISHED_MARTS}
+        assert exported == {name: con.execute(f"SELECT count(*) FROM marts.{name}").fetchone()[0] for name in PUBLISHED_MARTS}
     assert not build.with_name("detour.duckdb.tmp").exists()

@@ -14,7 +14,7 @@ from pipeline.assets.enrich import enrich_assets
 from pipeline.assets.ingest import OWNERS
 from pipeline.assets.reference import reference_assets
 from pipeline.assets.lists import list_assets
-from pipeline.assets.marts import MARTS, mart_assets
+from pipeline.assets.marts import PUBLISHED_MARTS, mart_assets
 from pipeline.assets.quality import BUILD_SNAPSHOT
 from pipeline.assets.quality_tables import quality_tables
 from pipeline import lake
@@ -56,7 +56,7 @@ UNPUBLISHED_DELETE_SQL = "DELETE FROM quality.publish_log WHERE NOT list_contain
 def export_parquet(con: duckdb.DuckDBPyConnection, folder) -> None:
     """marts.<name> → parquet/<name>.parquet, in a set's folder not yet published."""
     folder.mkdir()
-    for name in MARTS:
+    for name in PUBLISHED_MARTS:
         # sorted rows: the same mart gives the same bytes
         con.execute(f"COPY (SELECT * FROM marts.{name} ORDER BY ALL) TO {sql_literal(str(folder / f'{name}.parquet'))} (FORMAT parquet)")
 
@@ -98,7 +98,7 @@ def record_publish(con: duckdb.DuckDBPyConnection, run_id: str, warehouse: Wareh
         con.execute(UNPUBLISHED_DELETE_SQL, {"published_runs": published_runs})
     published_at = dt.datetime.now(dt.UTC)
     inputs = con.execute(INPUTS_SQL).fetchone()[0]
-    for name in MARTS:
+    for name in PUBLISHED_MARTS:
         con.execute(
             f"INSERT INTO quality.publish_log SELECT $run_id, $published_at, $mart, counted.*, $inputs "
             f"FROM ({rows_and_checksum_sql(f'marts.{name}')}) counted",
@@ -121,7 +121,7 @@ def fit_to_publish(context: dg.AssetExecutionContext):
     copied are the ones quality.publish_log records for this run (no other run rebuilt one in between)."""
     def reason(con: duckdb.DuckDBPyConnection) -> str | None:
         (inputs,) = con.execute(INPUTS_SQL).fetchone()
-        for name in MARTS:
+        for name in PUBLISHED_MARTS:
             copied = (*con.execute(rows_and_checksum_sql(f"{lake.PUBLISHED}.marts.{name}")).fetchone(), inputs)
             if con.execute(RECORDED_SQL, {"run_id": context.run_id, "mart": name}).fetchone() != copied:
                 return f"marts.{name} or its inputs changed after this run recorded them in quality.publish_log"
@@ -183,7 +183,7 @@ def published_warehouse(context: dg.AssetExecutionContext, warehouse: Warehouse)
     folder = warehouse.published_path.parent
     with warehouse.read_published() as con:
         tables = [t for (t,) in con.execute(TABLES_SQL).fetchall()]
-    parquet = [folder / "parquet" / f"{name}.parquet" for name in MARTS]
+    parquet = [folder / "parquet" / f"{name}.parquet" for name in PUBLISHED_MARTS]
     report, charts = folder / "report.html", sorted((folder / "charts").glob("*.png"))
     where = (
         {"lake": warehouse.published_name, "open_read_only": dg.MetadataValue.text(f"duckdb -init {warehouse.client_sql_path}")}
