@@ -191,3 +191,20 @@ def test_the_contract_check_of_batches_says_what_it_says_of_their_rows_together(
     assert summary.examples.equals(whole.head(10).select(summary.examples.columns))
     result = contract_check(SEEDS["trade_flows"], 100, summary)
     assert "12 of 100 rows kept aside" in result.description and result.metadata["rows_quarantined"].value == 12
+
+
+def test_every_source_cell_of_the_seeds_cites_something_a_reader_can_open():
+    """A clone has neither the internal research notes nor ../shared: a seed's source names the publication."""
+    unreadable = []
+    for path in sorted(SHIPPED_SEEDS.rglob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            columns = [c for c in reader.fieldnames or [] if c == "source" or c.endswith("_source")]
+            if not columns:
+                continue
+            for row_number, row in enumerate(reader, start=2):
+                for column in columns:
+                    cell = row[column] or ""
+                    if "domain research" in cell.lower() or "../shared" in cell:
+                        unreadable.append((str(path.relative_to(SHIPPED_SEEDS)), row_number, column, cell[:60]))
+    assert unreadable == []
