@@ -56,9 +56,7 @@ SEED_SUFFIXES = (".csv", ".xlsx", ".dta")  # Eurostat's spreadsheets and Stata t
 
 def seed_key(relative: str) -> dg.AssetKey | None:
     """The asset a seed file feeds, by its path relative to the seeds folder."""
-    if relative.startswith(IMPORTS) and baci.DICTIONARY.match(Path(relative).name):
-        return None  # a BACI country dictionary is not audited: the next full refresh (the schedule) rereads it
-    if relative.startswith((f"{TRADE_FLOWS.path}/", IMPORTS)):
+    if relative.startswith((f"{TRADE_FLOWS.path}/", IMPORTS)):  # a BACI country dictionary too: it maps the files beside it
         return TRADE_FLOWS_KEY
     if relative.casefold().startswith(f"{eu_hs6.FOLDER}/"):  # the EU HS6 list: measures, not parties
         return ref_key("sanctions_measures")
@@ -105,7 +103,10 @@ def seeds_changed(context: dg.SensorEvaluationContext, seeds: SeedsFolder, wareh
     known = json.loads(context.cursor) if context.cursor else None
     current = fingerprints(seeds.folder, known or {})
     hashes = {path: f[2] for path, f in current.items()}
-    previous = {path: f[2] for path, f in known.items()} if known is not None else loaded_hashes(warehouse)
+    # Before the first look, what the warehouse loaded; a BACI country dictionary has no audit row of its own, so
+    # the first look takes it as the last build read it, and later looks compare it with the one before.
+    previous = ({path: f[2] for path, f in known.items()} if known is not None else
+                {**{p: h for p, h in hashes.items() if baci.DICTIONARY.match(Path(p).name)}, **loaded_hashes(warehouse)})
     changed = sorted(p for p in hashes.keys() | previous.keys() if hashes.get(p) != previous.get(p))
     if not changed:
         return dg.SensorResult(skip_reason="no seed file changed", cursor=json.dumps(current))

@@ -73,6 +73,11 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Warehouse) -> No
         rows = con.execute(SUMMARY_SQL, [result.run_id]).fetchall()
         tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()").fetchone()[0]
         examples = con.execute(QUARANTINE_SQL, [result.run_id]).fetchall()
+    passed, warned, failed = check_results(result)
+    if failed:  # first: a file that loaded nothing must not hide below a table of counts
+        print(f"\n{len(failed)} asset checks FAILED:")
+        for line in failed:
+            print(f"  FAILED   {line}")
     print(f"\n{'seed':<20}{'files':>6}{'read':>9}{'loaded':>9}{'quarantined':>13}{'skipped':>9}")
     for seed, files, read, loaded, quarantined, skipped in rows:
         print(f"{seed:<20}{files:>6}{read:>9}{loaded:>9}{quarantined:>13}{skipped:>9}")
@@ -81,12 +86,9 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Warehouse) -> No
         print(f"\n{kept_aside} rows kept aside in quality.quarantine (first 10):")
         for seed, file, row, column, rule, value in examples:
             print(f"  {file} row {row}, column {column}: {rule} (value {value!r})")
-    passed, warned, failed = check_results(result)
-    print(f"\nasset checks: {passed} passed, {len(warned)} warned, {len(failed)} failed")
+    print(f"\nasset checks: {passed} passed, {len(warned)} warned, {len(failed)} failed{' (above)' if failed else ''}")
     for line in warned:
         print(f"  warning  {line}")
-    for line in failed:
-        print(f"  FAILED   {line}")
     print(f"\n{tables} tables in {warehouse.published_name if result.success else (f'the build catalog {lake.BUILD}' if warehouse.lake else str(warehouse.build_path))}")
 
 
@@ -144,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         result = refresh(tags)
     print_summary(result, warehouse)
     problems = failures(result)
+    if not problems and (failed := check_results(result)[2]):
+        print(f"\nPUBLISHED, but not a success: {len(failed)} asset checks failed (above).")
+        return 1
     if problems:
         print("\nFAILED (the published warehouse was left as it was):")
         for message in problems:

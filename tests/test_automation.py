@@ -5,6 +5,7 @@ import json
 import os
 
 import dagster as dg
+import pytest
 
 from pipeline.automation import refresh_all, seeds_changed
 from pipeline.definitions import defs
@@ -62,6 +63,36 @@ def test_a_changed_reference_seed_refreshes_everything_it_feeds_every_month(seed
     assert "ref/payment_channels" in selected and "ref/goods_categories" not in selected
     assert "core/trade_flows" in selected and "marts/claims_check" in selected
     assert MONTHS_TAG not in request.tags  # every month
+
+
+def test_a_new_baci_pair_is_named_while_its_codes_are_unknown_and_reaches_the_marts_once_the_dictionary_has_them(seeds, tmp_path):
+    # the trap: Türkiye→Russia rows dropped beside the shipped two-country dictionary were all kept aside, green
+    baci = seeds / "imports" / "baci"
+    shipped = (baci / "BACI_HS17_Y2017-2023_V202501_CHN_RUS.csv").read_text().splitlines()
+    rows = [line.split(",") for line in shipped[1:] if line.startswith("2023,156,643,")][:20]
+    (baci / "BACI_HS17_Y2023_V202501_TUR_RUS.csv").write_text(
+        "t,i,j,k,v,q\n" + "".join(f"2023,792,643,{k},{v},{q}\n" for _, _, _, k, v, q in rows))
+    warehouse = tmp_path / "detour.duckdb"
+    first = materialize(seeds, warehouse)
+    (check,) = [e for e in first.result.get_asset_check_evaluations() if e.check_name == "every_file_loaded"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR  # red in the UI, first in make run's summary
+    assert "imports/baci/BACI_HS17_Y2023_V202501_TUR_RUS.csv: 20 of 20 rows" in check.description
+    assert "exporter code not in country_codes_V202501.csv" in check.description
+    assert first.succeeded("published_warehouse")  # what did load is published
+
+    cursor = tick(seeds, warehouse).cursor  # the file was read (and audited): nothing new
+    with open(baci / "country_codes_V202501.csv", "a") as dictionary:
+        dictionary.write("792,Türkiye,TR,TUR\n")
+    (request,) = tick(seeds, warehouse, cursor).run_requests  # a dictionary is watched like the files it maps
+    assert "core/trade_flows" in {"/".join(k.path) for k in request.asset_selection} and MONTHS_TAG not in request.tags
+
+    again = materialize(seeds, warehouse)
+    (check,) = [e for e in again.result.get_asset_check_evaluations() if e.check_name == "every_file_loaded"]
+    assert check.passed
+    total = sum(round(float(v) * 1000, 2) for *_, v, _ in rows)  # BACI values are thousands of USD
+    ((landed,),) = again.query("SELECT sum(value_usd) FROM marts.bilateral_balance WHERE exporter_iso3 = 'TUR' AND category_id = '*' "
+                               "AND importer_iso3 = 'RUS' AND year = 2023 AND data_status = 'real'")
+    assert float(landed) == pytest.approx(total)
 
 
 def test_before_the_first_build_every_seed_file_counts_as_new(seeds, tmp_path):

@@ -44,6 +44,7 @@ CREATE_SQL = read_sql(__file__, "core/create_trade_flows.sql")
 INSERT_SQL = read_sql(__file__, "core/insert_trade_flows.sql")
 RATES_SQL = read_sql(__file__, "core/rates.sql")
 CHECKS_SQL = read_sql(__file__, "core/checks_trade_flows.sql")
+FILES_LOADED_NOTHING_SQL = read_sql(__file__, "core/files_loaded_nothing.sql")
 CANONICAL_SQL = read_sql(__file__, "core/canonical_trade_flows.sql")
 ONCE_PER_TRADE_SQL = read_sql(__file__, "core/once_per_trade.sql")
 FX_RATE_TYPES = (
@@ -282,6 +283,8 @@ def both(*rules: RowRule) -> RowRule:
         dg.AssetCheckSpec("unique_flow_ids", asset=KEY, blocking=True, description="No flow_id appears twice"),
         dg.AssetCheckSpec("fx_rate_current", asset=KEY, description="No flow is converted at a stale or fallback rate "
                           "(fx_rate_stale); their value counts toward the publish guard"),
+        dg.AssetCheckSpec("every_file_loaded", asset=KEY, description="Every file this run read gave flows: a file whose "
+                          "rows were all kept aside loaded nothing (the run still publishes what did load)"),
         dg.AssetCheckSpec("categorised", asset=KEY, description="Every flow of the illustrative sample maps to a goods category"),
     ),
 )
@@ -350,6 +353,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         without_usd, without_category, duplicates, flows, stale, stale_usd, stale_months = con.execute(CHECKS_SQL).fetchone()
         # where duplicates are, looked up only when there are some: listing every flow's places is slow
         duplicated = con.execute(DUPLICATES_SQL).fetchall() if duplicates else []
+        nothing_loaded = con.execute(FILES_LOADED_NOTHING_SQL, {"run_id": context.run_id}).fetchall()
         yield dg.MaterializeResult(
             metadata={
                 **table_metadata(con, TABLE),
@@ -378,6 +382,14 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
             passed=duplicates == 0,
             description=f"{duplicates} flow_ids appear more than once (across files; within a file the contract catches them)"
             + "".join(f"; {flow_id} in {places}" for flow_id, places in duplicated),
+        )
+        yield dg.AssetCheckResult(
+            check_name="every_file_loaded",
+            passed=not nothing_loaded,
+            description=f"{len(nothing_loaded)} files loaded nothing: every row was kept aside" + "".join(
+                f"; {file}: {refused:,} of {read:,} rows, most for {column}: {rule}"
+                for file, read, refused, column, rule in nothing_loaded),
+            metadata={"files_loaded_nothing": dg.MetadataValue.json([file for file, *_ in nothing_loaded])},
         )
         yield dg.AssetCheckResult(
             check_name="categorised",
