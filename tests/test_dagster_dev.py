@@ -1,5 +1,5 @@
 """The Dagster UI as the control room: a real `dagster dev` (webserver + daemon) on 127.0.0.1 in a
-temporary DAGSTER_HOME. No asset asks for a partition; `refresh_all`, launched through GraphQL,
+temporary DAGSTER_HOME. No asset asks for a partition; `refresh_all`, launched by a click on Launch Run in Chromium,
 refreshes every month in one run, one materialization per asset; the schedule and the sensors are running; a new trade-flow file
 starts exactly one sensor run that loads it; one mart materialized alone reaches the published
 file, while one whose blocking check fails publishes nothing; the asset graph renders in Chromium; the
@@ -142,14 +142,11 @@ def test_dagster_dev_runs_launches_schedules_senses_and_shows_the_graph(dagster_
     (node,) = server.graphql(FLOWS_NODE)["assetNodes"]
     assert node["isPartitioned"] is False
 
-    # refresh_all: one run, every month, one materialization per asset
-    launched = server.graphql(LAUNCH, {"params": {
-        "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": "refresh_all"},
-    }})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    wait_for_success(server, launched["run"]["runId"])
+    # refresh_all, clicked in the browser as the README says: one run, every month, one materialization per asset
+    run_id = launch_by_click(server)
+    wait_for_success(server, run_id)
     (node,) = server.graphql(FLOWS_NODE)["assetNodes"]
-    assert [m["runId"] for m in node["assetMaterializations"]] == [launched["run"]["runId"]]
+    assert [m["runId"] for m in node["assetMaterializations"]] == [run_id]
     assert [r["jobName"] for r in server.graphql(ALL_RUNS)["runsOrError"]["results"]] == ["refresh_all"]
     show_hostile_examples(server)  # before the sensor's run checks one month, without them
 
@@ -189,6 +186,28 @@ def materialize_claims_check(server: DagsterDev, change: str) -> str:
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     return server.wait_until(lambda: (s := run_status(server, run_id)) in ("SUCCESS", "FAILURE", "CANCELED") and s, 400, run_id)
+
+
+def launch_by_click(server: DagsterDev) -> str:
+    """Jobs → refresh_all → Launch Run in Chromium: nothing to choose first (no partition box) and no "Are you
+    sure?" before the run starts; returns the run's id from the page the click opens."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=OFFLINE_FLAGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(f"{server.url}/locations/{LOCATION}/jobs/refresh_all/playground", wait_until="networkidle")
+        launch = page.get_by_role("button", name="Launch Run")
+        launch.wait_for(timeout=60_000)
+        launchpad = page.inner_text("body")
+        launch.click()
+        page.wait_for_url("**/runs/*", timeout=60_000)
+        dialogs = page.get_by_role("dialog").count()
+        run_id = page.url.rstrip("/").rsplit("/", 1)[1]
+        browser.close()
+    assert "Partition" not in launchpad and "No errors" in launchpad, launchpad[-1500:]
+    assert dialogs == 0  # no confirmation asked
+    return run_id
 
 
 def publish_follows_a_single_mart(server: DagsterDev) -> None:
