@@ -40,9 +40,13 @@ def run_chromium(url: str, profile: Path, *flags: str, offline: bool = False) ->
     return done.stdout
 
 
-def keep_screenshot(shot: Path, target: Path) -> None:
-    """With DETOUR_UPDATE_SCREENSHOTS set, store a screenshot in docs/ as a 256-colour PNG (a tenth of the bytes)."""
+def keep_screenshot(shot: Path, target: Path, top: Path | None = None, top_height: int = 1000) -> None:
+    """With DETOUR_UPDATE_SCREENSHOTS set, store a screenshot in docs/ as a 256-colour PNG (a tenth of the bytes),
+    and its first `top_height` pixels in `top` (what a README can show of a page thousands of pixels tall)."""
     if os.environ.get("DETOUR_UPDATE_SCREENSHOTS"):
         from PIL import Image
 
-        Image.open(shot).convert("RGB").quantize(256).save(target, optimize=True)
+        image = Image.open(shot).convert("RGB")
+        image.quantize(256).save(target, optimize=True)
+        if top:
+            image.crop((0, 0, image.width, min(top_height, image.height))).quantize(256).save(top, optimize=True)

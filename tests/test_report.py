@@ -18,6 +18,7 @@ from tests.browser import OFFLINE_FLAGS, chromium, keep_screenshot
 
 REPO_PICTURE = "docs/sankey.png"
 SCREENSHOT = "docs/report.png"
+SCREENSHOT_TOP = "docs/report_top.png"
 SECTIONS = ("roundabout", "where-value-goes", "channels", "corridors", "route-risk", "transshipment", "sanctioned-exposure", "claims")
 
 
@@ -121,7 +122,7 @@ def test_the_report_loads_offline_in_chromium_with_names_not_ids(shipped_build, 
     assert links > 10, "the Sankey's links were not drawn"
     assert "Russian ruble" in labels and not ids & set(labels), ids & set(labels)
     assert (tmp_path / "report.png").stat().st_size > 100_000
-    keep_screenshot(tmp_path / "report.png", SCREENSHOT)
+    keep_screenshot(tmp_path / "report.png", SCREENSHOT, SCREENSHOT_TOP)
 
 
 def test_png_charts_are_drawn(shipped_build):
