@@ -11,29 +11,29 @@ SHARE_TOLERANCE = 1e-9
 
 
 class AllocationRules(pa.DataFrameModel):
-    rule_id: str = pa.Field(str_matches=r"^[A-Za-z0-9_\-]+$", unique=True, description="Rule key")
-    dimension: str = pa.Field(isin=["channel", "corridor"], description="What the rule allocates: payment channel or corridor")
-    exporter_iso3: str = pa.Field(description="Exporter it applies to (ISO3) or * for any")
-    importer_iso3: str = pa.Field(description="Importer it applies to (ISO3) or * for any")
+    rule_id: str = pa.Field(str_matches=r"^[A-Za-z0-9_\-]+$", unique=True, description="Rule key.")
+    dimension: str = pa.Field(isin=["channel", "corridor"], description="What the rule allocates: payment channel or corridor.")
+    exporter_iso3: str = pa.Field(description="Exporter it applies to (ISO3) or * for any.")
+    importer_iso3: str = pa.Field(description="Importer it applies to (ISO3) or * for any.")
     category_id: str = pa.Field(
-        description="Goods category it applies to, or * for any",
+        description="Goods category it applies to, or * for any.",
         metadata=references(Ref("goods_categories", "category_id", wildcard=ANY)),
     )
-    valid_from: dt.date = pa.Field(description="First period the rule applies to")
-    valid_to: dt.date = pa.Field(nullable=True, description="First period it no longer applies to; empty while valid")
+    valid_from: dt.date = pa.Field(description="First period the rule applies to.")
+    valid_to: dt.date = pa.Field(nullable=True, description="First period it no longer applies to; empty while valid.")
     target_id: str = pa.Field(
         str_matches=SLUG,
-        description="Channel or corridor receiving the share",
+        description="Channel or corridor receiving the share.",
         metadata=references(
             Ref("payment_channels", "channel_id", when=("dimension", "channel")),
             Ref("corridors", "corridor_id", when=("dimension", "corridor")),
         ),
     )
-    share: float = pa.Field(gt=0, le=1, description="Share of the flow's value given to the target")
+    share: float = pa.Field(gt=0, le=1, description="Share of the flow's value given to the target.")
     source: str = pa.Field(
         str_contains=r"https?://\S+",
         description="The published figure or statement behind the share, with an address a reader can open; a share "
-        "no source gives is not written: that value stays under the unknown channel or corridor",
+        "no source gives is not written: that value stays under the unknown channel or corridor.",
     )
 
     _iso3 = iso3_country("exporter_iso3", "importer_iso3", allow=(ANY,))

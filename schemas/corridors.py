@@ -6,21 +6,21 @@ from schemas.seed import Seed
 
 
 class Corridors(pa.DataFrameModel):
-    corridor_id: str = pa.Field(str_matches=SLUG, unique=True, description="Corridor key, e.g. instc_west, suez")
-    name: str = pa.Field(description="Human-readable corridor name")
+    corridor_id: str = pa.Field(str_matches=SLUG, unique=True, description="Corridor key, e.g. instc_west, suez.")
+    name: str = pa.Field(description="Human-readable corridor name.")
     branch: str = pa.Field(
         isin=["western", "trans_caspian", "eastern", "suez", "eurasian_roundabout", "unknown"],
         description="INSTC branch, the Suez baseline, eurasian_roundabout (goods exported to one of Russia's "
-        "neighbours and sent on to Russia), or unknown (no observation or sourced allocation names the route)",
+        "neighbours and sent on to Russia), or unknown (no observation or sourced allocation names the route).",
     )
-    endpoints: str = pa.Field(description="The two ends of the route")
+    endpoints: str = pa.Field(description="The two ends of the route.")
     transit_days_min: int = pa.Field(ge=1, le=120, nullable=True, description="Fastest claimed transit time in days; "
-                                     "empty where no source claims one")
+                                     "empty where no source claims one.")
     transit_days_max: int = pa.Field(ge=1, le=120, nullable=True, description="Slowest claimed transit time in days (claims "
-                                     "conflict: keep ranges); empty where no source claims one")
-    transit_days_source: str = pa.Field(nullable=True, description="Who claimed the transit-time range")
-    description: str = pa.Field(description="How the route runs")
-    source: str = pa.Field(str_length={"min_value": 3}, description="Sources for the route")
+                                     "conflict: keep ranges); empty where no source claims one.")
+    transit_days_source: str = pa.Field(nullable=True, description="Who claimed the transit-time range.")
+    description: str = pa.Field(description="How the route runs.")
+    source: str = pa.Field(str_length={"min_value": 3}, description="Sources for the route.")
 
     @pa.dataframe_check(name="transit_days_min_le_max")
     def _days_range(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -16,27 +16,27 @@ CATEGORIES = ("aviation", "dual_use", "firearms", "industrial_cap", "luxury", "m
 
 
 class EuHs6Codes(pa.DataFrameModel):
-    code: str = pa.Field(str_matches=HS6, unique=True, description="HS 2017 subheading the list marks sanctioned (its Code)")
-    effective_from: dt.date = pa.Field(description="Entry into force the list gives the code (its Date)")
+    code: str = pa.Field(str_matches=HS6, unique=True, description="HS 2017 subheading the list marks sanctioned (its Code).")
+    effective_from: dt.date = pa.Field(description="Entry into force the list gives the code (its Date).")
     wind_down_date: dt.date = pa.Field(
         nullable=True,
         description="The list's Winddowndate, as given (by its name, the end of the wind-down for earlier contracts); "
-        "kept for reference, not applied: flows in between count as covered",
+        "kept for reference, not applied: flows in between count as covered.",
     )
     partially_exempt: bool = pa.Field(
         description="The list's partially_exempt flag: some goods of the code are exempt. Which ones the list does not "
-        "say, so no exclusion is modelled: flows of the code count as covered"
+        "say, so no exclusion is modelled: flows of the code count as covered."
     )
     max_price_eur: float = pa.Field(
         gt=0, nullable=True,
-        description="The list's Maxprice: luxury goods of the code are banned only above this price per item, in EUR",
+        description="The list's Maxprice: luxury goods of the code are banned only above this price per item, in EUR.",
     )
     categories: str = pa.Field(
         str_matches=rf"^({'|'.join(CATEGORIES)})(\|({'|'.join(CATEGORIES)}))*$",
-        description="The list's category flags set for the code, |-separated in the list's column order",
+        description="The list's category flags set for the code, |-separated in the list's column order.",
     )
     measure_id: str = pa.Field(
-        str_matches=SLUG, description="Measure of ref.sanctions_measures the code belongs to: one per (date, categories, Maxprice)"
+        str_matches=SLUG, description="Measure of ref.sanctions_measures the code belongs to: one per (date, categories, Maxprice)."
     )
 
     class Config:

@@ -5,11 +5,11 @@ from schemas.seed import Seed
 
 
 class HsConversion(pa.DataFrameModel):
-    hs2022: str = pa.Field(str_matches=HS6, unique=True, description="HS 2022 subheading")
+    hs2022: str = pa.Field(str_matches=HS6, unique=True, description="HS 2022 subheading.")
     hs2017: str = pa.Field(
         str_matches=HS6,
         description="The one HS 2017 subheading UNSD's conversion table gives it (a split or merged code still gets one): "
-        "lists written in HS 2017 are matched on it",
+        "lists written in HS 2017 are matched on it.",
     )
 
     class Config:

@@ -6,16 +6,16 @@ from schemas.seed import Seed
 
 
 class Jurisdictions(pa.DataFrameModel):
-    country_iso3: str = pa.Field(unique=True, description="Country or territory (ISO 3166 alpha-3)")
-    name: str = pa.Field(description="Country name")
+    country_iso3: str = pa.Field(unique=True, description="Country or territory (ISO 3166 alpha-3).")
+    name: str = pa.Field(description="Country name.")
     sanctions_authorities: str = pa.Field(
         nullable=True,
         description=f"The sanctions authorities whose measures it enforces, from {', '.join(AUTHORITIES)} "
         "('|'-separated in the seed file, a list in the table).",
     )
-    transshipment_hub: bool = pa.Field(description="On the FinCEN/BIS list of high-risk transshipment jurisdictions")
-    hub_source: str = pa.Field(nullable=True, description="Source of the transshipment-hub flag")
-    source: str = pa.Field(str_length={"min_value": 3}, description="Source for the row")
+    transshipment_hub: bool = pa.Field(description="On the FinCEN/BIS list of high-risk transshipment jurisdictions.")
+    hub_source: str = pa.Field(nullable=True, description="Source of the transshipment-hub flag.")
+    source: str = pa.Field(str_length={"min_value": 3}, description="Source for the row.")
 
     _iso3 = iso3_country("country_iso3")
 

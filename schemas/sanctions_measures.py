@@ -45,53 +45,53 @@ def _each_target(pattern: str) -> pl.Expr:
 
 
 class SanctionsMeasures(pa.DataFrameModel):
-    measure_id: str = pa.Field(str_matches=SLUG, unique=True, description="Measure key")
-    authority: str = pa.Field(isin=list(AUTHORITIES), description="Sanctioning authority (EU, US, UK, UN, …)")
-    target_country: str = pa.Field(description="Country the measure is aimed at (ISO 3166 alpha-3)")
-    target_type: str = pa.Field(isin=TARGET_TYPES, description="What the target names: HS code or prefix, channel, country, entity, vessel")
+    measure_id: str = pa.Field(str_matches=SLUG, unique=True, description="Measure key.")
+    authority: str = pa.Field(isin=list(AUTHORITIES), description="Sanctioning authority (EU, US, UK, UN, …).")
+    target_country: str = pa.Field(description="Country the measure is aimed at (ISO 3166 alpha-3).")
+    target_type: str = pa.Field(isin=TARGET_TYPES, description="What the target names: HS code or prefix, channel, country, entity, vessel.")
     target: str = pa.Field(
         description="What the measure covers, |-separated when several: HS codes or prefixes, entity names or vessel IMO "
-        "numbers (IMO1234567); one channel_id or one ISO3 country",
+        "numbers (IMO1234567); one channel_id or one ISO3 country.",
         metadata=references(Ref("payment_channels", "channel_id", when=("target_type", "channel"))),
     )
     direction: str = pa.Field(
         isin=DIRECTIONS,
         description="Flows covered: to_target (into target_country), from_target (out of it) or either; "
-        "entity and vessel measures cover a named party or vessel whichever way it trades (either)",
+        "entity and vessel measures cover a named party or vessel whichever way it trades (either).",
     )
-    measure_type: str = pa.Field(isin=MEASURE_TYPES, description="Kind of measure; obligation is a duty on parties, not a ban")
-    effective_from: dt.date = pa.Field(description="First day the measure is in force")
-    effective_to: dt.date = pa.Field(nullable=True, description="First day it is no longer in force; empty while in force")
+    measure_type: str = pa.Field(isin=MEASURE_TYPES, description="Kind of measure; obligation is a duty on parties, not a ban.")
+    effective_from: dt.date = pa.Field(description="First day the measure is in force.")
+    effective_to: dt.date = pa.Field(nullable=True, description="First day it is no longer in force; empty while in force.")
     binds: str = pa.Field(
         isin=list(BINDS),
-        description="Whom the legal text binds: " + "; ".join(f"{k}: {v}" for k, v in BINDS.items()),
+        description="Whom the legal text binds: " + "; ".join(f"{k}: {v}" for k, v in BINDS.items()) + ".",
     )
     own_imports_only: bool = pa.Field(
         description="True when the legal text bans only importation into the authority's own jurisdiction (e.g. EO 14066: "
-        "importation into the United States): flows to other countries are not covered"
+        "importation into the United States): flows to other countries are not covered."
     )
     excluded_countries: str = pa.Field(
         nullable=True,
         description="Importing countries the measure does not apply to (ISO3, |-separated), e.g. the partner countries "
-        "of Annex VIII exempt from the EU no-Russia clause, or holders of a significant reduction exception",
+        "of Annex VIII exempt from the EU no-Russia clause, or holders of a significant reduction exception.",
     )
     excluded_hs_prefixes: str = pa.Field(
         nullable=True,
-        description="HS prefixes the measure does not cover (|-separated), e.g. goods a general licence authorises",
+        description="HS prefixes the measure does not cover (|-separated), e.g. goods a general licence authorises.",
     )
     hs_edition: str = pa.Field(
         isin=HS_EDITIONS,
         description="HS edition the measure's HS codes or prefixes are written in: HS2022 (matched on "
-        "core.trade_flows.hs_code_2022) or HS2017 (matched on hs_code_2017, e.g. the EU HS6 export-sanctions list)",
+        "core.trade_flows.hs_code_2022) or HS2017 (matched on hs_code_2017, e.g. the EU HS6 export-sanctions list).",
     )
     min_unit_value_eur: float = pa.Field(
         gt=0, nullable=True,
         description="The measure covers only goods worth more than this per item, in EUR (EU luxury goods, Art. 3h of "
-        "Reg. 833/2014): a flow is covered when its value per item is known and above it; empty: whatever the value",
+        "Reg. 833/2014): a flow is covered when its value per item is known and above it; empty: whatever the value.",
     )
-    legal_reference: str = pa.Field(description="Regulation, order or resolution, with the article or section")
-    description: str = pa.Field(description="What the measure restricts or requires, in the words of its legal text")
-    source: str = pa.Field(str_length={"min_value": 3}, description="Publication of the legal text (journal, register, press release)")
+    legal_reference: str = pa.Field(description="Regulation, order or resolution, with the article or section.")
+    description: str = pa.Field(description="What the measure restricts or requires, in the words of its legal text.")
+    source: str = pa.Field(str_length={"min_value": 3}, description="Publication of the legal text (journal, register, press release).")
 
     _iso3 = iso3_country("target_country")
 

@@ -50,7 +50,7 @@ ONCE_PER_TRADE_SQL = read_sql(__file__, "core/once_per_trade.sql")
 FX_RATE_TYPES = (
     "market where published, else official; market_approximate or official_approximate where ref.fx_rates flags "
     "the rate approximate (no shipped source publishes it); usd for a value in US dollars with no FX row (imported "
-    "files need none)"
+    "files need none)."
 )
 TOTALS_TABLE = "core.trade_totals"
 CREATE_TOTALS_SQL = read_sql(__file__, "core/create_trade_totals.sql")
@@ -63,64 +63,64 @@ TOTALS_DESCRIPTION = (
     "and basis, never across frequencies (a year holds its months) nor a bloc with its members."
 )
 TOTALS_COLUMNS = (
-    ("exporter_iso3", "VARCHAR", "Exporting country (ISO 3166 alpha-3) or bloc (EU27, EA20, EU, EA)"),
-    ("importer_iso3", "VARCHAR", "Importing country (ISO 3166 alpha-3) or bloc"),
-    ("period", "DATE", "First day of the month, or of the year for an annual total"),
-    ("frequency", "VARCHAR", "monthly or annual"),
-    ("basis", "VARCHAR", "exporter_reported (the reporter's exports) or importer_reported (its imports)"),
-    ("value", "DOUBLE", "Value in `currency` as the source reports it"),
-    ("currency", "VARCHAR", "Currency of value (EUR for Eurostat)"),
-    ("value_usd", "DECIMAL(18,2)", "value in US dollars at the rate in force for the period (see fx_rate_type)"),
-    ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
+    ("exporter_iso3", "VARCHAR", "Exporting country (ISO 3166 alpha-3) or bloc (EU27, EA20, EU, EA)."),
+    ("importer_iso3", "VARCHAR", "Importing country (ISO 3166 alpha-3) or bloc."),
+    ("period", "DATE", "First day of the month, or of the year for an annual total."),
+    ("frequency", "VARCHAR", "`monthly` or `annual`."),
+    ("basis", "VARCHAR", "exporter_reported (the reporter's exports) or importer_reported (its imports)."),
+    ("value", "DOUBLE", "Value in `currency` as the source reports it."),
+    ("currency", "VARCHAR", "Currency of value (EUR for Eurostat)."),
+    ("value_usd", "DECIMAL(18,2)", "`value` in US dollars at the rate in force for the period (see fx_rate_type)."),
+    ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency."),
     ("fx_rate_type", "VARCHAR", "Rate type used (ref.fx_rates, by the rule of core.trade_flows): " + FX_RATE_TYPES),
-    ("fx_rate_date", "DATE", "Date of the rate used (the year's first day where an annual total takes its year's mean)"),
-    ("source", "VARCHAR", "Publisher and dataset"),
-    ("file", "VARCHAR", "File the row was read from, relative to the seeds folder"),
+    ("fx_rate_date", "DATE", "Date of the rate used (the year's first day where an annual total takes its year's mean)."),
+    ("source", "VARCHAR", "Publisher and dataset."),
+    ("file", "VARCHAR", "File the row was read from, relative to the seeds folder."),
     ("row", "BIGINT", "Record of the row in its file: a CSV's line (the header is line 1); a spreadsheet's value "
-     "cells numbered sheet by sheet, row by row, period by period"),
-    ("data_status", "VARCHAR", "real: a downloaded file (totals come only from imports)"),
+     "cells numbered sheet by sheet, row by row, period by period."),
+    ("data_status", "VARCHAR", "`real`: a downloaded file (totals come only from imports)."),
 )
 DERIVED_COLUMNS = (
     ("canonical", "BOOLEAN", "True for the one report of a trade that value marts count: per (exporter, importer, HS code, "
-     "month) the importer's rows where it reports, else the exporter's (mirror reports are two observations of one trade)"),
-    ("frequency", "VARCHAR", "monthly (period is the month) or annual (period is the year's first day: never a January "
-     "figure; month-level marts leave annual flows out)"),
-    ("period_end", "DATE", "First day after the flow's month or year"),
-    ("data_status", "VARCHAR", "illustrative: the shipped sample (pipeline/sample_flows.py), not real customs data; "
-     "real: a downloaded or user-written file"),
+     "month) the importer's rows where it reports, else the exporter's (mirror reports are two observations of one trade)."),
+    ("frequency", "VARCHAR", "`monthly` (period is the month) or `annual` (period is the year's first day: never a January "
+     "figure; month-level marts leave annual flows out)."),
+    ("period_end", "DATE", "First day after the flow's month or year."),
+    ("data_status", "VARCHAR", "`illustrative`: the shipped sample (pipeline/sample_flows.py), not real customs data; "
+     "`real`: a downloaded or user-written file."),
     ("hs_code_2022", "VARCHAR", "HS 2022 code the flow is matched on (categories, CHPL, measures): hs_code for HS 2022 "
-     "flows; for HS 2017 through ref.hs_concordance, the heading (4 digits) where the code was split and renumbered"),
-    ("hs_match", "VARCHAR", "exact: hs_code_2022 holds the same goods; approximate: the HS 2017 code was split among "
-     "several HS 2022 codes, so a match on it may take in goods the HS 2022 code leaves out"),
+     "flows; for HS 2017 through ref.hs_concordance, the heading (4 digits) where the code was split and renumbered."),
+    ("hs_match", "VARCHAR", "`exact`: hs_code_2022 holds the same goods; `approximate`: the HS 2017 code was split among "
+     "several HS 2022 codes, so a match on it may take in goods the HS 2022 code leaves out."),
     ("hs_code_2017", "VARCHAR", "HS 2017 six-digit code lists written in HS 2017 are matched on (the EU HS6 export-sanctions "
      "list): the first six digits of an HS 2017 code; for an HS 2022 code, its HS6 through ref.hs_conversion (UNSD's "
-     "conversion table, one HS 2017 code per HS 2022 code); NULL for a code shorter than six digits"),
-    ("category_id", "VARCHAR", "Goods category of the longest matching prefix of hs_code_2022 in ref.hs_categories"),
-    ("value_usd", "DECIMAL(18,2)", "value converted to US dollars (cents) at the rate in force for the period; an annual "
-     "flow at the mean of its year's 12 monthly rates where all exist"),
+     "conversion table, one HS 2017 code per HS 2022 code); NULL for a code shorter than six digits."),
+    ("category_id", "VARCHAR", "Goods category of the longest matching prefix of hs_code_2022 in ref.hs_categories."),
+    ("value_usd", "DECIMAL(18,2)", "`value` converted to US dollars (cents) at the rate in force for the period; an annual "
+     "flow at the mean of its year's 12 monthly rates where all exist."),
     ("unit_value_eur", "DOUBLE", "Value per item in EUR (value / quantity_units; the value itself for a flow in EUR, else "
      "value_usd at the EUR rate of its period by the same rule): measures bound to a price per item (EU luxury goods) cover the flow only "
-     "above theirs; NULL when the number of items (or the EUR rate) is unknown"),
-    ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency"),
+     "above theirs; NULL when the number of items (or the EUR rate) is unknown."),
+    ("fx_usd_per_unit", "DOUBLE", "Rate used: US dollars per unit of currency."),
     ("fx_rate_type", "VARCHAR", f"Rate type used: {FX_RATE_TYPES}"),
     ("fx_rate_date", "DATE", "Date of the rate used (the latest on or before the period; an annual flow converted at "
-     "its year's mean: the year's first day)"),
+     "its year's mean: the year's first day)."),
     ("fx_rate_stale", "BOOLEAN", "True when value_usd rests on a fallback rate: dated more than a week before the "
      "period (the currency's rates end before it, or skip it), or official where the currency's market series spans "
-     "the period (its market row is missing or was kept aside); counted by the publish guard (kept_aside_within_limit)"),
-    ("value_usd_alt_rate", "DECIMAL(18,2)", "value at the other rate type of the same date (official where value_usd uses "
-     "the market rate, and the reverse); NULL when the currency has one rate type then"),
+     "the period (its market row is missing or was kept aside); counted by the publish guard (kept_aside_within_limit)."),
+    ("value_usd_alt_rate", "DECIMAL(18,2)", "`value` at the other rate type of the same date (official where value_usd uses "
+     "the market rate, and the reverse); NULL when the currency has one rate type then."),
     ("fx_alt_rate_type", "VARCHAR", "Rate type of value_usd_alt_rate: market, official, market_approximate or "
-     "official_approximate"),
+     "official_approximate."),
 )
 CORE_PROVENANCE = (
     *PROVENANCE,
-    ("file_sha256", "VARCHAR", "SHA-256 of the file the row was read from"),
-    ("run_id", "VARCHAR", "Dagster run that loaded the row"),
+    ("file_sha256", "VARCHAR", "SHA-256 of the file the row was read from."),
+    ("run_id", "VARCHAR", "Dagster run that loaded the row."),
 )
 COLUMNS = [
     *[
-        (name, type_, "First day of the flow's month" if name == "period" else text)
+        (name, type_, "First day of the flow's month." if name == "period" else text)
         for name, type_, text in seed_columns(TRADE_FLOWS)
     ],
     *DERIVED_COLUMNS,

@@ -20,8 +20,8 @@ from schemas.seed import Seed
 OWNERS = ["team:detour"]
 DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Float64: "DOUBLE", pl.Boolean: "BOOLEAN", pl.Date: "DATE"}
 PROVENANCE = (
-    (SOURCE_FILE, "VARCHAR", "Seed file the row was read from, relative to the seeds folder"),
-    (ROW_NUMBER, "BIGINT", "Line of the row in its file (the header is line 1)"),
+    (SOURCE_FILE, "VARCHAR", "Seed file the row was read from, relative to the seeds folder."),
+    (ROW_NUMBER, "BIGINT", "Line of the row in its file (the header is line 1)."),
 )
 ACCOUNTING_SQL = read_sql(__file__, "accounting.sql")
 

@@ -44,13 +44,13 @@ SELECT DISTINCT name FROM (
 ) WHERE name IS NOT NULL
 """
 LIST_PROVENANCE = (
-    (SOURCE_FILE, "VARCHAR", "List file the row was read from, relative to the seeds folder"),
+    (SOURCE_FILE, "VARCHAR", "List file the row was read from, relative to the seeds folder."),
     (ROW_NUMBER, "BIGINT", "Line of the row in its file: OFAC files have no header, so their first row is line 1; "
-     "in targets.simple.csv the header is line 1 (aliases and addresses carry their entry's line)"),
+     "in targets.simple.csv the header is line 1 (aliases and addresses carry their entry's line)."),
 )
 NORMALISED = {
-    PARTIES.name: ("name", "name_normalised", "name as screening compares it (pipeline/screening.py normalise)"),
-    ALIASES.name: ("alias", "alias_normalised", "alias as screening compares it (pipeline/screening.py normalise)"),
+    PARTIES.name: ("name", "name_normalised", "`name` as screening compares it (pipeline/screening.py normalise)."),
+    ALIASES.name: ("alias", "alias_normalised", "`alias` as screening compares it (pipeline/screening.py normalise)."),
 }
 LIST_FILE_SPECS = [
     dg.AssetSpec(
@@ -68,19 +68,19 @@ LIST_FILE_SPECS = [
     )
 ]
 HIT_COLUMNS = [
-    ("flow_id", "Flow that hit (core.trade_flows)"),
-    ("period", "First day of the flow's month"),
-    ("exporter_iso3", "Exporting country of the flow"),
-    ("importer_iso3", "Importing country of the flow"),
-    ("party_id", "List entry hit (ref.sanctioned_parties)"),
-    ("list_name", "List of the entry: ofac_sdn or opensanctions"),
-    ("matched_on", "Flow column that hit: exporter_name, importer_name or vessel_imo"),
-    ("matched_value", "The flow's text in that column"),
-    ("matched_name", "The entry's name or alias that scored best (the entry's name for a vessel IMO)"),
-    ("score", f"Match score 0-100: 100 for an exact IMO number, else the fuzzy name score (hits from {THRESHOLD})"),
-    ("programs", "Sanctions programs of the entry"),
-    ("value_usd", "The flow's value in USD (not to be summed over party_id or matched_on)"),
-    ("canonical", "The flow is the one report of its trade that value sums count (core.trade_flows.canonical)"),
+    ("flow_id", "Flow that hit (core.trade_flows)."),
+    ("period", "First day of the flow's month."),
+    ("exporter_iso3", "Exporting country of the flow."),
+    ("importer_iso3", "Importing country of the flow."),
+    ("party_id", "List entry hit (ref.sanctioned_parties)."),
+    ("list_name", "List of the entry: ofac_sdn or opensanctions."),
+    ("matched_on", "Flow column that hit: exporter_name, importer_name or vessel_imo."),
+    ("matched_value", "The flow's text in that column."),
+    ("matched_name", "The entry's name or alias that scored best (the entry's name for a vessel IMO)."),
+    ("score", f"Match score 0-100: 100 for an exact IMO number, else the fuzzy name score (hits from {THRESHOLD})."),
+    ("programs", "Sanctions programs of the entry."),
+    ("value_usd", "The flow's value in USD (not to be summed over party_id or matched_on)."),
+    ("canonical", "The flow is the one report of its trade that value sums count (core.trade_flows.canonical)."),
 ]
 HITS_COMMENT = (
     "Trade flows whose named exporter, importer or vessel hits a sanctions-list entry. Grain: one row per "

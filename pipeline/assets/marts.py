@@ -99,10 +99,16 @@ GRAINS = {
         "windows overlap in their baseline",
     ),
 }
+def as_sentence(text: str) -> str:
+    """`text` ending as a sentence does: with its own . ? or !, else a period."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
 def describe(con, name: str) -> None:
     """Append the grain, and whether the figures rest on the illustrative sample, to the table comment."""
     table = f"marts.{name}"
-    set_table_comment(con, table, f"{table_comment(con, table)}. {GRAINS[name].sentence()}{sample_note(con)}")
+    set_table_comment(con, table, f"{as_sentence(table_comment(con, table))} {GRAINS[name].sentence()}{sample_note(con)}")
 
 
 # Marts built month by month are refreshed by the run's months like the flows; the others aggregate across months.

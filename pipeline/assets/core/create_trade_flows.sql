@@ -50,6 +50,6 @@ DELETE FROM core.trade_flows
 WHERE period >= $window_start AND period < $window_end AND ($full_window OR starts_with(source_file, $seed_folder));
 -- Real and illustrative rows are different worlds: a view each makes the safe query the easy one.
 CREATE OR REPLACE VIEW core.trade_flows_real AS SELECT * FROM core.trade_flows WHERE data_status = 'real';
-COMMENT ON VIEW core.trade_flows_real IS 'core.trade_flows, real rows only (downloaded or user-written files): sum these, never with the illustrative sample';
+COMMENT ON VIEW core.trade_flows_real IS 'core.trade_flows, real rows only (downloaded or user-written files): sum these, never with the illustrative sample.';
 CREATE OR REPLACE VIEW core.trade_flows_illustrative AS SELECT * FROM core.trade_flows WHERE data_status = 'illustrative';
-COMMENT ON VIEW core.trade_flows_illustrative IS 'core.trade_flows, the shipped illustrative sample only (pipeline/sample_flows.py, not real customs data): never add it to real rows';
+COMMENT ON VIEW core.trade_flows_illustrative IS 'core.trade_flows, the shipped illustrative sample only (pipeline/sample_flows.py, not real customs data): never add it to real rows.';

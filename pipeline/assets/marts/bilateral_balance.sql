@@ -43,16 +43,16 @@ FROM totals t
 LEFT JOIN totals p ON p.year = t.year - 1 AND p.data_status = t.data_status AND p.exporter_iso3 = t.exporter_iso3
  AND p.importer_iso3 = t.importer_iso3 AND p.category_id = t.category_id;
 
-COMMENT ON TABLE marts.bilateral_balance IS 'Which way does trade with sanctioned economies run? Value by year, direction and category of every pair with a sanctions target on one side or both, with year-on-year change';
-COMMENT ON COLUMN marts.bilateral_balance.year IS 'Calendar year (monthly flows of the year and annual flows of it)';
-COMMENT ON COLUMN marts.bilateral_balance.data_status IS 'illustrative (the shipped sample) or real; never add the two';
-COMMENT ON COLUMN marts.bilateral_balance.exporter_iso3 IS 'Exporting country (a sanctions target, or the partner of one)';
-COMMENT ON COLUMN marts.bilateral_balance.importer_iso3 IS 'Importing country (a sanctions target, or the partner of one)';
-COMMENT ON COLUMN marts.bilateral_balance.category_id IS 'Goods category; * for the direction''s total';
-COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD (canonical reports only)';
-COMMENT ON COLUMN marts.bilateral_balance.tonnes IS 'Net weight, tonnes';
-COMMENT ON COLUMN marts.bilateral_balance.allocated_share IS 'Share of value_usd whose channel or corridor is not observed (allocated by rule in core.routed_flows; this mart does not split by them)';
-COMMENT ON COLUMN marts.bilateral_balance.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
-COMMENT ON COLUMN marts.bilateral_balance.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
-COMMENT ON COLUMN marts.bilateral_balance.prev_value_usd IS 'Value the year before, USD';
-COMMENT ON COLUMN marts.bilateral_balance.yoy_change IS 'value_usd / prev_value_usd - 1';
+COMMENT ON TABLE marts.bilateral_balance IS 'Which way does trade with sanctioned economies run? Value by year, direction and category of every pair with a sanctions target on one side or both, with year-on-year change.';
+COMMENT ON COLUMN marts.bilateral_balance.year IS 'Calendar year (monthly flows of the year and annual flows of it).';
+COMMENT ON COLUMN marts.bilateral_balance.data_status IS '`illustrative` (the shipped sample) or `real`; never add the two.';
+COMMENT ON COLUMN marts.bilateral_balance.exporter_iso3 IS 'Exporting country (a sanctions target, or the partner of one).';
+COMMENT ON COLUMN marts.bilateral_balance.importer_iso3 IS 'Importing country (a sanctions target, or the partner of one).';
+COMMENT ON COLUMN marts.bilateral_balance.category_id IS 'Goods category; * for the direction''s total.';
+COMMENT ON COLUMN marts.bilateral_balance.value_usd IS 'Value, USD (canonical reports only).';
+COMMENT ON COLUMN marts.bilateral_balance.tonnes IS 'Net weight, tonnes.';
+COMMENT ON COLUMN marts.bilateral_balance.allocated_share IS 'Share of value_usd whose channel or corridor is not observed (allocated by rule in core.routed_flows; this mart does not split by them).';
+COMMENT ON COLUMN marts.bilateral_balance.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row).';
+COMMENT ON COLUMN marts.bilateral_balance.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead.';
+COMMENT ON COLUMN marts.bilateral_balance.prev_value_usd IS 'Value the year before, USD.';
+COMMENT ON COLUMN marts.bilateral_balance.yoy_change IS 'value_usd / prev_value_usd - 1.';

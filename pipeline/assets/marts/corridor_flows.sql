@@ -53,20 +53,20 @@ LEFT JOIN suez s ON true
 WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical AND r.frequency = 'monthly'
 GROUP BY r.period, r.data_status, r.corridor_id;
 
-COMMENT ON TABLE marts.corridor_flows IS 'Which routes carry the trade? Value and tonnes by month and corridor, with km and days saved against the Suez baseline';
-COMMENT ON COLUMN marts.corridor_flows.month IS 'First day of the month (monthly flows only: annual flows have no month)';
-COMMENT ON COLUMN marts.corridor_flows.data_status IS 'illustrative (the shipped sample) or real; never add the two';
-COMMENT ON COLUMN marts.corridor_flows.corridor_id IS 'Corridor (ref.corridors), or unknown where no observation or sourced allocation names the route (its own row, not spread over the others)';
-COMMENT ON COLUMN marts.corridor_flows.value_usd IS 'Value moved along the corridor, USD (canonical reports only)';
-COMMENT ON COLUMN marts.corridor_flows.tonnes IS 'Net weight moved, tonnes';
-COMMENT ON COLUMN marts.corridor_flows.share_of_month IS 'Share of the month''s value, unknown included; shares of a month sum to 1';
-COMMENT ON COLUMN marts.corridor_flows.route_km IS 'Length of the corridor (sum of its legs), km';
-COMMENT ON COLUMN marts.corridor_flows.km_saved_vs_suez IS 'Suez baseline km minus the corridor''s km';
-COMMENT ON COLUMN marts.corridor_flows.days_min IS 'Fastest claimed transit time, days';
-COMMENT ON COLUMN marts.corridor_flows.days_max IS 'Slowest claimed transit time, days';
-COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_min IS 'Least days saved against Suez: Suez fastest minus corridor slowest';
-COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_max IS 'Most days saved against Suez: Suez slowest minus corridor fastest';
-COMMENT ON COLUMN marts.corridor_flows.jurisdictions_crossed IS 'Countries the corridor''s legs cross (ISO3); NULL where ref.corridor_legs has no legs for it (unknown, the Eurasian roundabout)';
-COMMENT ON COLUMN marts.corridor_flows.allocated_share IS 'Share of the value whose corridor was allocated by rule rather than observed';
-COMMENT ON COLUMN marts.corridor_flows.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
-COMMENT ON COLUMN marts.corridor_flows.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead';
+COMMENT ON TABLE marts.corridor_flows IS 'Which routes carry the trade? Value and tonnes by month and corridor, with km and days saved against the Suez baseline.';
+COMMENT ON COLUMN marts.corridor_flows.month IS 'First day of the month (monthly flows only: annual flows have no month).';
+COMMENT ON COLUMN marts.corridor_flows.data_status IS '`illustrative` (the shipped sample) or `real`; never add the two.';
+COMMENT ON COLUMN marts.corridor_flows.corridor_id IS 'Corridor (ref.corridors), or unknown where no observation or sourced allocation names the route (its own row, not spread over the others).';
+COMMENT ON COLUMN marts.corridor_flows.value_usd IS 'Value moved along the corridor, USD (canonical reports only).';
+COMMENT ON COLUMN marts.corridor_flows.tonnes IS 'Net weight moved, tonnes.';
+COMMENT ON COLUMN marts.corridor_flows.share_of_month IS 'Share of the month''s value, unknown included; shares of a month sum to 1.';
+COMMENT ON COLUMN marts.corridor_flows.route_km IS 'Length of the corridor (sum of its legs), km.';
+COMMENT ON COLUMN marts.corridor_flows.km_saved_vs_suez IS 'Suez baseline km minus the corridor''s km.';
+COMMENT ON COLUMN marts.corridor_flows.days_min IS 'Fastest claimed transit time, days.';
+COMMENT ON COLUMN marts.corridor_flows.days_max IS 'Slowest claimed transit time, days.';
+COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_min IS 'Least days saved against Suez: Suez fastest minus corridor slowest.';
+COMMENT ON COLUMN marts.corridor_flows.days_saved_vs_suez_max IS 'Most days saved against Suez: Suez slowest minus corridor fastest.';
+COMMENT ON COLUMN marts.corridor_flows.jurisdictions_crossed IS 'Countries the corridor''s legs cross (ISO3); NULL where ref.corridor_legs has no legs for it (unknown, the Eurasian roundabout).';
+COMMENT ON COLUMN marts.corridor_flows.allocated_share IS 'Share of the value whose corridor was allocated by rule rather than observed.';
+COMMENT ON COLUMN marts.corridor_flows.fx_rate_types IS 'FX rate types behind value_usd (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row).';
+COMMENT ON COLUMN marts.corridor_flows.value_usd_alt_rate IS 'value_usd with every flow whose currency had a second rate type that month converted at it instead.';

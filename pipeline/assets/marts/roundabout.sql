@@ -33,12 +33,12 @@ WITH listed AS (
 )
 SELECT DISTINCT c.hs_code_2022, c.hs_code_2017, l.target_country AS target_iso3, l.authority, l.effective_from
 FROM codes c JOIN listed l ON l.hs_edition = c.key.edition AND l.item = c.key.item;
-COMMENT ON TABLE core.listed_goods IS 'The trade flows'' codes an export ban or embargo into a target lists, with the authority and the day it took effect (built with marts.roundabout). Grain: hs_code_2022 × hs_code_2017 × target_iso3 × authority × effective_from';
-COMMENT ON COLUMN core.listed_goods.hs_code_2022 IS 'The flows'' hs_code_2022 (core.trade_flows)';
-COMMENT ON COLUMN core.listed_goods.hs_code_2017 IS 'The flows'' hs_code_2017 (core.trade_flows)';
-COMMENT ON COLUMN core.listed_goods.target_iso3 IS 'Country the ban is aimed at';
-COMMENT ON COLUMN core.listed_goods.authority IS 'Authority of the ban';
-COMMENT ON COLUMN core.listed_goods.effective_from IS 'First day the ban is in force';
+COMMENT ON TABLE core.listed_goods IS 'The trade flows'' codes an export ban or embargo into a target lists, with the authority and the day it took effect (built with marts.roundabout). Grain: hs_code_2022 × hs_code_2017 × target_iso3 × authority × effective_from.';
+COMMENT ON COLUMN core.listed_goods.hs_code_2022 IS 'The flows'' hs_code_2022 (core.trade_flows).';
+COMMENT ON COLUMN core.listed_goods.hs_code_2017 IS 'The flows'' hs_code_2017 (core.trade_flows).';
+COMMENT ON COLUMN core.listed_goods.target_iso3 IS 'Country the ban is aimed at.';
+COMMENT ON COLUMN core.listed_goods.authority IS 'Authority of the ban.';
+COMMENT ON COLUMN core.listed_goods.effective_from IS 'First day the ban is in force.';
 
 CREATE OR REPLACE TABLE marts.roundabout (
     data_status          VARCHAR NOT NULL,
@@ -118,25 +118,25 @@ SELECT data_status, frequency, target_iso3, exporter_iso3, destination_group, pr
 FROM products
 GROUP BY ALL;
 
-COMMENT ON TABLE marts.roundabout IS 'Is trade that sanctions stopped going to the target now going to its neighbours? Value per exporter, destination group (the target, or its neighbours in ref.neighbours) and product group (chpl, sanctioned, other) in the months or years after the sanctions began against the same months or year of the baseline year';
-COMMENT ON COLUMN marts.roundabout.data_status IS 'illustrative (the shipped sample) or real; never add the two';
-COMMENT ON COLUMN marts.roundabout.frequency IS 'monthly or annual: the flows the window compares (an annual value is twelve months of trade; the two are never mixed)';
-COMMENT ON COLUMN marts.roundabout.target_iso3 IS 'Country under sanctions the trade may be routed around (ref.neighbours)';
-COMMENT ON COLUMN marts.roundabout.exporter_iso3 IS 'Exporting country, or a bloc where the source reports only the bloc';
-COMMENT ON COLUMN marts.roundabout.destination_group IS 'target: exports to the target itself; neighbours: exports to its neighbours (ref.neighbours)';
-COMMENT ON COLUMN marts.roundabout.product_group IS 'chpl: on the Common High Priority List; sanctioned: the goods of an export ban or embargo into the target in force by the end of the window (ref.sanctions_measures), not chpl; other: neither. Disjoint';
-COMMENT ON COLUMN marts.roundabout.currency IS 'Currency of before_value and after_value, as the source reports the flows (EUR for Eurostat, USD for CEPII BACI)';
-COMMENT ON COLUMN marts.roundabout.before_start IS 'First month (or year) of the baseline window';
-COMMENT ON COLUMN marts.roundabout.before_end IS 'Last month (or year) of the baseline window: the same calendar months as the after window, in the baseline year';
-COMMENT ON COLUMN marts.roundabout.after_start IS 'First month (or year) after the sanctions began';
-COMMENT ON COLUMN marts.roundabout.after_end IS 'Last month (or year) of the window: the last the data has, at most the calendar year''s end';
-COMMENT ON COLUMN marts.roundabout.destinations IS 'The importing countries with flows in the row';
-COMMENT ON COLUMN marts.roundabout.before_value IS 'Value in the baseline window, in currency';
-COMMENT ON COLUMN marts.roundabout.after_value IS 'Value in the after window, in currency';
-COMMENT ON COLUMN marts.roundabout.change_value IS 'after_value - before_value, in currency';
-COMMENT ON COLUMN marts.roundabout.change_share IS 'after_value / before_value - 1 (NULL without a baseline value); recompute it from summed values, never add it';
-COMMENT ON COLUMN marts.roundabout.before_value_usd IS 'before_value in US dollars at the rate of each flow''s period (fx_rate_types)';
-COMMENT ON COLUMN marts.roundabout.after_value_usd IS 'after_value in US dollars at the rate of each flow''s period';
-COMMENT ON COLUMN marts.roundabout.change_value_usd IS 'after_value_usd - before_value_usd: moves with the exchange rate too, so read the change in currency first';
-COMMENT ON COLUMN marts.roundabout.fx_rate_types IS 'FX rate types behind the USD values (market, official, usd)';
-COMMENT ON COLUMN marts.roundabout.listed_by IS 'Authorities whose export bans list the row''s goods (empty for other)';
+COMMENT ON TABLE marts.roundabout IS 'Is trade that sanctions stopped going to the target now going to its neighbours? Value per exporter, destination group (the target, or its neighbours in ref.neighbours) and product group (chpl, sanctioned, other) in the months or years after the sanctions began against the same months or year of the baseline year.';
+COMMENT ON COLUMN marts.roundabout.data_status IS '`illustrative` (the shipped sample) or `real`; never add the two.';
+COMMENT ON COLUMN marts.roundabout.frequency IS '`monthly` or `annual`: the flows the window compares (an annual value is twelve months of trade; the two are never mixed).';
+COMMENT ON COLUMN marts.roundabout.target_iso3 IS 'Country under sanctions the trade may be routed around (ref.neighbours).';
+COMMENT ON COLUMN marts.roundabout.exporter_iso3 IS 'Exporting country, or a bloc where the source reports only the bloc.';
+COMMENT ON COLUMN marts.roundabout.destination_group IS '`target`: exports to the target itself; `neighbours`: exports to its neighbours (ref.neighbours).';
+COMMENT ON COLUMN marts.roundabout.product_group IS '`chpl`: on the Common High Priority List; `sanctioned`: the goods of an export ban or embargo into the target in force by the end of the window (ref.sanctions_measures), not chpl; `other`: neither. Disjoint.';
+COMMENT ON COLUMN marts.roundabout.currency IS 'Currency of before_value and after_value, as the source reports the flows (EUR for Eurostat, USD for CEPII BACI).';
+COMMENT ON COLUMN marts.roundabout.before_start IS 'First month (or year) of the baseline window.';
+COMMENT ON COLUMN marts.roundabout.before_end IS 'Last month (or year) of the baseline window: the same calendar months as the after window, in the baseline year.';
+COMMENT ON COLUMN marts.roundabout.after_start IS 'First month (or year) after the sanctions began.';
+COMMENT ON COLUMN marts.roundabout.after_end IS 'Last month (or year) of the window: the last the data has, at most the calendar year''s end.';
+COMMENT ON COLUMN marts.roundabout.destinations IS 'The importing countries with flows in the row.';
+COMMENT ON COLUMN marts.roundabout.before_value IS 'Value in the baseline window, in currency.';
+COMMENT ON COLUMN marts.roundabout.after_value IS 'Value in the after window, in currency.';
+COMMENT ON COLUMN marts.roundabout.change_value IS 'after_value - before_value, in currency.';
+COMMENT ON COLUMN marts.roundabout.change_share IS 'after_value / before_value - 1 (NULL without a baseline value); recompute it from summed values, never add it.';
+COMMENT ON COLUMN marts.roundabout.before_value_usd IS 'before_value in US dollars at the rate of each flow''s period (fx_rate_types).';
+COMMENT ON COLUMN marts.roundabout.after_value_usd IS 'after_value in US dollars at the rate of each flow''s period.';
+COMMENT ON COLUMN marts.roundabout.change_value_usd IS 'after_value_usd - before_value_usd: moves with the exchange rate too, so read the change in currency first.';
+COMMENT ON COLUMN marts.roundabout.fx_rate_types IS 'FX rate types behind the USD values (market, official, usd).';
+COMMENT ON COLUMN marts.roundabout.listed_by IS 'Authorities whose export bans list the row''s goods (empty for other).';
