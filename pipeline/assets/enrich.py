@@ -10,7 +10,7 @@ from pipeline.assets.core import trade_flows
 from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.lists import HITS_KEY
 from pipeline.screening import normalise
-from pipeline.assets.tables import markdown_table, sample_note, set_table_comment, table_comment, table_metadata
+from pipeline.assets.tables import as_sentence, markdown_table, sample_note, set_table_comment, table_comment, table_metadata
 from pipeline.months import chunks, every_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql, settle_window
@@ -135,7 +135,7 @@ def routed_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds:
         con.execute("BEGIN TRANSACTION")
         note = sample_note(con)
         for table in ("core.routed_flows", "core.flow_sanctions", "core.route_sanctions", UNPRICED):
-            set_table_comment(con, table, f"{table_comment(con, table)}.{note}")
+            set_table_comment(con, table, f"{as_sentence(table_comment(con, table))}{note}")
         end_window(con, "core.routed_flows")
         con.execute("COMMIT")
         ((hits, flagged),) = con.execute(

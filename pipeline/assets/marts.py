@@ -9,7 +9,7 @@ import dagster as dg
 from pipeline.assets.core import trade_flows
 from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS, ref_key
-from pipeline.assets.tables import sample_note, set_table_comment, table_comment, table_metadata
+from pipeline.assets.tables import as_sentence, sample_note, set_table_comment, table_comment, table_metadata
 from pipeline import settings
 from pipeline.months import chunks, every_month, window
 from pipeline.resources import SeedsFolder
@@ -99,12 +99,6 @@ GRAINS = {
         "windows overlap in their baseline",
     ),
 }
-def as_sentence(text: str) -> str:
-    """`text` ending as a sentence does: with its own . ? or !, else a period."""
-    text = text.rstrip()
-    return text if text.endswith((".", "?", "!")) else f"{text}."
-
-
 def describe(con, name: str) -> None:
     """Append the grain, and whether the figures rest on the illustrative sample, to the table comment."""
     table = f"marts.{name}"

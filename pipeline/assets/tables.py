@@ -64,6 +64,12 @@ def table_comment(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return comment
 
 
+def as_sentence(text: str) -> str:
+    """`text` ending as a sentence does: with its own . ? or !, else a period."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
 def sample_note(con: duckdb.DuckDBPyConnection) -> str:
     """SAMPLE_NOTE when any trade flow comes from the shipped illustrative sample, else nothing."""
     ((sample,),) = con.execute(

@@ -27,8 +27,8 @@ CROSS JOIN authorities a
 LEFT JOIN leg_authorities la ON la.corridor_id = c.corridor_id AND la.authority = a.authority
 GROUP BY c.corridor_id, a.authority;
 
-COMMENT ON TABLE core.route_exposure IS 'Which sanctioning jurisdictions each corridor crosses, per authority (from corridor_legs and jurisdictions)';
-COMMENT ON COLUMN core.route_exposure.corridor_id IS 'Corridor';
-COMMENT ON COLUMN core.route_exposure.authority IS 'Sanctions authority (EU, US, UK, UN, …)';
-COMMENT ON COLUMN core.route_exposure.crosses IS 'True when a leg crosses a jurisdiction that enforces this authority''s measures';
-COMMENT ON COLUMN core.route_exposure.via_countries IS 'Countries on the corridor that enforce the authority (ISO3)';
+COMMENT ON TABLE core.route_exposure IS 'Which sanctioning jurisdictions each corridor crosses, per authority (from corridor_legs and jurisdictions).';
+COMMENT ON COLUMN core.route_exposure.corridor_id IS 'Corridor.';
+COMMENT ON COLUMN core.route_exposure.authority IS 'Sanctions authority (EU, US, UK, UN, …).';
+COMMENT ON COLUMN core.route_exposure.crosses IS 'True when a leg crosses a jurisdiction that enforces this authority''s measures.';
+COMMENT ON COLUMN core.route_exposure.via_countries IS 'Countries on the corridor that enforce the authority (ISO3).';

@@ -207,14 +207,14 @@ SELECT f.flow_id, f.period, u.measure_id, u.min_unit_value_eur, f.canonical, f.d
 FROM (SELECT flow_key, measure_id, min_unit_value_eur, value_usd FROM reached WHERE price_unknown) u
 JOIN window_flows f USING (flow_key)
 GROUP BY ALL;
-COMMENT ON TABLE core.flow_sanctions_unpriced IS 'Flows a measure bound to a price per item (EU luxury goods above EUR 300 an item) would cover but for an unknown value per item (no quantity_units): not counted as covered. Grain: flow_id × measure_id';
-COMMENT ON COLUMN core.flow_sanctions_unpriced.flow_id IS 'Flow (core.trade_flows)';
-COMMENT ON COLUMN core.flow_sanctions_unpriced.period IS 'First day of the flow''s month (of its year for an annual flow)';
-COMMENT ON COLUMN core.flow_sanctions_unpriced.measure_id IS 'Measure (ref.sanctions_measures) whose price the flow cannot be compared with';
-COMMENT ON COLUMN core.flow_sanctions_unpriced.min_unit_value_eur IS 'The measure''s price per item, EUR';
-COMMENT ON COLUMN core.flow_sanctions_unpriced.canonical IS 'The flow is the counted report of its trade; sum canonical rows only';
-COMMENT ON COLUMN core.flow_sanctions_unpriced.data_status IS 'illustrative (the shipped sample) or real';
-COMMENT ON COLUMN core.flow_sanctions_unpriced.value_usd IS 'Value of the flow, USD';
+COMMENT ON TABLE core.flow_sanctions_unpriced IS 'Flows a measure bound to a price per item (EU luxury goods above EUR 300 an item) would cover but for an unknown value per item (no quantity_units): not counted as covered. Grain: flow_id × measure_id.';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.flow_id IS 'Flow (core.trade_flows).';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.period IS 'First day of the flow''s month (of its year for an annual flow).';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.measure_id IS 'Measure (ref.sanctions_measures) whose price the flow cannot be compared with.';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.min_unit_value_eur IS 'The measure''s price per item, EUR.';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.canonical IS 'The flow is the counted report of its trade; sum canonical rows only.';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.data_status IS '`illustrative` (the shipped sample) or real.';
+COMMENT ON COLUMN core.flow_sanctions_unpriced.value_usd IS 'Value of the flow, USD.';
 
 CREATE OR REPLACE TEMP TABLE covered AS  -- one row per (routed row, measure) that the measure covers, with how it matched
 WITH matched AS (  -- a pair may match several ways
@@ -322,36 +322,36 @@ SELECT f.flow_id, k.period, k.measure_id, k.authority, k.measure_type, k.directi
 FROM ranked k
 JOIN window_flows f USING (flow_key);
 
-COMMENT ON TABLE core.flow_sanctions IS 'One row per (flow, measure) the measure covers on the flow''s date: how it matched, whether the authority can reach it (potential breach), cannot (circumvention) or whether that rests on a channel or corridor nobody observed (undetermined), and the value once. Values are pro-rated by the days the measure is in force in the flow''s month or year (flow_value_usd keeps the whole); value_usd_affected = in_reach_value_usd + circumvention_value_usd + undetermined_value_usd. Grain: flow_id × measure_id. Value columns add up over flows for one measure (or one authority only after taking distinct flows: a flow may be covered by several measures)';
-COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows)';
-COMMENT ON COLUMN core.flow_sanctions.period IS 'First day of the flow''s month (of its year for an annual flow)';
-COMMENT ON COLUMN core.flow_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
-COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure';
-COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of measure (obligation: a duty on parties, not a ban)';
-COMMENT ON COLUMN core.flow_sanctions.direction IS 'Direction of the measure: to_target, from_target or either';
-COMMENT ON COLUMN core.flow_sanctions.is_obligation IS 'True for obligations (no-Russia clause), reported apart from restrictions';
-COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_name, importer_name, vessel (exactly), or listed_party:<exporter_name|importer_name|vessel_imo> (screened onto a list entry the measure names; matched_values gives party and score)';
-COMMENT ON COLUMN core.flow_sanctions.matched_values IS 'The codes, channels, countries, names or IMO numbers that matched';
-COMMENT ON COLUMN core.flow_sanctions.basis IS 'observed, or allocated when coverage rests only on an allocated channel or corridor';
-COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month (its year, for an annual flow): the flow may predate or postdate it (the data cannot tell the day), so its value is pro-rated by days_in_force';
-COMMENT ON COLUMN core.flow_sanctions.days_in_force IS 'Days of the flow''s month (year) the measure is in force';
-COMMENT ON COLUMN core.flow_sanctions.days_in_period IS 'Days of the flow''s month (year): the values are flow_value_usd × days_in_force / days_in_period';
-COMMENT ON COLUMN core.flow_sanctions.in_reach IS 'True when what the data say brings the flow in the authority''s reach (see reach_reasons), false when the data say nothing could (channel and corridor observed, none of them the authority''s), NULL when it is undetermined (reach would rest on an allocated or unknown channel or corridor) or differs between routed rows';
-COMMENT ON COLUMN core.flow_sanctions.reach_reason IS 'The first reach reason in the order un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:usd, currency:eur, secondary; NULL when out of reach';
-COMMENT ON COLUMN core.flow_sanctions.reach_reasons IS 'Every reason the authority reaches the flow, in that order';
-COMMENT ON COLUMN core.flow_sanctions.reach_basis IS 'observed when the flow is in reach on what the data say (parties, observed transit, channel or corridor, UN or secondary design); for an undetermined flow, allocated (its channel or corridor was allocated by rule, or coverage rests on one) or unknown (no observation and no sourced rule); NULL when out of reach';
-COMMENT ON COLUMN core.flow_sanctions.finding IS 'potential_breach (covered and in reach), circumvention (covered, and the data say out of reach), undetermined (reach rests on an allocated or unknown channel or corridor: no finding), partly_in_reach (routed rows judged differently), or obligation';
-COMMENT ON COLUMN core.flow_sanctions.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical); sum canonical rows only';
-COMMENT ON COLUMN core.flow_sanctions.frequency IS 'monthly, or annual (period is the year; partial_month then means a partial year)';
-COMMENT ON COLUMN core.flow_sanctions.data_status IS 'illustrative (the shipped sample) or real (a downloaded or user-written file)';
-COMMENT ON COLUMN core.flow_sanctions.hs_match IS 'exact, or approximate when an HS 2017 code matched through a split in the HS 2022 concordance';
-COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row)';
-COMMENT ON COLUMN core.flow_sanctions.flow_value_usd IS 'Value of the routed rows the measure matched, USD, for the whole month (year): not pro-rated';
-COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value the measure covers, USD: the matched rows pro-rated by days_in_force / days_in_period, counted once however many ways it matched (the whole flow unless coverage rests on one of its allocated channels or corridors); = in_reach + circumvention + undetermined';
-COMMENT ON COLUMN core.flow_sanctions.in_reach_value_usd IS 'Of which the authority can reach on what the data say, USD';
-COMMENT ON COLUMN core.flow_sanctions.circumvention_value_usd IS 'Of which the data say is out of the authority''s reach, USD';
-COMMENT ON COLUMN core.flow_sanctions.undetermined_value_usd IS 'Of which reach rests on an allocated or unknown channel or corridor, USD: neither breach nor circumvention';
-COMMENT ON COLUMN core.flow_sanctions.value_usd_alt_rate IS 'value_usd_affected at the other FX rate type where the currency had one, else the same';
+COMMENT ON TABLE core.flow_sanctions IS 'One row per (flow, measure) the measure covers on the flow''s date: how it matched, whether the authority can reach it (potential breach), cannot (circumvention) or whether that rests on a channel or corridor nobody observed (undetermined), and the value once. Values are pro-rated by the days the measure is in force in the flow''s month or year (flow_value_usd keeps the whole); value_usd_affected = in_reach_value_usd + circumvention_value_usd + undetermined_value_usd. Grain: flow_id × measure_id. Value columns add up over flows for one measure (or one authority only after taking distinct flows: a flow may be covered by several measures).';
+COMMENT ON COLUMN core.flow_sanctions.flow_id IS 'Flow (core.trade_flows).';
+COMMENT ON COLUMN core.flow_sanctions.period IS 'First day of the flow''s month (of its year for an annual flow).';
+COMMENT ON COLUMN core.flow_sanctions.measure_id IS 'Measure (ref.sanctions_measures).';
+COMMENT ON COLUMN core.flow_sanctions.authority IS 'Authority of the measure.';
+COMMENT ON COLUMN core.flow_sanctions.measure_type IS 'Kind of measure (obligation: a duty on parties, not a ban).';
+COMMENT ON COLUMN core.flow_sanctions.direction IS 'Direction of the measure: to_target, from_target or either.';
+COMMENT ON COLUMN core.flow_sanctions.is_obligation IS 'True for obligations (no-Russia clause), reported apart from restrictions.';
+COMMENT ON COLUMN core.flow_sanctions.matched_on IS 'Every way the target matched: hs_code, hs_prefix, channel, exporter, importer, transit_country, corridor_transit, exporter_name, importer_name, vessel (exactly), or listed_party:<exporter_name|importer_name|vessel_imo> (screened onto a list entry the measure names; matched_values gives party and score).';
+COMMENT ON COLUMN core.flow_sanctions.matched_values IS 'The codes, channels, countries, names or IMO numbers that matched.';
+COMMENT ON COLUMN core.flow_sanctions.basis IS '`observed`, or allocated when coverage rests only on an allocated channel or corridor.';
+COMMENT ON COLUMN core.flow_sanctions.partial_month IS 'True when the measure starts or ends inside the flow''s month (its year, for an annual flow): the flow may predate or postdate it (the data cannot tell the day), so its value is pro-rated by days_in_force.';
+COMMENT ON COLUMN core.flow_sanctions.days_in_force IS 'Days of the flow''s month (year) the measure is in force.';
+COMMENT ON COLUMN core.flow_sanctions.days_in_period IS 'Days of the flow''s month (year): the values are flow_value_usd × days_in_force / days_in_period.';
+COMMENT ON COLUMN core.flow_sanctions.in_reach IS 'True when what the data say brings the flow in the authority''s reach (see reach_reasons), false when the data say nothing could (channel and corridor observed, none of them the authority''s), NULL when it is undetermined (reach would rest on an allocated or unknown channel or corridor) or differs between routed rows.';
+COMMENT ON COLUMN core.flow_sanctions.reach_reason IS 'The first reach reason in the order un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:usd, currency:eur, secondary; NULL when out of reach.';
+COMMENT ON COLUMN core.flow_sanctions.reach_reasons IS 'Every reason the authority reaches the flow, in that order.';
+COMMENT ON COLUMN core.flow_sanctions.reach_basis IS '`observed` when the flow is in reach on what the data say (parties, observed transit, channel or corridor, UN or secondary design); for an undetermined flow, allocated (its channel or corridor was allocated by rule, or coverage rests on one) or unknown (no observation and no sourced rule); NULL when out of reach.';
+COMMENT ON COLUMN core.flow_sanctions.finding IS 'potential_breach (covered and in reach), circumvention (covered, and the data say out of reach), undetermined (reach rests on an allocated or unknown channel or corridor: no finding), partly_in_reach (routed rows judged differently), or obligation.';
+COMMENT ON COLUMN core.flow_sanctions.canonical IS 'The flow is the counted report of its trade (core.trade_flows.canonical); sum canonical rows only.';
+COMMENT ON COLUMN core.flow_sanctions.frequency IS '`monthly`, or annual (period is the year; partial_month then means a partial year).';
+COMMENT ON COLUMN core.flow_sanctions.data_status IS '`illustrative` (the shipped sample) or real (a downloaded or user-written file).';
+COMMENT ON COLUMN core.flow_sanctions.hs_match IS '`exact`, or approximate when an HS 2017 code matched through a split in the HS 2022 concordance.';
+COMMENT ON COLUMN core.flow_sanctions.fx_rate_type IS 'FX rate type behind value_usd_affected (market, official, market_approximate or official_approximate where ref.fx_rates flags the rate approximate, usd for a value in US dollars with no FX row).';
+COMMENT ON COLUMN core.flow_sanctions.flow_value_usd IS 'Value of the routed rows the measure matched, USD, for the whole month (year): not pro-rated.';
+COMMENT ON COLUMN core.flow_sanctions.value_usd_affected IS 'Value the measure covers, USD: the matched rows pro-rated by days_in_force / days_in_period, counted once however many ways it matched (the whole flow unless coverage rests on one of its allocated channels or corridors); = in_reach + circumvention + undetermined.';
+COMMENT ON COLUMN core.flow_sanctions.in_reach_value_usd IS 'Of which the authority can reach on what the data say, USD.';
+COMMENT ON COLUMN core.flow_sanctions.circumvention_value_usd IS 'Of which the data say is out of the authority''s reach, USD.';
+COMMENT ON COLUMN core.flow_sanctions.undetermined_value_usd IS 'Of which reach rests on an allocated or unknown channel or corridor, USD: neither breach nor circumvention.';
+COMMENT ON COLUMN core.flow_sanctions.value_usd_alt_rate IS 'value_usd_affected at the other FX rate type where the currency had one, else the same.';
 
 -- The same judgement per routed row, for marts that split flows by channel and corridor.
 CREATE TABLE IF NOT EXISTS core.route_sanctions (
@@ -373,15 +373,15 @@ INSERT INTO core.route_sanctions
 SELECT flow_id, route_seq, period, measure_id, authority, measure_type, is_obligation, partial_month, in_force_share, in_reach, reach_reasons
 FROM covered;
 
-COMMENT ON TABLE core.route_sanctions IS 'Measures covering each routed row (core.routed_flows) and whether their authority reaches it; a match on an allocated channel or corridor touches only the rows that carry it. Grain: flow_id × route_seq × measure_id';
-COMMENT ON COLUMN core.route_sanctions.flow_id IS 'Flow';
-COMMENT ON COLUMN core.route_sanctions.route_seq IS 'Routed row of the flow (core.routed_flows.route_seq)';
-COMMENT ON COLUMN core.route_sanctions.period IS 'First day of the flow''s month';
-COMMENT ON COLUMN core.route_sanctions.measure_id IS 'Measure (ref.sanctions_measures)';
-COMMENT ON COLUMN core.route_sanctions.authority IS 'Authority of the measure';
-COMMENT ON COLUMN core.route_sanctions.measure_type IS 'Kind of measure';
-COMMENT ON COLUMN core.route_sanctions.is_obligation IS 'True for obligations (no-Russia clause)';
-COMMENT ON COLUMN core.route_sanctions.partial_month IS 'The measure starts or ends inside the month';
-COMMENT ON COLUMN core.route_sanctions.in_force_share IS 'Share of the month''s (year''s) days the measure is in force: the part of the row''s value it covers';
-COMMENT ON COLUMN core.route_sanctions.in_reach IS 'The authority can reach this routed row (true), the data say it cannot (false), or it rests on an allocated or unknown channel or corridor (NULL, undetermined)';
-COMMENT ON COLUMN core.route_sanctions.reach_reasons IS 'Why it can, on what the data say (un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:<code>, secondary); empty unless in reach';
+COMMENT ON TABLE core.route_sanctions IS 'Measures covering each routed row (core.routed_flows) and whether their authority reaches it; a match on an allocated channel or corridor touches only the rows that carry it. Grain: flow_id × route_seq × measure_id.';
+COMMENT ON COLUMN core.route_sanctions.flow_id IS 'Flow.';
+COMMENT ON COLUMN core.route_sanctions.route_seq IS 'Routed row of the flow (core.routed_flows.route_seq).';
+COMMENT ON COLUMN core.route_sanctions.period IS 'First day of the flow''s month.';
+COMMENT ON COLUMN core.route_sanctions.measure_id IS 'Measure (ref.sanctions_measures).';
+COMMENT ON COLUMN core.route_sanctions.authority IS 'Authority of the measure.';
+COMMENT ON COLUMN core.route_sanctions.measure_type IS 'Kind of measure.';
+COMMENT ON COLUMN core.route_sanctions.is_obligation IS 'True for obligations (no-Russia clause).';
+COMMENT ON COLUMN core.route_sanctions.partial_month IS 'The measure starts or ends inside the month.';
+COMMENT ON COLUMN core.route_sanctions.in_force_share IS 'Share of the month''s (year''s) days the measure is in force: the part of the row''s value it covers.';
+COMMENT ON COLUMN core.route_sanctions.in_reach IS 'The authority can reach this routed row (true), the data say it cannot (false), or it rests on an allocated or unknown channel or corridor (NULL, undetermined).';
+COMMENT ON COLUMN core.route_sanctions.reach_reasons IS 'Why it can, on what the data say (un_binding, exporter_jurisdiction, importer_jurisdiction, transit, currency:<code>, secondary); empty unless in reach.';
