@@ -42,10 +42,10 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 # A local PostgreSQL (Debian's postgresql package) in .lake/ for running it as a team would: Dagster's
 # runs, events and schedules in PostgreSQL (deploy/dagster.team.yaml). lake-up prints the lines to paste.
 lake-up: install
-	@$(VENV)/bin/python -m pipeline.local_postgres up
+	@$(VENV)/bin/python -m pipeline.storage.local_postgres up
 
 lake-down: install
-	@$(VENV)/bin/python -m pipeline.local_postgres down
+	@$(VENV)/bin/python -m pipeline.storage.local_postgres down
 
 # Regenerate the shipped illustrative trade-flow sample (deterministic).
 sample: install
@@ -62,23 +62,23 @@ bench: install
 # Lake mode against the embedded mode on make bench's flows: full refreshes, and four month refreshes
 # (one after another embedded, concurrent in the lake), with a local PostgreSQL of its own.
 bench-lake: install
-	$(VENV)/bin/python -m pipeline.bench_lake --rows $(ROWS)
+	$(VENV)/bin/python -m pipeline.tools.bench_lake --rows $(ROWS)
 
 # The one-click refresh launched in the UI (refresh_all through a real dagster dev) against make run, side by side.
 bench-ui: install
-	$(VENV)/bin/python -m pipeline.bench_ui --rounds $(or $(ROUNDS),3)
+	$(VENV)/bin/python -m pipeline.tools.bench_ui --rounds $(or $(ROUNDS),3)
 
 # Time and peak RSS of importing one CEPII BACI year of ROWS rows (reference tables + core/trade_flows).
 bench-import: install
-	$(VENV)/bin/python -m pipeline.bench_import --rows $(ROWS)
+	$(VENV)/bin/python -m pipeline.tools.bench_import --rows $(ROWS)
 
 # Time and peak RSS of importing every Eurostat Comext download below COMEXT (e.g. the 22 spreadsheets and the
 # relational-view files of the roundabout's sources), with the published findings they reproduce.
 bench-comext: install
-	$(VENV)/bin/python -m pipeline.bench_import --comext $(COMEXT)
+	$(VENV)/bin/python -m pipeline.tools.bench_import --comext $(COMEXT)
 
 # Refreshes SIGKILLed at random moments while 2 readers query the published warehouse, in a temporary
 # folder (REFRESHES=6 KILLS=3 make soak for a short one; SEED=n repeats one).
 REFRESHES ?= 20
 soak: install
-	$(VENV)/bin/python -m pipeline.soak --refreshes $(REFRESHES) $(if $(KILLS),--kills $(KILLS)) $(if $(SEED),--seed $(SEED))
+	$(VENV)/bin/python -m pipeline.tools.soak --refreshes $(REFRESHES) $(if $(KILLS),--kills $(KILLS)) $(if $(SEED),--seed $(SEED))

@@ -1,7 +1,7 @@
 """Scheduled, file-triggered and publish-on-change refreshes. All are on by default when the Dagster
 daemon runs (`make ui` starts it). Embedded, only one run writes the warehouse at a time: every asset
 is in the `warehouse` pool, limited to 1 in dagster.yaml, so a second trigger queues. In lake mode runs
-write at once (pipeline/lake.py)."""
+write at once (pipeline/storage/lake.py)."""
 
 import hashlib
 import json
@@ -17,7 +17,7 @@ from pipeline.assets.publish import KEY as PUBLISHED_KEY
 from pipeline.importers import baci, eu_hs6
 from pipeline.months import file_month, month_tags
 from pipeline.resources import SeedsFolder
-from pipeline.warehouse import Warehouse
+from pipeline.storage.warehouse import Warehouse
 from schemas import REFERENCE_SEEDS, TRADE_FLOWS
 
 REFRESH_JOB = "refresh"

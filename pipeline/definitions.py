@@ -16,7 +16,7 @@ from pipeline.assets.quality import great_expectations_suites
 from pipeline.assets.quality_tables import quality_tables
 from pipeline.progress import progress_logger
 from pipeline.resources import SeedsFolder
-from pipeline.warehouse import Warehouse
+from pipeline.storage.warehouse import Warehouse
 
 defs = dg.Definitions(
     assets=[

@@ -24,7 +24,7 @@ from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from pipeline.text import visible_text_columns  # noqa: E402
-from pipeline.warehouse import run_id_meta  # noqa: E402
+from pipeline.storage.warehouse import run_id_meta  # noqa: E402
 
 RESTRICTED = "rgba(200, 40, 40, 0.55)"
 OPEN = "rgba(120, 140, 160, 0.35)"

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline import lake, settings
+from pipeline import settings
+from pipeline.storage import lake
 from pipeline.months import month_tags
-from pipeline.sqlite_history import history_held_open
-from pipeline.warehouse import RefreshRunning, Warehouse
+from pipeline.storage.sqlite_history import history_held_open
+from pipeline.storage.warehouse import RefreshRunning, Warehouse
 
 SUMMARY_SQL = """
 SELECT seed, count(*) AS files, sum(rows_read) AS read, sum(rows_loaded) AS loaded,

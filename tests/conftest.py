@@ -56,7 +56,7 @@ def materialize(
     from pipeline.definitions import defs
     from pipeline.months import month_tags
     from pipeline.resources import SeedsFolder
-    from pipeline.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse
 
     assets = [*defs.assets, *defs.asset_checks]
     result = dg.materialize(
@@ -86,7 +86,7 @@ def shipped_build(tmp_path_factory) -> Build:
 def postgres():
     """A PostgreSQL of the tests' own (make lake-up's), in a folder the server's user can reach (pytest's
     are private to root): its folder and the environment lake-up prints."""
-    from pipeline import local_postgres
+    from pipeline.storage import local_postgres
 
     try:
         local_postgres.server_binary("initdb")

@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline import lake, settings
+from pipeline import settings
+from pipeline.storage import lake
 from pipeline.assets.marts import PUBLISHED_MARTS
 from pipeline.assets.publish import rows_and_checksum_sql
 

@@ -11,7 +11,7 @@ from pipeline.automation import refresh_all, seeds_changed
 from pipeline.definitions import defs
 from pipeline.months import MONTHS_TAG
 from pipeline.resources import SeedsFolder
-from pipeline.warehouse import Warehouse
+from pipeline.storage.warehouse import Warehouse
 from tests.conftest import materialize
 from tests.seededit import read_rows, write_rows
 

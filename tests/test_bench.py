@@ -5,8 +5,8 @@ import json
 
 import polars as pl
 
-from pipeline import bench
-from pipeline.synth import write
+from pipeline.tools import bench
+from pipeline.tools.synth import write
 from tests.conftest import SHIPPED_SEEDS
 
 

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pipeline.assets.ingest import accounting_check, read_and_check, record_load
-from pipeline.warehouse import REF_INPUTS_SQL
+from pipeline.storage.warehouse import REF_INPUTS_SQL
 from schemas import SEEDS
 from tests.conftest import SHIPPED_SEEDS, materialize
 from tests.seededit import read_rows, write_rows

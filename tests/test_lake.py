@@ -18,7 +18,7 @@ import duckdb
 import psycopg2
 import pytest
 
-from pipeline import lake
+from pipeline.storage import lake
 from pipeline.assets.marts import PUBLISHED_MARTS
 from tests.conftest import REPO, SHIPPED_SEEDS, materialize
 

@@ -14,7 +14,7 @@ from pipeline.assets.lists import check_files
 from pipeline.importers.ofac import read_ofac
 from pipeline.importers.opensanctions import imo_check_digit_ok, imo_of, read_opensanctions
 from pipeline.seedfile import SeedFileError
-from pipeline.warehouse import SETUP_SQL
+from pipeline.storage.warehouse import SETUP_SQL
 from schemas.sanctioned_parties import ADDRESSES, ALIASES, PARTIES
 from tests.conftest import materialize
 from tests.seededit import read_rows, write_rows

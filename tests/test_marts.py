@@ -10,7 +10,7 @@ from pipeline import months
 from pipeline.assets.marts import BY_MONTH, GRAINS, MARTS
 from pipeline.assets.quality import run_suites
 from pipeline.sample_flows import SOURCE_PREFIX
-from pipeline.warehouse import read_sql, run_sql
+from pipeline.storage.warehouse import read_sql, run_sql
 from schemas import SEEDS
 from tests.conftest import materialize
 from tests.seededit import read_rows, write_rows

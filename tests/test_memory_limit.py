@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from pipeline.assets.publish import PUBLISHED_MARTS, export_parquet
-from pipeline.warehouse import Warehouse, open_read_only
+from pipeline.storage.warehouse import Warehouse, open_read_only
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ def assert_shows_the_readme_sample(printed: str, warehouse: Path) -> None:
 HOLDER = textwrap.dedent(
     """
     import sys
-    from pipeline.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse
     with Warehouse(path=sys.argv[1]).refresh_lock():
         print("held", flush=True)
         sys.stdin.readline()
@@ -163,7 +163,7 @@ def test_a_second_refresh_of_one_warehouse_fails_at_once_naming_the_first_and_st
     import dagster as dg
     import pytest
 
-    from pipeline.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse
 
     warehouse = tmp_path / "w.duckdb"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(warehouse)], cwd=REPO, stdin=subprocess.PIPE,

@@ -12,7 +12,7 @@ from tests.conftest import REPO
 def test_three_killed_refreshes_leave_consistent_sets_clean_next_runs_and_no_reader_errors(tmp_path):
     figures_file = tmp_path / "soak.json"
     soak = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.soak", "--refreshes", "6", "--kills", "3", "--seed", "11",
+        [sys.executable, "-m", "pipeline.tools.soak", "--refreshes", "6", "--kills", "3", "--seed", "11",
          "--folder", str(tmp_path / "soak"), "--json", str(figures_file)],
         cwd=REPO, env={**os.environ, "DETOUR_SEEDS_DIR": str(REPO / "seeds")}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

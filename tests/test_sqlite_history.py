@@ -1,4 +1,4 @@
-"""`make run` holds Dagster's SQLite history files open (pipeline/sqlite_history.py): the WAL stays
+"""`make run` holds Dagster's SQLite history files open (pipeline/storage/sqlite_history.py): the WAL stays
 between Dagster's one-commit connections, and nothing of the history is lost or left unmerged."""
 
 import sqlite3
@@ -8,7 +8,7 @@ import dagster as dg
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from pipeline.sqlite_history import history_held_open
+from pipeline.storage.sqlite_history import history_held_open
 
 
 def write_as_dagster_does(path: Path, rows: range) -> list[bool]:

@@ -11,7 +11,7 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from pipeline import local_postgres
+from pipeline.storage import local_postgres
 from tests.conftest import REPO, SHIPPED_SEEDS
 
 
@@ -65,7 +65,7 @@ def test_a_runs_history_is_in_postgresql_and_another_instance_sees_it_after_a_re
 def test_lake_up_prints_the_lines_to_paste_and_is_idempotent(postgres):
     folder, env = postgres
     printed = subprocess.run(
-        [sys.executable, "-m", "pipeline.local_postgres", "up", "--dir", str(folder)], capture_output=True, text=True
+        [sys.executable, "-m", "pipeline.storage.local_postgres", "up", "--dir", str(folder)], capture_output=True, text=True
     )
     assert printed.returncode == 0, printed.stderr
     exports = [line for line in printed.stdout.splitlines() if not line.startswith("#")]

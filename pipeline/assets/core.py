@@ -35,7 +35,7 @@ from pipeline.months import Window, chunks, every_month, file_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.seedfile import PIECE_BYTES, ROW_NUMBER, SOURCE_FILE, SeedFileError, inside_seeds, read_seed_pieces, seed_files
-from pipeline.warehouse import POOL, Warehouse, begin_window, end_window, read_sql, run_sql, settle_window
+from pipeline.storage.warehouse import POOL, Warehouse, begin_window, end_window, read_sql, run_sql, settle_window
 from schemas import TRADE_FLOWS
 
 TABLE = "core.trade_flows"

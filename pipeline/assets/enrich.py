@@ -13,7 +13,7 @@ from pipeline.screening import normalise
 from pipeline.assets.tables import as_sentence, markdown_table, sample_note, set_table_comment, table_comment, table_metadata
 from pipeline.months import chunks, every_month, window
 from pipeline.resources import SeedsFolder
-from pipeline.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql, settle_window
+from pipeline.storage.warehouse import POOL, Warehouse, begin_window, drop_tables, end_window, read_sql, run_sql, settle_window
 
 ROUTE_EXPOSURE_SQL = read_sql(__file__, "enrich/route_exposure.sql")
 ROUTING_SQL = read_sql(__file__, "enrich/routing.sql")

@@ -13,7 +13,7 @@ from pipeline.contract import Checked, ContractError, RowRule, check
 from pipeline.importers import SKIP_REASONS, text_frame
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError, read_seed_file, seed_files
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.warehouse import read_sql, sql_literal
+from pipeline.storage.warehouse import read_sql, sql_literal
 from schemas import SEEDS
 from schemas.seed import Seed
 

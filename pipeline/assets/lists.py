@@ -30,7 +30,7 @@ from pipeline.importers.opensanctions import read_opensanctions
 from pipeline.resources import SeedsFolder
 from pipeline.screening import THRESHOLD, normalise, screen
 from pipeline.seedfile import ROW_NUMBER, SOURCE_FILE, RawFile, SeedFileError
-from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
+from pipeline.storage.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql
 from schemas.sanctioned_parties import ADDRESSES, ALIASES, LIST_COLUMNS, PARTIES
 from schemas.seed import Seed
 

@@ -14,7 +14,7 @@ from pipeline import settings
 from pipeline.months import chunks, every_month, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
-from pipeline.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql, settle_window
+from pipeline.storage.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql, settle_window
 
 
 # Stale when no refresh succeeded in the window (DETOUR_FRESHNESS_HOURS); warned at half of it.

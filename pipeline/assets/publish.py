@@ -17,9 +17,9 @@ from pipeline.assets.lists import list_assets
 from pipeline.assets.marts import PUBLISHED_MARTS, mart_assets
 from pipeline.assets.quality import BUILD_SNAPSHOT
 from pipeline.assets.quality_tables import quality_tables
-from pipeline import lake
+from pipeline.storage import lake
 from pipeline.report import write_report
-from pipeline.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, sql_literal, unfinished_refreshes
+from pipeline.storage.warehouse import FULL_REFRESH_HINT, POOL, Warehouse, sql_literal, unfinished_refreshes
 
 KEY = dg.AssetKey(["published_warehouse"])
 # Exactly the files the build rests on: each reference seed's files of its latest load; each trade-flow month's

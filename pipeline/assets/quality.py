@@ -19,7 +19,7 @@ from pipeline.assets.enrich import ROUTED_FLOWS
 from pipeline.assets.ingest import ref_key
 from pipeline.assets.marts import mart_assets
 from pipeline.assets.tables import markdown_table
-from pipeline.warehouse import POOL, Warehouse, read_sql, run_id_meta
+from pipeline.storage.warehouse import POOL, Warehouse, read_sql, run_id_meta
 from schemas import REFERENCE_SEEDS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -8,7 +8,7 @@ from pipeline.assets.ingest import OWNERS
 from pipeline.assets.reference import reference_assets
 from pipeline.assets.lists import KEY as LISTS_KEY
 from pipeline.assets.tables import markdown_table, table_metadata
-from pipeline.warehouse import POOL, Warehouse
+from pipeline.storage.warehouse import POOL, Warehouse
 
 QUARANTINE = dg.AssetKey(["quality", "quarantine"])
 LOAD_AUDIT = dg.AssetKey(["quality", "load_audit"])

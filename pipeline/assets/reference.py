@@ -12,7 +12,7 @@ import dagster as dg
 from pipeline.assets.ingest import OWNERS, check_specs, load_reference, ref_key, ref_table, seed_file_key
 from pipeline.assets.measures import LIST_KEY, MEASURES_DESCRIPTION, load_measures
 from pipeline.resources import SeedsFolder
-from pipeline.warehouse import POOL, Warehouse
+from pipeline.storage.warehouse import POOL, Warehouse
 from schemas import REFERENCE_SEEDS
 from schemas.seed import Seed
 

@@ -9,7 +9,7 @@ import polars as pl
 
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.text import visible
-from pipeline.warehouse import sql_literal
+from pipeline.storage.warehouse import sql_literal
 
 PREVIEW_ROWS = 5
 CELL_CHARS = 80

@@ -24,7 +24,7 @@ from pipeline.importers import (
     text_batches,
 )
 from pipeline.seedfile import SeedFileError, inside_seeds
-from pipeline.warehouse import read_sql
+from pipeline.storage.warehouse import read_sql
 
 FOLDER = "imports/baci"
 LABEL = "CEPII BACI"

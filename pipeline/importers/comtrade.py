@@ -25,7 +25,7 @@ from pipeline.importers import (
     text_batches,
 )
 from pipeline.seedfile import ROW_NUMBER
-from pipeline.warehouse import read_sql
+from pipeline.storage.warehouse import read_sql
 from schemas.columns import ISO3_COUNTRIES
 
 FOLDER = "imports/comtrade"

@@ -1,9 +1,9 @@
-"""A reader process of the soak (pipeline/soak.py): until SIGTERM it queries the published warehouse
+"""A reader process of the soak (pipeline/tools/soak.py): until SIGTERM it queries the published warehouse
 in a loop the way a SQL client does (open the warehouse file read-only through its link, read
 quality.publish_log and every mart it names, close) and reads one mart's Parquet file through the
 `parquet/` link; then prints its counts as one JSON line.
 
-    python -m pipeline.soak_reader warehouse/detour.duckdb
+    python -m pipeline.tools.soak_reader warehouse/detour.duckdb
 
 A clean reconnect is an attempt that failed with an I/O error while the `current` link changed under
 it (a publish swapped in a new set and removed the one this attempt was opening), followed by an
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.warehouse import Warehouse
+from pipeline.storage.warehouse import Warehouse
 
 LATEST_PUBLISH_SQL = """
 SELECT mart, rows FROM quality.publish_log

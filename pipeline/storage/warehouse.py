@@ -1,7 +1,7 @@
 """The warehouse: every run builds into a private build file; `publish` swaps a complete copy over
 the published file atomically, so SQL clients holding it open read-only never block a refresh and
 never see a half-built state (they keep their snapshot until they reconnect). In lake mode
-(DETOUR_LAKE) the build and the published warehouse are DuckLake catalogs instead (pipeline/lake.py);
+(DETOUR_LAKE) the build and the published warehouse are DuckLake catalogs instead (pipeline/storage/lake.py);
 the assets and their SQL are the same."""
 
 import datetime as dt
@@ -19,7 +19,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipeline import lake, settings
+from pipeline import settings
+from pipeline.storage import lake
 
 SETUP_SQL = (Path(__file__).parent / "warehouse.sql").read_text()
 # A step waiting for another process's refresh: tried again every 30 s for up to two hours.
@@ -157,7 +158,7 @@ def comment_views(con: duckdb.DuckDBPyConnection) -> None:
 
 class Warehouse(dg.ConfigurableResource):
     """The published DuckDB file (`path`) and the build file beside it that runs write to; in lake mode
-    (`lake`, a PostgreSQL URL, and `lake_data`, a folder) the two DuckLake catalogs of pipeline/lake.py.
+    (`lake`, a PostgreSQL URL, and `lake_data`, a folder) the two DuckLake catalogs of pipeline/storage/lake.py.
     Either way the published set's report, Parquet and Data Docs live beside `path`."""
 
     path: str

@@ -1,4 +1,4 @@
-"""`make bench-import` (python -m pipeline.bench_import): how long, and in how much memory, one CEPII BACI year of
+"""`make bench-import` (python -m pipeline.tools.bench_import): how long, and in how much memory, one CEPII BACI year of
 N rows takes to import: reading, mapping, pandera validation, quarantine, audit and the insert into
 core.trade_flows (the reference tables and core/trade_flows only; nothing downstream).
 
@@ -6,12 +6,12 @@ It writes a BACI-layout file (`t,i,j,k,v,q`, HS17, 2023) of N rows over the real
 detour-synth and 200 country codes, plus its country dictionary, beside the shipped reference seeds,
 then materializes in a child process and reads its peak RSS with wait4.
 
-    python -m pipeline.bench_import --rows 10000000
+    python -m pipeline.tools.bench_import --rows 10000000
 
 With --comext DIR it imports every Eurostat Comext download below DIR instead (spreadsheets and
 relational-view CSVs, sub-folders kept), then prints the published findings they reproduce.
 
-    python -m pipeline.bench_import --comext path/to/comext-downloads
+    python -m pipeline.tools.bench_import --comext path/to/comext-downloads
 """
 
 import argparse
@@ -24,8 +24,8 @@ import numpy as np
 import polars as pl
 import pycountry
 
-from pipeline.bench import REPO, measure
-from pipeline.synth import HS6
+from pipeline.tools.bench import REPO, measure
+from pipeline.tools.synth import HS6
 
 YEAR = 2023
 COUNTRIES = 200
@@ -92,7 +92,7 @@ def import_comext(source: Path, folder: Path) -> None:
         n for n in names if Path(n).suffix.lower() in (".md", ".txt") or n == "export_sanctions_codes.csv" or n == "input_codes.csv"])
     warehouse = folder / "detour.duckdb"
     seconds, peak = measure(
-        [sys.executable, "-m", "pipeline.bench_import", "--materialize", str(seeds), str(warehouse)], log=folder / "import.log")
+        [sys.executable, "-m", "pipeline.tools.bench_import", "--materialize", str(seeds), str(warehouse)], log=folder / "import.log")
     with duckdb.connect(str(warehouse.with_name("detour.build.duckdb")), read_only=True) as con:
         files, read, loaded, quarantined, skipped, balanced = con.execute(AUDIT_SQL).fetchone()
         zemlys, dor = con.execute(ZEMLYS_SQL).fetchall(), con.execute(DOR_SQL).fetchall()
@@ -110,7 +110,7 @@ def materialize(seeds: Path, warehouse: Path) -> None:
 
     from pipeline.definitions import defs
     from pipeline.resources import SeedsFolder
-    from pipeline.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse
 
     # the import path: the reference tables and core/trade_flows, without routing and marts
     selection = dg.AssetSelection.groups("reference") | dg.AssetSelection.assets(["core", "trade_flows"])
@@ -145,7 +145,7 @@ def main() -> None:
     path = write_baci(args.rows, seeds / "imports" / "baci")
     print(f"wrote {args.rows:,} BACI rows ({path.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - started:.1f} s")
     seconds, peak = measure(
-        [sys.executable, "-m", "pipeline.bench_import", "--materialize", str(seeds), str(folder / "detour.duckdb")],
+        [sys.executable, "-m", "pipeline.tools.bench_import", "--materialize", str(seeds), str(folder / "detour.duckdb")],
         log=folder / "import.log",
     )
     print(f"import of {args.rows:,} BACI rows (reference tables + core/trade_flows): {seconds:.1f} s, "

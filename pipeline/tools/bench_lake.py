@@ -7,7 +7,7 @@ one run (the seeds of `make bench`, bench/<N>/seeds):
 Each step's wall time and the peak RSS of its largest process; the lake's step (4) also counts the
 commit conflicts its runs retried and how many of them published. Results go to bench/<N>/lake.json.
 
-    python -m pipeline.bench_lake --rows 1000000
+    python -m pipeline.tools.bench_lake --rows 1000000
 """
 
 import json
@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline import local_postgres
-from pipeline.bench import FIRST_MONTH, REPO, bench_folder, prepare
+from pipeline.storage import local_postgres
+from pipeline.tools.bench import FIRST_MONTH, REPO, bench_folder, prepare
 
 MONTHS = ("2025-08", "2025-09", "2025-10", "2025-11")
 
@@ -57,7 +57,7 @@ def run(rows: int, folder: Path) -> list[dict]:
         **os.environ,
         "DETOUR_SEEDS_DIR": str(seeds),
         "DETOUR_FIRST_MONTH": FIRST_MONTH,
-        "DETOUR_MAX_QUARANTINED_VALUE_SHARE": "0.1",  # as make bench: see pipeline/bench.py
+        "DETOUR_MAX_QUARANTINED_VALUE_SHARE": "0.1",  # as make bench: see pipeline/tools/bench.py
         "DETOUR_MAX_QUARANTINED_ROW_SHARE": "0.1",
     }
     embedded = {**common, "DETOUR_WAREHOUSE": str(work / "embedded" / "detour.duckdb"), "DAGSTER_HOME": str(home)}

@@ -6,7 +6,7 @@ warm), starts `dagster dev` (webserver and daemon, as `make ui` does), then ROUN
 API (what Launchpad → Launch run sends) from the launch to the run's success, as a user waits for it.
 The daemon's schedule and sensors stay quiet: the seeds do not change and the schedule is set to 1 January.
 
-    python -m pipeline.bench_ui --rounds 3
+    python -m pipeline.tools.bench_ui --rounds 3
 """
 
 import argparse
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status startTime endTime } } }"""

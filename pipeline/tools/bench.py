@@ -2,7 +2,7 @@
 
 For N rows it writes ~10 years of monthly files with detour-synth (the last month held back),
 then times, side by side in one run:
-  (a) the floor: pipeline/bench_floor.sql in the duckdb CLI (read, cast, USD, mart aggregates);
+  (a) the floor: pipeline/tools/bench_floor.sql in the duckdb CLI (read, cast, USD, mart aggregates);
   (b) a full Detour refresh through Dagster (validation, quarantine, enrichment, marts, GE, publish);
   (c) an incremental refresh after the held-back month's file arrives (one month);
 and records each one's peak RSS. Prints one table; results also go to bench/<N>/results.json.
@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.synth import write as synthesize
+from pipeline.tools.synth import write as synthesize
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FLOOR_SQL = Path(__file__).with_name("bench_floor.sql")
 HELD_BACK = "2025-12"
 FIRST_MONTH = "2016-01-01"

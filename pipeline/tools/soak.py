@@ -6,7 +6,7 @@ random subset of them (never two in a row, never the last) is killed with SIGKIL
 of a phase, the phases taken in turn (ingest, marts, publish, the swap itself, startup, transform,
 checks); the refresh after a kill must be clean. Before each refresh one trade-flow value changes,
 so every published set holds data of its own refresh and a mix-up shows. Two reader processes
-(pipeline/soak_reader.py) query the published warehouse throughout.
+(pipeline/tools/soak_reader.py) query the published warehouse throughout.
 
 After every refresh the published set is checked: `current` names a complete set whose links all
 point into it; the checksums its database's quality.publish_log recorded equal those recomputed from
@@ -14,7 +14,7 @@ its marts and from its Parquet files; its report.html and docs/ name the run tha
 run is the last refresh that got past its swap (a killed run before its swap leaves the previous set
 current), holding that refresh's trade-flow value; after a clean refresh nothing else is left.
 
-    python -m pipeline.soak --refreshes 20 --kills 10 --seed 7
+    python -m pipeline.tools.soak --refreshes 20 --kills 10 --seed 7
 """
 
 import argparse
@@ -41,9 +41,9 @@ from pipeline import settings
 from pipeline.assets.marts import PUBLISHED_MARTS
 from pipeline.assets.publish import KEY as PUBLISH_KEY
 from pipeline.assets.publish import rows_and_checksum_sql
-from pipeline.warehouse import PUBLISHED_ENTRIES, Warehouse, run_id_of_page
+from pipeline.storage.warehouse import PUBLISHED_ENTRIES, Warehouse, run_id_of_page
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PUBLISH_STEP = PUBLISH_KEY.to_python_identifier()
 # Taken in turn by the kills; "swap" kills right after `current` changed, while old sets are removed.
 AIMS = ("ingest", "marts", "publish", "swap", "startup", "transform", "checks")
@@ -346,7 +346,7 @@ def kill_schedule(refreshes: int, kills: int, rng: random.Random) -> dict[int, s
 
 def start_readers(soak: Soak, count: int) -> list[subprocess.Popen]:
     return [
-        subprocess.Popen([sys.executable, "-m", "pipeline.soak_reader", str(soak.warehouse.published_path)],
+        subprocess.Popen([sys.executable, "-m", "pipeline.tools.soak_reader", str(soak.warehouse.published_path)],
                          env=soak.env, stdout=subprocess.PIPE, text=True)
         for _ in range(count)
     ]

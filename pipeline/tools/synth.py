@@ -2,7 +2,7 @@
 CSV per month, so DETOUR_SEEDS_DIR can point at a copy of the seeds whose trade_flows/ holds them).
 
 Like real bilateral trade: ~200 countries whose trade follows a Zipf law (few big partners, many
-small), real HS6 codes (pipeline/synth_hs6.txt), the shipped payment channels and corridors
+small), real HS6 codes (pipeline/tools/synth_hs6.txt), the shipped payment channels and corridors
 (observed for a share of flows, the rest left to the allocation rules), and 0.1% bad rows of
 several kinds for the quarantine. Values are in USD before 2019 (the shipped FX rates start then).
 

@@ -1,7 +1,7 @@
 """`make lake-up` / `make lake-down`: a local PostgreSQL for running Detour as a team would, on one machine.
 
-    python -m pipeline.local_postgres up [--dir .lake]     # prints the lines to paste (export ...)
-    python -m pipeline.local_postgres down [--dir .lake]
+    python -m pipeline.storage.local_postgres up [--dir .lake]     # prints the lines to paste (export ...)
+    python -m pipeline.storage.local_postgres down [--dir .lake]
 
 Debian's PostgreSQL server (package `postgresql`) in a folder of its own: initdb into DIR/pgdata, on
 127.0.0.1 only (no Unix socket), on a free port, for the role `detour` with a random password kept in
@@ -24,7 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEAM_INSTANCE = REPO / "deploy" / "dagster.team.yaml"
 DEFAULT_DIR = REPO / ".lake"
 DATABASES = ("dagster", "lake")

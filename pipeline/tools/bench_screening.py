@@ -1,6 +1,6 @@
 """How long screening takes: N flow names (listed names with perturbations, plus random company names
 that are on no list) against a real list folder. Prints seconds, recall on the perturbed names, and
-how many random names hit. Usage: python -m pipeline.bench_screening SEEDS_DIR [--names 20000]
+how many random names hit. Usage: python -m pipeline.tools.bench_screening SEEDS_DIR [--names 20000]
 (SEEDS_DIR holds lists/ofac/sdn.csv, alt.csv; e.g. a folder with the OFAC 2021 triple)."""
 
 import argparse
