@@ -216,6 +216,27 @@ def test_a_baci_file_without_its_dictionary_is_refused(tmp_path):
     (baci / "BACI_HS17_Y2021_V202501.csv").write_text("t,i,j,k,v,q\n2021,156,643,854231,1,1\n")
     build = materialize(seeds, tmp_path / "detour.duckdb")
     assert "no country_codes_V202501.csv beside it" in build.failure("core__trade_flows")
+    assert "Detour carries those of release 202201" in build.failure("core__trade_flows")
+
+
+def test_a_baci_file_of_a_carried_release_loads_without_a_dictionary_and_one_beside_it_wins(tmp_path):
+    # a user's V202201 download holding Türkiye and France needs no dictionary beside it: Detour carries that release's
+    # (the small seeds' claims cannot be compared, so their blocking check withholds the publish: the build is read)
+    seeds = small_seeds(tmp_path)
+    baci = seeds / "imports" / "baci"
+    baci.mkdir(parents=True)
+    (baci / "BACI_HS17_Y2021_V202201.csv").write_text("t,i,j,k,v,q\n2021,792,643,854231,2,1\n2021,251,643,854231,3,1\n")
+    build = materialize(seeds, tmp_path / "detour.duckdb")
+    # 792 is Türkiye, 251 France (ISO 250): the carried V202201 dictionary's own mapping
+    assert build.query("SELECT exporter_iso3, importer_iso3, value_usd::DOUBLE FROM core.trade_flows "
+                       "WHERE starts_with(source_file, 'imports/baci') ORDER BY ALL", published=False) == [("FRA", "RUS", 3000.0), ("TUR", "RUS", 2000.0)]
+    # a dictionary beside the file is the user's word for its release: France alone there keeps Türkiye's row aside
+    (baci / "country_codes_V202201.csv").write_text("country_code,country_name,country_iso2,country_iso3\n251,France,FR,FRA\n643,Russia,RU,RUS\n")
+    again = materialize(seeds, tmp_path / "again" / "detour.duckdb")
+    assert again.query("SELECT exporter_iso3 FROM core.trade_flows WHERE starts_with(source_file, 'imports/baci')",
+                       published=False) == [("FRA",)]
+    assert again.query("SELECT rule FROM quality.quarantine WHERE starts_with(source_file, 'imports/baci')", published=False) == [
+        ("exporter code not in country_codes_V202201.csv",)]
 
 
 def test_a_drone_code_in_a_2019_flow_is_a_data_error(seeds, tmp_path):

@@ -39,6 +39,7 @@ DICTIONARY_LAYOUTS = {
     "country_code,country_name,country_iso2,country_iso3": "country_iso3",
 }
 SQL = read_sql(__file__, "baci.sql")
+CARRIED = Path(__file__).with_name("baci_dictionaries")  # full dictionaries of the releases Detour knows (SOURCES.md)
 
 
 def recognises(header: list[str]) -> bool:
@@ -60,14 +61,20 @@ def files(folder: Path) -> list[Path]:
 
 
 def country_codes(path: Path, release: str, seeds_dir: Path) -> dict[str, str]:
-    """BACI's numeric code → ISO alpha-3, from the dictionary of the file's release."""
+    """BACI's numeric code → ISO alpha-3, from the dictionary of the file's release: the one beside the file
+    (its download's own, or a user's), else the full dictionary the importer carries for that release."""
     matches = [p for p in path.parent.iterdir() if (m := DICTIONARY.match(p.name)) and m.group(1) == release]
-    if not matches:
+    carried = CARRIED / f"country_codes_V{release}.csv"
+    if matches:
+        dictionary = inside_seeds(matches[0], seeds_dir)
+    elif carried.is_file():
+        dictionary = carried
+    else:
+        known = ", ".join(sorted(DICTIONARY.match(p.name).group(1) for p in CARRIED.glob("country_codes_V*.csv")))
         raise SeedFileError(
             f"{path}: no country_codes_V{release}.csv beside it: BACI's country codes are mapped with the dictionary "
-            "of the same release (it comes in CEPII's download)"
+            f"of the same release (it comes in CEPII's download; Detour carries those of release {known})"
         )
-    dictionary = inside_seeds(matches[0], seeds_dir)
     header = ",".join(header_of(dictionary))
     if header not in DICTIONARY_LAYOUTS:
         raise SeedFileError(
