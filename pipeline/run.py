@@ -76,7 +76,7 @@ def print_summary(result: dg.ExecuteInProcessResult, warehouse: Warehouse) -> No
         examples = con.execute(QUARANTINE_SQL, [result.run_id]).fetchall()
     passed, warned, failed = check_results(result)
     if failed:  # first: a file that loaded nothing must not hide below a table of counts
-        print(f"\n{len(failed)} asset checks FAILED:")
+        print(f"\n{len(failed)} asset check{'' if len(failed) == 1 else 's'} FAILED:")
         for line in failed:
             print(f"  FAILED   {line}")
     print(f"\n{'seed':<20}{'files':>6}{'read':>9}{'loaded':>9}{'quarantined':>13}{'skipped':>9}")
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(result, warehouse)
     problems = failures(result)
     if not problems and (failed := check_results(result)[2]):
-        print(f"\nPUBLISHED, but not a success: {len(failed)} asset checks failed (above).")
+        print(f"\nPUBLISHED, but not a success: {len(failed)} asset check{'' if len(failed) == 1 else 's'} failed (above).")
         return 1
     if problems:
         print("\nFAILED (the published warehouse was left as it was):")

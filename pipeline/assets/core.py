@@ -386,7 +386,8 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         yield dg.AssetCheckResult(
             check_name="every_file_loaded",
             passed=not nothing_loaded,
-            description=f"{len(nothing_loaded)} files loaded nothing: every row was kept aside" + "".join(
+            description=f"{len(nothing_loaded)} file{'' if len(nothing_loaded) == 1 else 's'} loaded nothing: "
+            "every row was kept aside" + "".join(
                 f"; {file}: {refused:,} of {read:,} rows, most for {column}: {rule}"
                 for file, read, refused, column, rule in nothing_loaded),
             metadata={"files_loaded_nothing": dg.MetadataValue.json([file for file, *_ in nothing_loaded])},
