@@ -1,6 +1,7 @@
 """Paths and ports, read from the environment each time so tests and CLI runs can point elsewhere."""
 
 import os
+import re
 from pathlib import Path
 
 DEFAULT_SEEDS_DIR = "seeds"
@@ -22,8 +23,12 @@ def ui_port() -> int:
 
 
 def first_month() -> str:
-    """First month of the trade flows, YYYY-MM-01 (2017: the first year of the shipped BACI rows)."""
-    return os.environ.get("DETOUR_FIRST_MONTH") or "2017-01-01"
+    """First month of the trade flows, YYYY-MM-01 (2017: the first year of the shipped BACI rows); set as
+    YYYY-MM or a date of the month."""
+    value = os.environ.get("DETOUR_FIRST_MONTH") or "2017-01-01"
+    if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value):
+        raise ValueError(f"DETOUR_FIRST_MONTH={value!r}: write the first month as YYYY-MM (e.g. 2017-01)")
+    return value[:7] + "-01"
 
 
 def last_month() -> str | None:

@@ -145,3 +145,18 @@ def test_a_run_naming_months_outside_the_data_or_unreadable_fails_naming_its_tag
         build = materialize(seeds, tmp_path / str(len(months)) / "detour.duckdb", selection=only_flows, tags={MONTHS_TAG: months})
         (failure,) = build.failures()
         assert failure.startswith(f"run tag {MONTHS_TAG}={months!r}: ") and expect in failure, failure
+
+
+def test_the_first_month_is_set_as_a_month_or_a_date_of_it_and_anything_else_is_named(monkeypatch):
+    from pipeline import settings
+
+    for value, first in (("2016-01", "2016-01-01"), ("2016-03-15", "2016-03-01"), ("", "2017-01-01")):
+        monkeypatch.setenv("DETOUR_FIRST_MONTH", value)
+        assert settings.first_month() == first  # a month as the README and `--months` write it, or a date in it
+    monkeypatch.setenv("DETOUR_FIRST_MONTH", "Jan 2016")
+    try:
+        settings.first_month()
+    except ValueError as err:
+        assert str(err) == "DETOUR_FIRST_MONTH='Jan 2016': write the first month as YYYY-MM (e.g. 2017-01)"
+    else:
+        raise AssertionError("an unreadable DETOUR_FIRST_MONTH was accepted")

@@ -1,5 +1,5 @@
--- core.routed_flows: the routed rows with their sanctions judgement (from the `covered` temp table of
--- sanctions.sql). restricted_by lists the authorities whose restrictions (not obligations) cover the
+-- core.routed_flows: the routed rows with their flow's attributes and their sanctions judgement (from the
+-- `covered` temp table of sanctions.sql). restricted_by lists the authorities whose restrictions (not obligations) cover the
 -- row; circumvention says the data put it out of all their reach, undetermined that reach rests on an
 -- allocated or unknown channel or corridor; avoids_restricting says whether its corridor crosses no
 -- jurisdiction of them (NULL when the row is unrestricted or its corridor unknown).
@@ -56,10 +56,10 @@ WITH judged AS (
     JOIN core.route_exposure e ON e.corridor_id = r.corridor_id AND list_contains(x.restricted_by, e.authority)
     GROUP BY ALL
 )
-SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, r.hs_code, r.hs_code_2022, r.frequency,
-       r.data_status, r.category_id, r.transit_iso3,
-       r.basis, coalesce(r.canonical, true), r.channel_id, r.channel_basis, r.channel_rule_id, r.corridor_id,
-       r.corridor_basis, r.corridor_rule_id, r.share, r.value_usd, r.fx_rate_type, r.value_usd_alt_rate, r.quantity_kg,
+SELECT f.flow_id, r.route_seq, f.period, f.exporter_iso3, f.importer_iso3, f.hs_code, f.hs_code_2022, f.frequency,
+       f.data_status, f.category_id, f.transit_iso3,
+       f.basis, coalesce(f.canonical, true), r.channel_id, r.channel_basis, r.channel_rule_id, r.corridor_id,
+       r.corridor_basis, r.corridor_rule_id, r.share, r.value_usd, f.fx_rate_type, r.value_usd_alt_rate, r.quantity_kg,
        len(coalesce(x.restricted_by, [])) > 0,
        coalesce(x.restricted_by, []),
        coalesce(x.in_reach_any, false),
@@ -70,6 +70,7 @@ SELECT r.flow_id, r.route_seq, r.period, r.exporter_iso3, r.importer_iso3, r.hs_
        coalesce(x.measure_ids, []),
        CASE WHEN len(coalesce(x.restricted_by, [])) > 0 AND r.corridor_id <> 'unknown' THEN NOT coalesce(e.crosses_any, false) END
 FROM routed r
+JOIN window_flows f ON f.flow_key = r.flow_key
 LEFT JOIN judged x USING (route_key)
 LEFT JOIN exposure e USING (route_key);
 

@@ -5,9 +5,13 @@
 -- The channel split and the corridor split multiply. Rules are resolved once per distinct
 -- (exporter, importer, category, month), then joined back to the flows on equal keys.
 -- Within the run a flow is `flow_key` and a routed row `route_key` (integers numbered here, not stored):
--- joins and window partitions on them cost a fraction of those on the VARCHAR flow_id.
-CREATE OR REPLACE TEMP TABLE window_flows AS
-SELECT row_number() OVER () AS flow_key, *
+-- joins and window partitions on them cost a fraction of those on the VARCHAR flow_id. `routed` holds only
+-- what routing decides and the row's values: a flow's attributes stay in `window_flows`, joined by flow_key
+-- where needed (copying them onto every routed row was most of routing's cost).
+CREATE OR REPLACE TEMP TABLE window_flows AS  -- what routing, sanctions and core.routed_flows read of a flow
+SELECT row_number() OVER () AS flow_key, flow_id, period, period_end, frequency, data_status, exporter_iso3, importer_iso3,
+       hs_code, hs_code_2022, hs_match, hs_code_2017, category_id, transit_iso3, basis, canonical, exporter_name, importer_name,
+       vessel_imo, channel_id, corridor_id, unit_value_eur, value_usd, value_usd_alt_rate, fx_rate_type, quantity_kg
 FROM core.trade_flows WHERE period >= $window_start AND period < $window_end;
 
 CREATE OR REPLACE TEMP TABLE flow_keys AS
@@ -61,7 +65,7 @@ WITH flows AS (
       ON kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
      AND kr.category_id = f.category_key AND kr.period = f.period
 ), split AS (
-    SELECT f.*, ch.channel_id AS routed_channel_id, ch.channel_basis, ch.channel_rule_id,
+    SELECT f.flow_key, f.value_usd, f.value_usd_alt_rate, f.quantity_kg, ch.channel_id AS routed_channel_id, ch.channel_basis, ch.channel_rule_id,
            co.corridor_id AS routed_corridor_id, co.corridor_basis, co.corridor_rule_id,
            ch.channel_share * co.corridor_share AS share,
            CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2)) AS rounded_usd,
@@ -86,9 +90,7 @@ WITH flows AS (
            by_remainder AS (PARTITION BY flow_key ORDER BY exact_cents - floor(exact_cents) DESC, share DESC,
                             routed_channel_id, routed_corridor_id)
 )
-SELECT row_number() OVER () AS route_key, flow_key,
-       flow_id, route_seq, period, period_end, frequency, data_status, exporter_iso3, importer_iso3, hs_code,
-       hs_code_2022, hs_match, hs_code_2017, unit_value_eur, category_id, transit_iso3, basis, canonical, exporter_name, importer_name, vessel_imo,
+SELECT row_number() OVER () AS route_key, flow_key, route_seq,
        routed_channel_id AS channel_id, channel_basis, channel_rule_id,
        routed_corridor_id AS corridor_id, corridor_basis, corridor_rule_id,
        share,
@@ -100,7 +102,6 @@ SELECT row_number() OVER () AS route_key, flow_key,
             THEN CAST((floor(exact_cents) + CASE WHEN remainder_rank <= round(value_usd * 100) - flow_floor_cents
                                                  THEN 1 ELSE 0 END) / 100 AS DECIMAL(18, 2))
             ELSE rounded_usd END AS value_usd,
-       fx_rate_type,
        -- the same split of the value at the other rate type where the currency had one, else of value_usd
        CASE WHEN route_seq = 1 AND abs(coalesce(value_usd_alt_rate, value_usd) - flow_rounded_alt) <= 0.01 * routes
             THEN coalesce(value_usd_alt_rate, value_usd) - (flow_rounded_alt - rounded_alt)

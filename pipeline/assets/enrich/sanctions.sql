@@ -44,10 +44,10 @@ CREATE OR REPLACE TEMP TABLE measure_targets AS  -- one row per item of a measur
 SELECT measure_id, target_type, direction, hs_edition, unnest(string_split(target, '|')) AS target_item
 FROM ref.sanctions_measures;
 
-CREATE OR REPLACE TEMP TABLE routed_codes AS  -- each routed row's HS code in each edition a measure may be written in
-SELECT route_key, 'HS2022' AS hs_edition, hs_code_2022 AS code FROM routed
+CREATE OR REPLACE TEMP TABLE flow_codes AS  -- each flow's HS code in each edition a measure may be written in
+SELECT flow_key, 'HS2022' AS hs_edition, hs_code_2022 AS code FROM window_flows
 UNION ALL
-SELECT route_key, 'HS2017', hs_code_2017 FROM routed WHERE hs_code_2017 IS NOT NULL;
+SELECT flow_key, 'HS2017', hs_code_2017 FROM window_flows WHERE hs_code_2017 IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE listed_targets AS  -- the list entries a measure names: an entity by its normalised
 -- name or alias (`measure_names`, normalised by pipeline/screening.py), a vessel by its IMO number
@@ -63,66 +63,107 @@ FROM measure_targets m JOIN ref.sanctioned_parties p ON m.target_type = 'vessel'
 CREATE OR REPLACE TEMP TABLE authorities_of AS
 SELECT country_iso3, sanctions_authorities AS authorities FROM ref.jurisdictions;
 
-CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure's target matches a routed row
-SELECT r.route_key, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value, 'observed' AS basis
-FROM routed_codes r JOIN measure_targets m
+-- Every way a measure's target matches a flow: what the flow itself says (goods, countries, names, vessel, a
+-- screened party) is matched once per flow; only the channel and the corridor are matched per routed row.
+CREATE OR REPLACE TEMP TABLE flow_matches AS
+SELECT r.flow_key, m.measure_id, 'hs_code' AS matched_on, m.target_item AS matched_value
+FROM flow_codes r JOIN measure_targets m
   ON m.target_type = 'hs_code' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 6) AND length(r.code) >= 6
 UNION ALL
-SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed_codes r JOIN measure_targets m
+SELECT r.flow_key, m.measure_id, 'hs_prefix', m.target_item
+FROM flow_codes r JOIN measure_targets m
   ON m.target_type = 'hs_prefix' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 2)
 UNION ALL
-SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed_codes r JOIN measure_targets m
+SELECT r.flow_key, m.measure_id, 'hs_prefix', m.target_item
+FROM flow_codes r JOIN measure_targets m
   ON m.target_type = 'hs_prefix' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 4) AND length(r.code) >= 4
 UNION ALL
-SELECT r.route_key, m.measure_id, 'hs_prefix', m.target_item, 'observed'
-FROM routed_codes r JOIN measure_targets m
+SELECT r.flow_key, m.measure_id, 'hs_prefix', m.target_item
+FROM flow_codes r JOIN measure_targets m
   ON m.target_type = 'hs_prefix' AND m.hs_edition = r.hs_edition AND m.target_item = left(r.code, 6) AND length(r.code) >= 6
-UNION ALL
-SELECT r.route_key, m.measure_id, 'channel', m.target_item, r.channel_basis
-FROM routed r JOIN measure_targets m ON m.target_type = 'channel' AND m.target_item = r.channel_id
 UNION ALL  -- a country measure: the flow runs to or from it, or (direction either) passes through it
-SELECT r.route_key, m.measure_id, 'exporter', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = r.exporter_iso3
+SELECT f.flow_key, m.measure_id, 'exporter', m.target_item
+FROM window_flows f JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = f.exporter_iso3
 WHERE m.direction IN ('from_target', 'either')
 UNION ALL
-SELECT r.route_key, m.measure_id, 'importer', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = r.importer_iso3
+SELECT f.flow_key, m.measure_id, 'importer', m.target_item
+FROM window_flows f JOIN measure_targets m ON m.target_type = 'country' AND m.target_item = f.importer_iso3
 WHERE m.direction IN ('to_target', 'either')
 UNION ALL
-SELECT r.route_key, m.measure_id, 'transit_country', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = r.transit_iso3
-UNION ALL
-SELECT DISTINCT r.route_key, m.measure_id, 'corridor_transit', m.target_item, r.corridor_basis
-FROM routed r
-JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
-JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = l.country_iso3
+SELECT f.flow_key, m.measure_id, 'transit_country', m.target_item
+FROM window_flows f JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = f.transit_iso3
 UNION ALL  -- a named party or vessel, compared without regard to case or surrounding blanks
-SELECT r.route_key, m.measure_id, 'exporter_name', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.exporter_name))
+SELECT f.flow_key, m.measure_id, 'exporter_name', m.target_item
+FROM window_flows f JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(f.exporter_name))
 UNION ALL
-SELECT r.route_key, m.measure_id, 'importer_name', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(r.importer_name))
+SELECT f.flow_key, m.measure_id, 'importer_name', m.target_item
+FROM window_flows f JOIN measure_targets m ON m.target_type = 'entity' AND lower(trim(m.target_item)) = lower(trim(f.importer_name))
 UNION ALL
-SELECT r.route_key, m.measure_id, 'vessel', m.target_item, 'observed'
-FROM routed r JOIN measure_targets m ON m.target_type = 'vessel' AND m.target_item = r.vessel_imo
+SELECT f.flow_key, m.measure_id, 'vessel', m.target_item
+FROM window_flows f JOIN measure_targets m ON m.target_type = 'vessel' AND m.target_item = f.vessel_imo
 UNION ALL  -- a party or vessel screening put on a list entry the measure names (marts.counterparty_hits:
            -- names after normalisation with a fuzzy score, IMO numbers exactly)
-SELECT r.route_key, t.measure_id, 'listed_party:' || h.matched_on, h.party_id || ' (score ' || h.score || ')', 'observed'
-FROM routed r JOIN marts.counterparty_hits h USING (flow_id) JOIN listed_targets t USING (party_id);
+SELECT f.flow_key, t.measure_id, 'listed_party:' || h.matched_on, h.party_id || ' (score ' || h.score || ')'
+FROM window_flows f JOIN marts.counterparty_hits h USING (flow_id) JOIN listed_targets t USING (party_id);
+
+CREATE OR REPLACE TEMP TABLE route_matches AS
+SELECT r.route_key, r.flow_key, m.measure_id, 'channel' AS matched_on, m.target_item AS matched_value, r.channel_basis AS basis
+FROM routed r JOIN measure_targets m ON m.target_type = 'channel' AND m.target_item = r.channel_id
+UNION ALL
+SELECT DISTINCT r.route_key, r.flow_key, m.measure_id, 'corridor_transit', m.target_item, r.corridor_basis
+FROM routed r
+JOIN ref.corridor_legs l ON l.corridor_id = r.corridor_id
+JOIN measure_targets m ON m.target_type = 'country' AND m.direction = 'either' AND m.target_item = l.country_iso3;
+
+-- The (flow, measure) pairs a match could make covered, judged on the flow alone before they are multiplied by
+-- routes (most matches end here: a goods measure matches the goods bound anywhere):
+--   in force on some day of the flow's month (or year), its goods not among the measure's excluded HS prefixes,
+--   and the flow runs the measure's way.
+CREATE OR REPLACE TEMP TABLE flow_pairs AS
+SELECT p.flow_key, p.measure_id
+FROM (SELECT flow_key, measure_id FROM flow_matches UNION SELECT flow_key, measure_id FROM route_matches) p
+JOIN window_flows f USING (flow_key)
+JOIN measures m USING (measure_id)
+LEFT JOIN authorities_of je ON je.country_iso3 = f.exporter_iso3
+LEFT JOIN authorities_of ji ON ji.country_iso3 = f.importer_iso3
+WHERE m.effective_from < f.period_end
+  AND (m.effective_to IS NULL OR m.effective_to > f.period)
+  AND NOT list_has_any(m.excluded_hs, CASE WHEN m.hs_edition = 'HS2017'
+      THEN [left(f.hs_code_2017, 2), left(f.hs_code_2017, 4), left(f.hs_code_2017, 6)]
+      ELSE [left(f.hs_code_2022, 2), left(f.hs_code_2022, 4), left(f.hs_code_2022, 6)] END)
+  AND CASE
+          WHEN m.is_obligation THEN
+              list_contains(coalesce(je.authorities, []), m.authority)
+              AND f.importer_iso3 <> m.target_country
+              AND NOT list_contains(coalesce(ji.authorities, []), m.authority)
+          WHEN m.target_type IN ('entity', 'vessel', 'country') THEN true  -- the match itself is directed
+          WHEN m.direction = 'to_target' THEN f.importer_iso3 = m.target_country
+          WHEN m.direction = 'from_target' THEN f.exporter_iso3 = m.target_country
+          ELSE m.target_country IN (f.exporter_iso3, f.importer_iso3)
+      END
+  -- a ban on importation into the authority's own territory covers nothing bound elsewhere
+  AND (NOT m.own_imports_only OR list_contains(coalesce(ji.authorities, []), m.authority))
+  -- importing countries the measure leaves out (Annex VIII partners, exception holders)
+  AND NOT list_contains(m.excluded, f.importer_iso3);
+
+CREATE OR REPLACE TEMP TABLE matches AS  -- every way a measure of flow_pairs matches a routed row: its flow's, and its own
+SELECT r.route_key, x.measure_id, x.matched_on, x.matched_value, 'observed' AS basis
+FROM flow_matches x SEMI JOIN flow_pairs USING (flow_key, measure_id) JOIN routed r USING (flow_key)
+UNION ALL
+SELECT route_key, measure_id, matched_on, matched_value, basis
+FROM route_matches SEMI JOIN flow_pairs USING (flow_key, measure_id);
 
 -- Temporary tables, not CTEs: the planner knows their sizes (a CTE's estimate of 0 rows once made it
 -- pair every routed row with every measure), and they spill to disk past the memory limit.
-CREATE OR REPLACE TEMP TABLE pair_rows AS  -- each (routed row, measure) some target item matched, with the row
-SELECT p.route_key, p.measure_id, r.flow_key, r.flow_id, r.route_seq, r.period, r.period_end, r.exporter_iso3,
-       r.importer_iso3, r.transit_iso3, r.hs_code_2022, r.hs_code_2017, r.unit_value_eur, r.channel_id, r.corridor_id,
+CREATE OR REPLACE TEMP TABLE pair_rows AS  -- each (routed row, measure) of `matches`, with the row
+SELECT p.route_key, p.measure_id, r.flow_key, f.flow_id, r.route_seq, f.period, f.period_end, f.exporter_iso3,
+       f.importer_iso3, f.transit_iso3, f.unit_value_eur, r.channel_id, r.corridor_id,
        r.channel_basis, r.corridor_basis, r.value_usd, r.value_usd_alt_rate
-FROM (SELECT DISTINCT route_key, measure_id FROM matches) p JOIN routed r USING (route_key);
+FROM (SELECT DISTINCT route_key, measure_id FROM matches) p JOIN routed r USING (route_key) JOIN window_flows f ON f.flow_key = r.flow_key;
 
 CREATE OR REPLACE TEMP TABLE reached AS  -- the pairs the measure covers, with whether and why its authority reaches them
 WITH in_force AS (  -- each match with its measure and what the row's parties, transit and channel enforce
-    SELECT x.* EXCLUDE (transit_iso3, hs_code_2022, hs_code_2017, channel_id, corridor_id), m.* EXCLUDE (measure_id),
+    SELECT x.* EXCLUDE (transit_iso3, channel_id, corridor_id), m.* EXCLUDE (measure_id),
            coalesce(je.authorities, []) AS exporter_enforces,
            coalesce(ji.authorities, []) AS importer_enforces,
            coalesce(jt.authorities, []) AS transit_enforces,
@@ -135,29 +176,10 @@ WITH in_force AS (  -- each match with its measure and what the row's parties, t
     LEFT JOIN authorities_of jt ON jt.country_iso3 = x.transit_iso3
     LEFT JOIN ref.payment_channels c ON c.channel_id = x.channel_id
     LEFT JOIN core.route_exposure e ON e.corridor_id = x.corridor_id AND e.authority = m.authority
-    WHERE m.effective_from < x.period_end
-      AND (m.effective_to IS NULL OR m.effective_to > x.period)
-      AND NOT list_has_any(m.excluded_hs, CASE WHEN m.hs_edition = 'HS2017'
-          THEN [left(x.hs_code_2017, 2), left(x.hs_code_2017, 4), left(x.hs_code_2017, 6)]
-          ELSE [left(x.hs_code_2022, 2), left(x.hs_code_2022, 4), left(x.hs_code_2022, 6)] END)
 ), judged AS (
     SELECT *,
            -- in force on some day of the month (or year, for an annual flow), and on every day of it or not
            effective_from > period OR coalesce(effective_to < period_end, false) AS partial_month,
-           CASE
-               WHEN is_obligation THEN
-                   list_contains(exporter_enforces, authority)
-                   AND importer_iso3 <> target_country
-                   AND NOT list_contains(importer_enforces, authority)
-               WHEN target_type IN ('entity', 'vessel', 'country') THEN true  -- the match itself is directed
-               WHEN direction = 'to_target' THEN importer_iso3 = target_country
-               WHEN direction = 'from_target' THEN exporter_iso3 = target_country
-               ELSE target_country IN (exporter_iso3, importer_iso3)
-           END
-           -- a ban on importation into the authority's own territory covers nothing bound elsewhere
-           AND (NOT own_imports_only OR list_contains(importer_enforces, authority))
-           -- importing countries the measure leaves out (Annex VIII partners, exception holders)
-           AND NOT list_contains(excluded, importer_iso3) AS runs_its_way,
            -- a price-bound measure (EU luxury goods): above its price per item, or unknown (kept apart, not covered)
            min_unit_value_eur IS NULL OR unit_value_eur > min_unit_value_eur AS priced,
            min_unit_value_eur IS NOT NULL AND unit_value_eur IS NULL AS price_unknown,
@@ -186,7 +208,7 @@ WITH in_force AS (  -- each match with its measure and what the row's parties, t
            ], reason -> reason IS NOT NULL) AS reach_reasons
     FROM judged
     -- a country embargo binding only the authority's own territory and persons needs their nexus
-    WHERE runs_its_way AND (NOT nexus_only OR by_exporter OR by_importer OR by_transit_country OR by_corridor OR by_currency)
+    WHERE (NOT nexus_only OR by_exporter OR by_importer OR by_transit_country OR by_corridor OR by_currency)
 )
 SELECT * FROM reached;
 
