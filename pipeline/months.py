@@ -97,6 +97,13 @@ def window(context: dg.AssetExecutionContext, every: Window) -> Window:
     return Window(start=start, end=end, full=(start, end) == (every.start, every.end))
 
 
+def whole_years(win: Window) -> dict:
+    """The window's bounds widened to the whole years its months fall in: a mart scored or ranked within a
+    year is rewritten a year at a time."""
+    last = win.end - dt.timedelta(days=1)
+    return {"window_start": dt.date(win.start.year, 1, 1), "window_end": dt.date(last.year + 1, 1, 1)}
+
+
 def month_tags(first: str, last: str) -> dict[str, str]:
     """Run tags for the months first..last (YYYY-MM)."""
     return {MONTHS_TAG: first if first == last else f"{first}..{last}"}

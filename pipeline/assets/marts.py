@@ -11,7 +11,7 @@ from pipeline.assets.enrich import ROUTE_EXPOSURE, ROUTED_FLOWS
 from pipeline.assets.ingest import OWNERS, ref_key
 from pipeline.assets.tables import as_sentence, sample_note, set_table_comment, table_comment, table_metadata
 from pipeline import settings
-from pipeline.months import chunks, every_month, window
+from pipeline.months import chunks, every_month, whole_years, window
 from pipeline.resources import SeedsFolder
 from pipeline.sample_flows import SOURCE_PREFIX
 from pipeline.storage.warehouse import POOL, Warehouse, drop_tables, read_sql, run_sql, settle_window
@@ -107,6 +107,7 @@ def describe(con, name: str) -> None:
 
 # Marts built month by month are refreshed by the run's months like the flows; the others aggregate across months.
 BY_MONTH = {"channel_mix", "corridor_flows", "sanctioned_exposure"}
+BY_YEAR = {"route_risk"}  # rewritten a whole year at a time: its scores and ranks are within a year
 MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
     "channel_mix": ("How fast is this trade leaving the dollar?", [ROUTED_FLOWS, ref_key("payment_channels")]),
     "corridor_flows": (
@@ -143,16 +144,16 @@ MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
 def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     sql = read_sql(__file__, f"marts/{name}.sql")
     table = f"marts.{name}"
-    by_month = name in BY_MONTH
+    by_month, by_year = name in BY_MONTH, name in BY_YEAR
 
     def materialize(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: SeedsFolder, params: dict) -> dg.MaterializeResult:
         with warehouse.connect() as con:
             con.execute("BEGIN TRANSACTION")
-            if by_month:
+            if by_month or by_year:
                 every = every_month(seeds.folder)
                 win = settle_window(con, table, window(context, every), every, context.run_id)
-                params = {**params, **win.params}
-            if not by_month or win.full:
+                params = {**params, **(whole_years(win) if by_year else win.params)}
+            if not (by_month or by_year) or win.full:
                 drop_tables(con, [table])
             # a mart kept by month is built a chunk of whole months at a time, as routing is: its figures are
             # per month, and one pass over ten years of 10M flows outgrew the memory limit

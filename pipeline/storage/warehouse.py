@@ -103,8 +103,9 @@ def settle_window(con: duckdb.DuckDBPyConnection, table: str, win, every_month, 
                                {"table": table}).fetchone()
         if recorded is not None and recorded[0] == current:
             return win
+        why = "the reference seeds changed since it was last rebuilt whole" if recorded else "no full rebuild of it is on record"
         dg.get_dagster_logger().warning(
-            f"{table}: the reference seeds changed since it was last rebuilt whole: every month is rebuilt, not only "
+            f"{table}: {why}: every month is rebuilt, not only "
             f"{win.months[0]}..{win.months[-1]}, so no month keeps a rate, measure or rule the reference tables no longer hold")
         win = every_month
     con.execute("DELETE FROM quality.window_basis WHERE table_name = $table", {"table": table})

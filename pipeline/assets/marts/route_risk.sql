@@ -12,7 +12,7 @@
 -- from another. Values covered part of a month (year) count for the days the measures are in force.
 -- Grain: one row per (data_status, year, frequency, category_id, corridor_id, channel_id, transit_iso3);
 -- DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
-CREATE OR REPLACE TABLE marts.route_risk (
+CREATE TABLE IF NOT EXISTS marts.route_risk (
     data_status               VARCHAR   NOT NULL,
     year                      INTEGER   NOT NULL,
     frequency                 VARCHAR   NOT NULL,
@@ -44,6 +44,9 @@ CREATE OR REPLACE TABLE marts.route_risk (
     fx_rate_types             VARCHAR[] NOT NULL,
     value_usd_alt_rate        DECIMAL(18, 2) NOT NULL
 );
+-- Scores and ranks are within a year: a run rewrites the whole years its months fall in (window_start and
+-- window_end are their bounds), and leaves the other years as they are.
+DELETE FROM marts.route_risk WHERE year >= year($window_start) AND year < year($window_end);
 INSERT INTO marts.route_risk
 WITH tiers(tier, score) AS (
     VALUES ('1', 1.0), ('2', 0.85), ('3.A', 0.7), ('3.B', 0.6), ('4.A', 0.5), ('4.B', 0.5)
@@ -52,7 +55,7 @@ WITH tiers(tier, score) AS (
            CASE WHEN bool_or(s.in_reach) THEN true WHEN bool_and(s.in_reach IS FALSE) THEN false END AS in_reach,
            max(s.in_force_share) AS in_force_share
     FROM core.route_sanctions s JOIN ref.sanctions_measures m USING (measure_id)
-    WHERE m.target_type <> 'country' AND NOT s.is_obligation
+    WHERE m.target_type <> 'country' AND NOT s.is_obligation AND s.period >= $window_start AND s.period < $window_end
     GROUP BY ALL
 ), rows AS (
     SELECT r.flow_id, r.data_status, year(r.period) AS year, r.frequency, r.category_id, r.corridor_id, r.channel_id,
@@ -70,7 +73,7 @@ WITH tiers(tier, score) AS (
     LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
     LEFT JOIN ref.jurisdictions jt ON jt.country_iso3 = r.transit_iso3
     LEFT JOIN ref.jurisdictions ji ON ji.country_iso3 = r.importer_iso3
-    WHERE r.canonical
+    WHERE r.canonical AND r.period >= $window_start AND r.period < $window_end
 ), routes AS (
     SELECT data_status, year, frequency, coalesce(category_id, 'uncategorised') AS category_id, corridor_id, channel_id,
            coalesce(transit_iso3, 'none') AS transit_iso3,
