@@ -18,7 +18,9 @@ CREATE OR REPLACE TEMP TABLE flow_keys AS
 SELECT DISTINCT exporter_iso3, importer_iso3, coalesce(category_id, '') AS category_id, period
 FROM window_flows;
 
-CREATE OR REPLACE TEMP TABLE key_rules AS
+CREATE OR REPLACE TEMP TABLE key_rules AS  -- with `targets`: how many rows the rule splits a flow of the key into
+SELECT *, count(*) OVER (PARTITION BY exporter_iso3, importer_iso3, category_id, period, dimension) AS targets
+FROM (
 SELECT k.exporter_iso3, k.importer_iso3, k.category_id, k.period,
        r.dimension, r.rule_id, r.target_id, r.share
 FROM flow_keys k
@@ -33,7 +35,8 @@ QUALIFY dense_rank() OVER (
     PARTITION BY k.exporter_iso3, k.importer_iso3, k.category_id, k.period, r.dimension
     ORDER BY (r.exporter_iso3 <> '*')::INT + (r.importer_iso3 <> '*')::INT + (r.category_id <> '*')::INT DESC,
              r.exporter_iso3 <> '*' DESC, r.importer_iso3 <> '*' DESC, r.valid_from DESC
-) = 1;
+) = 1
+);
 
 CREATE OR REPLACE TEMP TABLE routed AS
 WITH flows AS (
@@ -43,23 +46,23 @@ WITH flows AS (
 ), corridor_rules AS (
     SELECT * FROM key_rules WHERE dimension = 'corridor'
 ), channel_split AS (
-    SELECT flow_key, channel_id, 'observed' AS channel_basis, NULL AS channel_rule_id, 1.0 AS channel_share
+    SELECT flow_key, channel_id, 'observed' AS channel_basis, NULL AS channel_rule_id, 1.0 AS channel_share, 1 AS channel_rows
     FROM flows WHERE channel_id IS NOT NULL
     UNION ALL
     SELECT f.flow_key, coalesce(kr.target_id, 'unknown'),
            CASE WHEN kr.rule_id IS NULL THEN 'unknown' ELSE 'allocated' END,
-           kr.rule_id, coalesce(kr.share, 1.0)
+           kr.rule_id, coalesce(kr.share, 1.0), coalesce(kr.targets, 1)
     FROM (SELECT * FROM flows WHERE channel_id IS NULL) f
     LEFT JOIN channel_rules kr
       ON kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
      AND kr.category_id = f.category_key AND kr.period = f.period
 ), corridor_split AS (
-    SELECT flow_key, corridor_id, 'observed' AS corridor_basis, NULL AS corridor_rule_id, 1.0 AS corridor_share
+    SELECT flow_key, corridor_id, 'observed' AS corridor_basis, NULL AS corridor_rule_id, 1.0 AS corridor_share, 1 AS corridor_rows
     FROM flows WHERE corridor_id IS NOT NULL
     UNION ALL
     SELECT f.flow_key, coalesce(kr.target_id, 'unknown'),
            CASE WHEN kr.rule_id IS NULL THEN 'unknown' ELSE 'allocated' END,
-           kr.rule_id, coalesce(kr.share, 1.0)
+           kr.rule_id, coalesce(kr.share, 1.0), coalesce(kr.targets, 1)
     FROM (SELECT * FROM flows WHERE corridor_id IS NULL) f
     LEFT JOIN corridor_rules kr
       ON kr.exporter_iso3 = f.exporter_iso3 AND kr.importer_iso3 = f.importer_iso3
@@ -67,7 +70,7 @@ WITH flows AS (
 ), split AS (
     SELECT f.flow_key, f.value_usd, f.value_usd_alt_rate, f.quantity_kg, ch.channel_id AS routed_channel_id, ch.channel_basis, ch.channel_rule_id,
            co.corridor_id AS routed_corridor_id, co.corridor_basis, co.corridor_rule_id,
-           ch.channel_share * co.corridor_share AS share,
+           ch.channel_share * co.corridor_share AS share, ch.channel_rows * co.corridor_rows = 1 AS single,
            CAST(f.value_usd * ch.channel_share * co.corridor_share AS DECIMAL(18, 2)) AS rounded_usd,
            f.value_usd::DOUBLE * 100 * ch.channel_share * co.corridor_share AS exact_cents,
            coalesce(CAST(f.value_usd_alt_rate * (ch.channel_share * co.corridor_share) AS DECIMAL(18, 2)),
@@ -77,14 +80,19 @@ WITH flows AS (
     JOIN corridor_split co USING (flow_key)
 ), sequenced AS (  -- each row's place in its flow, and its flow's totals. The totals are over the unordered
                    -- partition: the same sums over an ordered whole-partition frame cost 40 times as much here.
-    SELECT *,
+                   -- A flow of one row (most: no rule splits it) is its own flow, so it needs no window.
+    SELECT * EXCLUDE (single), 1 AS route_seq, rounded_usd AS flow_rounded_usd, floor(exact_cents) AS flow_floor_cents,
+           1 AS remainder_rank, rounded_alt AS flow_rounded_alt, 1 AS routes
+    FROM split WHERE single
+    UNION ALL
+    SELECT * EXCLUDE (single),
            row_number() OVER by_share AS route_seq,
            sum(rounded_usd) OVER flow AS flow_rounded_usd,
            sum(floor(exact_cents)) OVER flow AS flow_floor_cents,
            row_number() OVER by_remainder AS remainder_rank,
            sum(rounded_alt) OVER flow AS flow_rounded_alt,
            count(*) OVER flow AS routes
-    FROM split
+    FROM split WHERE NOT single
     WINDOW flow AS (PARTITION BY flow_key),
            by_share AS (PARTITION BY flow_key ORDER BY share DESC, routed_channel_id, routed_corridor_id),
            by_remainder AS (PARTITION BY flow_key ORDER BY exact_cents - floor(exact_cents) DESC, share DESC,

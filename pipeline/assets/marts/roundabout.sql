@@ -69,7 +69,7 @@ WITH destinations AS (
     UNION ALL
     SELECT target_iso3, neighbour_iso3, 'neighbours' FROM ref.neighbours
 ), flows AS (
-    SELECT f.flow_id, f.data_status, f.frequency, d.target_iso3, d.destination_group, f.exporter_iso3, f.importer_iso3,
+    SELECT f.data_status, f.frequency, d.target_iso3, d.destination_group, f.exporter_iso3, f.importer_iso3,
            f.period, f.hs_code_2022, f.hs_code_2017, f.currency,
            -- exact decimals: a sum of doubles depends on the order of its terms, and the same inputs must give the
            -- same mart (quality.publish_log's checksum)
@@ -94,16 +94,20 @@ WITH destinations AS (
     FROM flows f JOIN windows w USING (data_status, frequency)
     LEFT JOIN ref.chpl c ON c.hs6 = CASE WHEN length(f.hs_code_2022) >= 6 THEN left(f.hs_code_2022, 6) END
     WHERE f.period BETWEEN w.before_start AND w.before_end OR f.period BETWEEN w.after_start AND w.after_end
-), grouped AS (  -- each flow's product group in its window; a code listed by several measures counts once
-    SELECT i.*,
+), code_groups AS (  -- each code's listings in a window, once per code and not per flow (per flow, the grouping
+                     -- outgrew the memory limit at 100M flows); a code listed by several measures counts once
+    SELECT k.hs_code_2022, k.hs_code_2017, k.target_iso3, k.last_day,
            coalesce(list(DISTINCT l.authority ORDER BY l.authority) FILTER (WHERE l.authority IS NOT NULL), []) AS listed_by,
            count(l.authority) AS listings
-    FROM in_window i
-    LEFT JOIN core.listed_goods l ON l.hs_code_2022 = i.hs_code_2022 AND l.hs_code_2017 IS NOT DISTINCT FROM i.hs_code_2017
-     AND l.target_iso3 = i.target_iso3 AND l.effective_from <= i.last_day
+    FROM (SELECT DISTINCT hs_code_2022, hs_code_2017, target_iso3, last_day FROM in_window) k
+    LEFT JOIN core.listed_goods l ON l.hs_code_2022 = k.hs_code_2022 AND l.hs_code_2017 IS NOT DISTINCT FROM k.hs_code_2017
+     AND l.target_iso3 = k.target_iso3 AND l.effective_from <= k.last_day
     GROUP BY ALL
-), products AS (
-    SELECT *, CASE WHEN chpl THEN 'chpl' WHEN listings > 0 THEN 'sanctioned' ELSE 'other' END AS product_group FROM grouped
+), products AS (  -- each flow's product group in its window
+    SELECT i.*, g.listed_by, CASE WHEN i.chpl THEN 'chpl' WHEN g.listings > 0 THEN 'sanctioned' ELSE 'other' END AS product_group
+    FROM in_window i
+    JOIN code_groups g ON g.hs_code_2022 = i.hs_code_2022 AND g.hs_code_2017 IS NOT DISTINCT FROM i.hs_code_2017
+     AND g.target_iso3 = i.target_iso3 AND g.last_day = i.last_day
 )
 SELECT data_status, frequency, target_iso3, exporter_iso3, destination_group, product_group, currency,
        before_start, before_end, after_start, after_end,
@@ -114,7 +118,8 @@ SELECT data_status, frequency, target_iso3, exporter_iso3, destination_group, pr
        coalesce(sum(value_usd) FILTER (WHERE NOT after), 0), coalesce(sum(value_usd) FILTER (WHERE after), 0),
        coalesce(sum(value_usd) FILTER (WHERE after), 0) - coalesce(sum(value_usd) FILTER (WHERE NOT after), 0),
        coalesce(list(DISTINCT fx_rate_type ORDER BY fx_rate_type) FILTER (WHERE fx_rate_type IS NOT NULL), []),
-       list_sort(list_distinct(flatten(list(listed_by))))
+       -- DISTINCT: a plain list() would hold every flow's list
+       list_sort(list_distinct(flatten(list(DISTINCT listed_by))))
 FROM products
 GROUP BY ALL;
 
