@@ -36,6 +36,15 @@ class Suite:
     expectations: list = field(default_factory=list)
 
     @property
+    def checked_columns(self) -> list[str]:
+        """The columns its expectations name (none: a table-level expectation only)."""
+        names = []
+        for expectation in self.expectations:
+            names += [getattr(expectation, name, None) for name in ("column", "column_A", "column_B")]
+            names += getattr(expectation, "column_list", None) or []
+        return list(dict.fromkeys(name for name in names if name))
+
+    @property
     def on_audit_query(self) -> bool:
         """The expectations run on the rows of an audit query (quality/*.sql), not on the table's own."""
         return self.query != f"SELECT * FROM {self.table}"
@@ -285,7 +294,11 @@ def run_suites(con, site: Path, run_id: str) -> list[SuiteResult]:
         batch = datasource.add_dataframe_asset(suite.table).add_batch_definition_whole_dataframe("all")
         gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite.table, expectations=suite.expectations))
         definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite))
-        frame = con.sql(suite.query).df()
+        # GE gets the columns its expectations name (a missing one fails its expectation): it fingerprints every
+        # frame, and one with list columns (the marts' `measures`) it can only pickle, which took 2.7 s of 9.5 at 10M
+        relation = con.sql(suite.query)
+        present = [f'"{column}"' for column in suite.checked_columns if column in relation.columns]
+        frame = (relation.project(", ".join(present)) if present else relation).df()
         validation = definition.run(batch_parameters={"dataframe": frame})
         failed = [
             (
