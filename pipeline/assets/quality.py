@@ -295,7 +295,7 @@ def run_suites(con, site: Path, run_id: str) -> list[SuiteResult]:
         gx_suite = ctx.suites.add(gx.ExpectationSuite(name=suite.table, expectations=suite.expectations))
         definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite))
         # GE gets the columns its expectations name (a missing one fails its expectation): it fingerprints every
-        # frame, and one with list columns (the marts' `measures`) it can only pickle, which took 2.7 s of 9.5 at 10M
+        # frame, and one with list columns (`fx_rate_types`, `measure_ids`) it can only pickle, which took 2.7 s of 9.5 at 10M
         relation = con.sql(suite.query)
         present = [f'"{column}"' for column in suite.checked_columns if column in relation.columns]
         frame = (relation.project(", ".join(present)) if present else relation).df()
