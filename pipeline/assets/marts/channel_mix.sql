@@ -18,6 +18,17 @@ CREATE TABLE IF NOT EXISTS marts.channel_mix (
 );
 DELETE FROM marts.channel_mix WHERE month >= $window_start AND month < $window_end;
 INSERT INTO marts.channel_mix
+-- per rate type first: the rate types of a month's channel are then a short list of distinct values, not a
+-- DISTINCT over every routed row (that aggregate took half the mart's time at 10M flows)
+WITH by_rate_type AS (
+    SELECT r.period, r.data_status, r.exporter_iso3, r.importer_iso3, r.channel_id, r.fx_rate_type,
+           sum(r.value_usd) AS value_usd,
+           sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated') AS allocated_usd,
+           sum(r.value_usd_alt_rate) AS value_usd_alt_rate
+    FROM core.routed_flows r
+    WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical AND r.frequency = 'monthly'
+    GROUP BY ALL
+)
 SELECT r.period,
        r.data_status,
        r.exporter_iso3,
@@ -28,12 +39,11 @@ SELECT r.period,
        sum(r.value_usd)::DOUBLE / nullif(sum(sum(r.value_usd)) OVER (PARTITION BY r.period, r.data_status, r.exporter_iso3, r.importer_iso3), 0),
        any_value(c.dollar_clearing),
        any_value(c.traceability),
-       coalesce(sum(r.value_usd) FILTER (WHERE r.channel_basis = 'allocated')::DOUBLE / nullif(sum(r.value_usd), 0), 0),
-       coalesce(list(DISTINCT r.fx_rate_type ORDER BY r.fx_rate_type) FILTER (WHERE r.fx_rate_type IS NOT NULL), []),
+       coalesce(sum(r.allocated_usd)::DOUBLE / nullif(sum(r.value_usd), 0), 0),
+       coalesce(list(r.fx_rate_type ORDER BY r.fx_rate_type) FILTER (WHERE r.fx_rate_type IS NOT NULL), []),
        sum(r.value_usd_alt_rate)
-FROM core.routed_flows r
+FROM by_rate_type r
 LEFT JOIN ref.payment_channels c ON c.channel_id = r.channel_id
-WHERE r.period >= $window_start AND r.period < $window_end AND r.canonical AND r.frequency = 'monthly'
 GROUP BY r.period, r.data_status, r.exporter_iso3, r.importer_iso3, r.channel_id;
 
 COMMENT ON TABLE marts.channel_mix IS 'How fast is this trade leaving the dollar? Value by month, partner pair and payment channel, with shares of the month.';
