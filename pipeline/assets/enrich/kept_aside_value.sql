@@ -89,16 +89,11 @@ WITH kept AS (
            -- corridor or channel kept aside are read: reading every routed row cost 1.5 s at 10M flows)
     SELECT q.seed, q.source_file, q.row_number, f.flow_id, f.value_usd
     FROM reference q
-    JOIN (SELECT DISTINCT flow_id, corridor_id FROM core.routed_flows
-          WHERE corridor_id IN (SELECT corridor_id FROM reference WHERE seed IN ('corridors', 'corridor_legs'))) r
-      ON q.seed IN ('corridors', 'corridor_legs') AND r.corridor_id = q.corridor_id
-    JOIN core.trade_flows f ON f.flow_id = r.flow_id
-    UNION
-    SELECT q.seed, q.source_file, q.row_number, f.flow_id, f.value_usd
-    FROM reference q
-    JOIN (SELECT DISTINCT flow_id, channel_id FROM core.routed_flows
-          WHERE channel_id IN (SELECT channel_id FROM reference WHERE seed = 'payment_channels')) r
-      ON q.seed = 'payment_channels' AND r.channel_id = q.channel_id
+    JOIN (SELECT DISTINCT flow_id, corridor_id, channel_id FROM core.routed_flows
+          WHERE corridor_id IN (SELECT corridor_id FROM reference WHERE seed IN ('corridors', 'corridor_legs'))
+             OR channel_id IN (SELECT channel_id FROM reference WHERE seed = 'payment_channels')) r
+      ON (q.seed IN ('corridors', 'corridor_legs') AND r.corridor_id = q.corridor_id)
+      OR (q.seed = 'payment_channels' AND r.channel_id = q.channel_id)
     JOIN core.trade_flows f ON f.flow_id = r.flow_id
 )
 SELECT 'trade_flows' AS seed, t.source_file, t.row_number, NULL::VARCHAR AS flow_id,
