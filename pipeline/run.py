@@ -5,6 +5,7 @@ Uses the Dagster instance in DAGSTER_HOME (the Makefile points it at .dagster/, 
 repository's dagster.yaml), so the run shows up in the UI's history."""
 
 import argparse
+import gc
 import importlib
 import os
 import socket
@@ -166,5 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cli() -> None:
+    """`detour-run`: main(), then exit without the interpreter's last garbage collection, which walks every
+    object Dagster, Great Expectations and pandas made (1.6 s of a 30 s month run at 10M flows). Every
+    connection and file is closed by then."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()
