@@ -145,6 +145,7 @@ HS2022_IN_FORCE = "2022-01-01"
 FIRST_RATES_SQL = """SELECT currency, strftime(min(date), '%Y-%m-%d') AS first_rate, max(usd_per_unit) AS top_rate
                      FROM ref.fx_rates GROUP BY ALL"""
 MAX_USD = 1e15  # what value_usd (DECIMAL(18,2)) holds with room, and beyond any one trade flow
+DUPLICATE_COUNT_SQL = "SELECT count(*) - count(DISTINCT flow_id) FROM core.trade_flows"
 DUPLICATES_SQL = """
 SELECT flow_id, string_agg(source_file || ' row ' || row_number, ' and ' ORDER BY source_file, row_number) AS places
 FROM core.trade_flows GROUP BY flow_id HAVING count(*) > 1 ORDER BY flow_id LIMIT 10
@@ -352,7 +353,8 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
         end_window(con, TABLE)
         con.execute("COMMIT")
 
-        without_usd, without_category, duplicates, flows, stale, stale_usd, stale_months = con.execute(CHECKS_SQL).fetchone()
+        without_usd, without_category, possible_duplicates, flows, stale, stale_usd, stale_months = con.execute(CHECKS_SQL).fetchone()
+        duplicates = con.execute(DUPLICATE_COUNT_SQL).fetchone()[0] if possible_duplicates else 0
         # where duplicates are, looked up only when there are some: listing every flow's places is slow
         duplicated = con.execute(DUPLICATES_SQL).fetchall() if duplicates else []
         nothing_loaded = con.execute(FILES_LOADED_NOTHING_SQL, {"run_id": context.run_id}).fetchall()
