@@ -76,7 +76,7 @@ def every_month(seeds_dir: Path) -> Window:
     return Window(start=first, end=max(end, next_month(first)), full=True)
 
 
-def window(context: dg.AssetExecutionContext, every: Window) -> Window:
+def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, every: Window) -> Window:
     """The months of this run: its `detour/months` tag, or `every` month."""
     tag = context.run.tags.get(MONTHS_TAG)
     if not tag:

@@ -220,6 +220,27 @@ def test_the_ge_suites_fail_on_a_broken_mart_and_on_an_engine_error(shipped_buil
     assert broken["marts.claims_check"], "an expectation on a missing column must fail, never pass"
 
 
+def test_a_run_over_some_months_checks_those_months_of_the_marts_kept_by_month(shipped_build, tmp_path):
+    import datetime as dt
+
+    from pipeline.months import Window
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(shipped_build.warehouse, copy)
+    june, july, august = dt.date(2022, 6, 1), dt.date(2022, 7, 1), dt.date(2022, 8, 1)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("UPDATE marts.channel_mix SET share_of_month = 1.5 WHERE month = $month", {"month": june})
+        june_run = {r.suite.table: r for r in run_suites(con, tmp_path / "june", "a-june-run", Window(june, july, False))}
+        july_run = {r.suite.table: r for r in run_suites(con, tmp_path / "july", "a-july-run", Window(july, august, False))}
+    # the broken month fails the run that rebuilt it: one row of the audit query, that month's
+    assert {"max_share", "worst_share_total_error"} <= {c for _, c, _ in june_run["marts.channel_mix"].failed}
+    assert june_run["marts.channel_mix"].checked_rows == 1 and "months 2022-06..2022-06" in june_run["marts.channel_mix"].rows_text
+    # a run over another month finds its own month whole and leaves June to the run that rebuilt it
+    assert not july_run["marts.channel_mix"].failed and july_run["marts.channel_mix"].checked_rows == 1
+    # a mart not kept by month is checked whole in any run
+    assert june_run["marts.route_risk"].months is None and june_run["marts.route_risk"].checked_rows > 1
+
+
 def test_data_docs_are_written_and_need_no_network(shipped_build):
     docs = shipped_build.warehouse.parent / "docs"
     pages = list(docs.rglob("*.html"))

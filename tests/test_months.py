@@ -13,6 +13,13 @@ WHOLE = ["marts.bilateral_balance", "marts.transshipment_signals", "marts.route_
 VOLATILE = {"run_id"}  # differs between runs by design
 
 
+def ge_descriptions(build) -> dict[str, str]:
+    """The Great Expectations check's description of each asset it checked, by table."""
+    return {".".join(e.event_specific_data.asset_key.path): e.event_specific_data.description
+            for e in build.result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and e.event_specific_data.check_name == "great_expectations"}
+
+
 def columns(con, table: str) -> str:
     """The columns to compare; sums of doubles depend on summation order, so they are rounded."""
     schema, name = table.split(".")
@@ -52,6 +59,11 @@ def test_a_monthly_refresh_rewrites_its_month_only_and_equals_a_full_rebuild(see
     # one event per asset (not one per asset and month), none of them partitioned
     assert len(materialized) == len(set(materialized)) and ["core", "trade_flows"] in [k.path for k in materialized]
     assert {e.partition for e in refresh.result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"} == {None}
+    # the marts kept by month are checked on the month the run rebuilt (a row of their audit query), the others whole
+    checked = ge_descriptions(refresh)
+    for mart in ("marts.channel_mix", "marts.corridor_flows", "marts.sanctioned_exposure"):
+        assert f"months {MONTH}..{MONTH} (the months this run rebuilt)" in checked[mart], checked[mart]
+    assert "months" not in checked["marts.route_risk"] and "months" not in checked["marts.transshipment_signals"]
 
     full = tmp_path / "full" / "detour.duckdb"
     assert materialize(seeds, full).result.success
@@ -123,6 +135,8 @@ def test_a_monthly_refresh_after_a_reference_change_rebuilds_every_month_it_affe
     assert refresh.result.success
     full = tmp_path / "full" / "detour.duckdb"
     assert materialize(seeds, full).result.success
+    # a mart the run rebuilt whole is checked whole
+    assert all("months" not in text for text in ge_descriptions(refresh).values())
     # no month keeps the old rate: the refresh of one month rebuilt them all, as the full refresh does
     for table in BY_MONTH + WHOLE:
         assert differences(incremental, full, table) == 0, table

@@ -1,7 +1,9 @@
 """Great Expectations suites on the reference tables, the marts and the sanctions hits, run as one
 Dagster multi-asset check (one GE context, one import) with a blocking check per table. GE runs on
 pandas frames of small tables or of audit queries (quality/*.sql) that reduce a big mart to one row
-per month, never on the big flow tables.
+per month, never on the big flow tables. A run over some months checks only those months of the marts kept
+by month (their audit queries give a row per month), unless it rebuilt the mart whole: the other months are as
+the runs that built them left them, and were checked by those.
 An expectation that raised an exception counts as failed. Data Docs are rebuilt on every run and
 made readable offline."""
 
@@ -17,8 +19,10 @@ import polars as pl
 
 from pipeline.assets.enrich import ROUTED_FLOWS
 from pipeline.assets.ingest import ref_key
-from pipeline.assets.marts import mart_assets
+from pipeline.assets.marts import BY_MONTH, mart_assets
 from pipeline.assets.tables import markdown_table
+from pipeline.months import Window, every_month, window
+from pipeline.resources import SeedsFolder
 from pipeline.storage.warehouse import POOL, Warehouse, read_sql, run_id_meta
 from schemas import REFERENCE_SEEDS
 
@@ -43,6 +47,11 @@ class Suite:
             names += [getattr(expectation, name, None) for name in ("column", "column_A", "column_B")]
             names += getattr(expectation, "column_list", None) or []
         return list(dict.fromkeys(name for name in names if name))
+
+    @property
+    def by_month(self) -> bool:
+        """A mart kept by month, whose audit query gives a row per `month`."""
+        return self.table.removeprefix("marts.") in BY_MONTH
 
     @property
     def on_audit_query(self) -> bool:
@@ -176,11 +185,16 @@ class SuiteResult:
     failed: list[tuple[str, str, str]]  # (expectation, column, unexpected count or "exception")
     checked_rows: int  # of the suite's query
     table_rows: int
+    months: str | None = None  # YYYY-MM..YYYY-MM: the months checked, where not every month was
 
     @property
     def rows_text(self) -> str:
         checked = f"; checked on {self.checked_rows:,} rows of its audit query" if self.suite.on_audit_query else ""
-        return f"{self.table_rows:,} rows{checked}"
+        return f"{self.table_rows:,} rows{checked}{self.months_text}"
+
+    @property
+    def months_text(self) -> str:
+        return f", months {self.months} (the months this run rebuilt)" if self.months else ""
 
 
 CHECK_NAME = "great_expectations"
@@ -273,10 +287,18 @@ def make_offline(site: Path) -> None:
 BLOCKING_KEYS = {a.key for a in mart_assets}
 
 
-def run_suites(con, site: Path, run_id: str) -> list[SuiteResult]:
-    """Validate every suite on frames read through `con`; write Data Docs (offline) into `site`,
-    their index naming the run `run_id` that validated."""
+# The tables the run rebuilt whole (settle_window records each full rebuild, and a window widened to every month).
+REBUILT_WHOLE_SQL = "SELECT table_name FROM quality.window_basis WHERE run_id = $run_id"
+
+
+def run_suites(con, site: Path, run_id: str, months: Window | None = None) -> list[SuiteResult]:
+    """Validate every suite on frames read through `con` (a mart kept by month: on `months` only, where given, not
+    every month, and run `run_id` did not rebuild it whole); write Data Docs (offline) into `site`, their index
+    naming the run that validated."""
     import great_expectations as gx
+
+    partial = months is not None and not months.full
+    whole = {table for (table,) in con.execute(REBUILT_WHOLE_SQL, {"run_id": run_id}).fetchall()} if partial else set()
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False}
@@ -296,7 +318,9 @@ def run_suites(con, site: Path, run_id: str) -> list[SuiteResult]:
         definition = ctx.validation_definitions.add(gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite))
         # GE gets the columns its expectations name (a missing one fails its expectation): it fingerprints every
         # frame, and one with list columns (`fx_rate_types`, `measure_ids`) it can only pickle, which took 2.7 s of 9.5 at 10M
-        relation = con.sql(suite.query)
+        scoped = partial and suite.by_month and suite.table not in whole
+        relation = (con.sql(f"SELECT * FROM ({suite.query}) WHERE month >= $window_start AND month < $window_end",
+                            params=months.params) if scoped else con.sql(suite.query))
         present = [f'"{column}"' for column in suite.checked_columns if column in relation.columns]
         frame = (relation.project(", ".join(present)) if present else relation).df()
         validation = definition.run(batch_parameters={"dataframe": frame})
@@ -310,7 +334,8 @@ def run_suites(con, site: Path, run_id: str) -> list[SuiteResult]:
             if not r.success or raised(r.exception_info)
         ]
         table_rows = con.sql(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
-        results.append(SuiteResult(suite, len(validation.results), failed, len(frame), table_rows))
+        results.append(SuiteResult(suite, len(validation.results), failed, len(frame), table_rows,
+                                   f"{months.months[0]}..{months.months[-1]}" if scoped else None))
     ctx.build_data_docs(site_names=["detour"])
     make_offline(site)
     write_index(site, results, run_id)
@@ -327,6 +352,7 @@ def write_index(site: Path, results: list[SuiteResult], run_id: str) -> None:
         suite_page = (site / "expectations").joinpath(*parts[:-1], parts[-1] + ".html")
         status = "passed" if not result.failed else f"failed: {', '.join(f'{t} {c}' for t, c, _ in result.failed)}"
         checked = f"audit query: {result.checked_rows:,} rows" if result.suite.on_audit_query else "the table"
+        checked += result.months_text
         rows.append(
             f'<tr><th scope="row">{html.escape(result.suite.table)}</th>'
             f'<td class="{"text-success" if not result.failed else "text-danger"}">{html.escape(status)}</td>'
@@ -345,7 +371,8 @@ INDEX = """<!doctype html><html lang="en"><head><meta charset="utf-8">{run_meta}
 </head><body><main class="container-fluid px-5 py-4">
 <h1 class="h3">Detour · Great Expectations Data Docs</h1>
 <p class="lead">One suite per reference table and mart, validated on the last build. "Rows" counts the
-table; most marts are checked on an audit query that adds check columns or reduces them to a row per month.
+table; most marts are checked on an audit query that adds check columns or reduces them to a row per month. A run
+over some months checks those months of the marts kept by month, and "checked on" names them.
 Validated by run <code>{run_id}</code>.</p>
 <table class="table table-sm table-hover"><thead class="thead-light"><tr><th>table</th><th>result</th>
 <th class="text-right">expectations met</th><th class="text-right">rows</th><th>checked on</th><th>pages</th></tr></thead>
@@ -372,13 +399,14 @@ BUILD_SNAPSHOT = "build_snapshot"
     pool=POOL,
     can_subset=True,
 )
-def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+def great_expectations_suites(context: dg.AssetCheckExecutionContext, warehouse: Warehouse, seeds: SeedsFolder):
     # Every suite runs (they are small) so the Data Docs stay whole; results go to the selected checks.
     selected = {key.asset_key for key in context.selected_asset_check_keys}
     # Data Docs of the build, beside it; the publish puts them in the published set with the database
     staging = warehouse.docs_staging()
+    months = window(context, every_month(seeds.folder))
     with warehouse.settled() as (con, snapshot):
-        results = run_suites(con, staging, context.run.run_id)
+        results = run_suites(con, staging, context.run.run_id, months)
     warehouse.swap_docs(staging)
     docs = warehouse.published_path.parent / "docs"
     for result in results:
