@@ -24,7 +24,9 @@ def test_synth_writes_deterministic_monthly_files_with_a_few_bad_rows(tmp_path):
 
 def test_the_benchmark_runs_end_to_end_on_50k_rows(tmp_path):
     results = bench.run(50_000, tmp_path / "50000")
-    assert [r["step"][:3] for r in results] == ["(a)", "(b)", "(c)"]
+    assert [r["step"][:3] for r in results] == ["(a)", "(b)", "(c)", "(d)"]
+    # the ratios are against the mean of the two floors, which bracket the refreshes
+    assert abs((results[0]["ratio_to_floor"] + results[3]["ratio_to_floor"]) / 2 - 1) < 1e-9
     assert all(r["seconds"] > 0 and r["peak_mb"] > 0 for r in results)
     assert json.loads((tmp_path / "50000" / "results.json").read_text()) == results
     assert "× floor" in bench.table(results)
