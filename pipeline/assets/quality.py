@@ -189,8 +189,12 @@ class SuiteResult:
 
     @property
     def rows_text(self) -> str:
-        checked = f"; checked on {self.checked_rows:,} rows of its audit query" if self.suite.on_audit_query else ""
+        checked = f"; checked on {self.checked_rows_text} of its audit query" if self.suite.on_audit_query else ""
         return f"{self.table_rows:,} rows{checked}{self.months_text}"
+
+    @property
+    def checked_rows_text(self) -> str:
+        return f"{self.checked_rows:,} row{'' if self.checked_rows == 1 else 's'}"
 
     @property
     def months_text(self) -> str:
@@ -351,7 +355,7 @@ def write_index(site: Path, results: list[SuiteResult], run_id: str) -> None:
         validation = next((site / "validations").joinpath(*parts).rglob("*.html"), None)
         suite_page = (site / "expectations").joinpath(*parts[:-1], parts[-1] + ".html")
         status = "passed" if not result.failed else f"failed: {', '.join(f'{t} {c}' for t, c, _ in result.failed)}"
-        checked = f"audit query: {result.checked_rows:,} rows" if result.suite.on_audit_query else "the table"
+        checked = f"audit query: {result.checked_rows_text}" if result.suite.on_audit_query else "the table"
         checked += result.months_text
         rows.append(
             f'<tr><th scope="row">{html.escape(result.suite.table)}</th>'
