@@ -64,6 +64,11 @@ class Window:
         return months
 
     @property
+    def span(self) -> str:
+        """YYYY-MM..YYYY-MM: its first and last month."""
+        return f"{self.months[0]}..{self.months[-1]}"
+
+    @property
     def params(self) -> dict:
         return {"window_start": self.start, "window_end": self.end}
 
@@ -92,7 +97,7 @@ def window(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, ev
         start = end = None
     if start is None or not (every.start <= start < end <= every.end):
         raise dg.Failure(
-            description=f"run tag {MONTHS_TAG}={tag!r}: the months must lie within {every.months[0]}..{every.months[-1]} "
+            description=f"run tag {MONTHS_TAG}={tag!r}: the months must lie within {every.span} "
             "(DETOUR_FIRST_MONTH to the last month with data)", allow_retries=False)
     return Window(start=start, end=end, full=(start, end) == (every.start, every.end))
 

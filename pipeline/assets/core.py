@@ -171,7 +171,7 @@ def files_of(seeds_dir: Path, win: Window) -> list[Path]:
             raise SeedFileError(f"{path}: name trade-flow files by their month, YYYY-MM*.csv (e.g. 2023-05.csv)")
         if win.full and month not in win.months:
             raise SeedFileError(
-                f"{path}: month {month} is outside the months {win.months[0]}..{win.months[-1]} "
+                f"{path}: month {month} is outside the months {win.span} "
                 "(DETOUR_FIRST_MONTH and DETOUR_LAST_MONTH set them)"
             )
         if month in win.months:
@@ -363,7 +363,7 @@ def trade_flows(context: dg.AssetExecutionContext, warehouse: Warehouse, seeds: 
                 **table_metadata(con, TABLE),
                 "rows_read": rows_read,
                 "files": files,
-                "months": f"{win.months[0]}..{win.months[-1]}",
+                "months": win.span,
             }
         )
         yield contract_check(TRADE_FLOWS, rows_read, kept_aside)

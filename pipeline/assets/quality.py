@@ -339,7 +339,7 @@ def run_suites(con, site: Path, run_id: str, months: Window | None = None) -> li
         ]
         table_rows = con.sql(f"SELECT count(*) FROM {suite.table}").fetchone()[0]
         results.append(SuiteResult(suite, len(validation.results), failed, len(frame), table_rows,
-                                   f"{months.months[0]}..{months.months[-1]}" if scoped else None))
+                                   months.span if scoped else None))
     ctx.build_data_docs(site_names=["detour"])
     make_offline(site)
     write_index(site, results, run_id)

@@ -106,7 +106,7 @@ def settle_window(con: duckdb.DuckDBPyConnection, table: str, win, every_month, 
         why = "the reference seeds changed since it was last rebuilt whole" if recorded else "no full rebuild of it is on record"
         dg.get_dagster_logger().warning(
             f"{table}: {why}: every month is rebuilt, not only "
-            f"{win.months[0]}..{win.months[-1]}, so no month keeps a rate, measure or rule the reference tables no longer hold")
+            f"{win.span}, so no month keeps a rate, measure or rule the reference tables no longer hold")
         win = every_month
     con.execute("DELETE FROM quality.window_basis WHERE table_name = $table", {"table": table})
     con.execute("INSERT INTO quality.window_basis VALUES ($table, $inputs, $run_id, now())",
