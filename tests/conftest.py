@@ -49,7 +49,7 @@ class Build:
 
 def materialize(
     seeds: Path, warehouse: Path, instance: dg.DagsterInstance | None = None, month: str | None = None,
-    selection: list[dg.AssetKey] | None = None, tags: dict[str, str] | None = None,
+    selection: list[dg.AssetKey] | None = None, tags: dict[str, str] | None = None, run_config: dict | None = None,
 ) -> Build:
     """One real Dagster run of every asset (or of `selection`), in process, into `warehouse` (and its
     build file): every month, or only `month` (YYYY-MM) of the tables kept by month."""
@@ -66,6 +66,7 @@ def materialize(
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
         tags={**(month_tags(month, month) if month else {}), **(tags or {})},
+        run_config=run_config,
     )
     return Build(seeds=seeds, warehouse=warehouse, result=result)
 

@@ -1,6 +1,7 @@
 """Runs over some months: refreshing one month after its file changed rewrites that month only and
 gives the same warehouse as a full rebuild; a run writes one materialization per asset, whatever its months."""
 
+import dagster as dg
 import duckdb
 
 from tests.conftest import materialize
@@ -77,8 +78,6 @@ def test_a_monthly_refresh_rewrites_its_month_only_and_equals_a_full_rebuild(see
 
 
 def test_a_full_refresh_that_never_finished_is_neither_built_on_nor_published(seeds, tmp_path, monkeypatch):
-    import dagster as dg
-
     import pipeline.assets.core
     from pipeline.run import failures
 
@@ -146,9 +145,37 @@ def test_a_monthly_refresh_after_a_reference_change_rebuilds_every_month_it_affe
     assert abs(rate - float(next(r for r in revised if (r["currency"], r["date"]) == ("RUB", "2019-03-01"))["usd_per_unit"])) < 1e-12
 
 
-def test_a_run_naming_months_outside_the_data_or_unreadable_fails_naming_its_tag(seeds, tmp_path):
-    import dagster as dg
+def test_a_month_of_the_baseline_years_rebuilds_transshipment_signals_whole(seeds, tmp_path):
+    incremental = tmp_path / "incremental" / "detour.duckdb"
+    assert materialize(seeds, incremental).result.success
+    before = tmp_path / "before.duckdb"
+    before.write_bytes(incremental.read_bytes())
+    header, rows = read_rows(seeds / "trade_flows" / "2020-06.csv")
+    write_rows(seeds / "trade_flows" / "2020-06.csv", header, [{**r, "value": str(float(r["value"]) * 3)} for r in rows])
 
+    assert materialize(seeds, incremental, month="2020-06").result.success
+    full = tmp_path / "full" / "detour.duckdb"
+    assert materialize(seeds, full).result.success
+    assert differences(incremental, full, "marts.transshipment_signals") == 0
+    # 2023's growth is measured against the 2019–2021 baseline, which June 2020 is part of: a run of that month
+    # that rewrote its own year only would have kept 2023's old growth
+    assert differences(before, incremental, "marts.transshipment_signals", "year = 2023") > 0
+
+
+def test_transshipment_signals_measured_against_other_baseline_years_are_rebuilt_whole(seeds, tmp_path):
+    warehouse = tmp_path / "warehouse" / "detour.duckdb"
+    assert materialize(seeds, warehouse).result.success
+    config = {"ops": {"marts__transshipment_signals": {"config": {"baseline_first_year": 2019, "baseline_last_year": 2020}}}}
+    rerun = materialize(seeds, warehouse, month=MONTH, selection=[dg.AssetKey(["marts", "transshipment_signals"])],
+                        run_config=config)
+    assert rerun.result.success
+    with duckdb.connect(str(warehouse.with_name("detour.build.duckdb")), read_only=True) as con:
+        by_baseline = con.execute("SELECT baseline_years, count(DISTINCT year) FROM marts.transshipment_signals GROUP BY ALL").fetchall()
+    # every year was measured again against 2019–2020, not only 2022: no table mixes two baselines
+    assert by_baseline == [("2019–2020", 6)], by_baseline
+
+
+def test_a_run_naming_months_outside_the_data_or_unreadable_fails_naming_its_tag(seeds, tmp_path):
     from pipeline.months import MONTHS_TAG
 
     only_flows = [dg.AssetKey(["core", "trade_flows"])]

@@ -107,7 +107,30 @@ def describe(con, name: str) -> None:
 
 # Marts built month by month are refreshed by the run's months like the flows; the others aggregate across months.
 BY_MONTH = {"channel_mix", "corridor_flows", "sanctioned_exposure"}
-BY_YEAR = {"route_risk"}  # rewritten a whole year at a time: its scores and ranks are within a year
+# Rewritten a whole year at a time: route_risk's scores and ranks are within a year; transshipment_signals' figures
+# are per year, measured against baseline years that stay as they are unless the run rewrites them (rebuild_reason).
+BY_YEAR = {"route_risk", "transshipment_signals"}
+BASELINE_TEXT_SQL = "SELECT $baseline_first_year || '–' || $baseline_last_year"
+TABLE_EXISTS_SQL = ("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                    "AND schema_name || '.' || table_name = $table")
+
+
+def rebuild_reason(con, table: str, years: dict, params: dict) -> str | None:
+    """Why a run over `years` (whole_years) must rebuild a mart measured against baseline years whole, or None
+    when it may leave the other years as they are: it would rewrite a baseline year, or the rows kept were
+    measured against other baseline years than this run's config names."""
+    if "baseline_first_year" not in params:
+        return None
+    first, last = params["baseline_first_year"], params["baseline_last_year"]
+    if years["window_start"].year <= last and years["window_end"].year > first:
+        return f"its months fall in the baseline years {first}–{last}"
+    (text,) = con.execute(BASELINE_TEXT_SQL, params).fetchone()
+    if (con.execute(TABLE_EXISTS_SQL, {"table": table}).fetchone()[0]
+            and con.execute(f"SELECT count(*) FROM {table} WHERE baseline_years <> $text", {"text": text}).fetchone()[0]):
+        return f"its rows were measured against other baseline years than {text}"
+    return None
+
+
 MARTS: dict[str, tuple[str, list[dg.AssetKey]]] = {
     "channel_mix": ("How fast is this trade leaving the dollar?", [ROUTED_FLOWS, ref_key("payment_channels")]),
     "corridor_flows": (
@@ -151,7 +174,11 @@ def build_mart(name: str, question: str, deps: list[dg.AssetKey]) -> dg.AssetsDe
             con.execute("BEGIN TRANSACTION")
             if by_month or by_year:
                 every = every_month(seeds.folder)
-                win = settle_window(con, table, window(context, every), every, context.run_id)
+                win = window(context, every)
+                if not win.full and (why := rebuild_reason(con, table, whole_years(win), params)):
+                    context.log.info(f"{table}: every year is rebuilt, not only those of {win.span}: {why}")
+                    win = every
+                win = settle_window(con, table, win, every, context.run_id)
                 params = {**params, **(whole_years(win) if by_year else win.params)}
             if not (by_month or by_year) or win.full:
                 drop_tables(con, [table])

@@ -8,7 +8,7 @@
 -- flows averages its months of data; an annual flow (CEPII BACI, Eurostat's annual files) is twelve months of
 -- trade, so its monthly average is a twelfth. The two frequencies are never added (frequency is in the grain).
 -- Grain: one row per (data_status, frequency, intermediary_iso3, category_id, chpl_tier, year); DuckLake tables take no keys, so the grain is checked by its Great Expectations suite (unique).
-CREATE OR REPLACE TABLE marts.transshipment_signals (
+CREATE TABLE IF NOT EXISTS marts.transshipment_signals (
     data_status                VARCHAR NOT NULL,
     frequency                  VARCHAR NOT NULL,
     intermediary_iso3          VARCHAR NOT NULL,
@@ -31,6 +31,10 @@ CREATE OR REPLACE TABLE marts.transshipment_signals (
     fx_rate_types              VARCHAR[] NOT NULL,
     value_usd_alt_rate         DECIMAL(18, 2) NOT NULL
 );
+-- A run rewrites the whole years its months fall in (window_start and window_end are their bounds) and leaves the
+-- other years as they are. Only while the baseline years are not among them (marts.py rebuilds whole otherwise):
+-- the rows of the baseline years kept in the table then hold each key's baseline as a full rebuild computes it.
+DELETE FROM marts.transshipment_signals WHERE year >= year($window_start) AND year < year($window_end);
 INSERT INTO marts.transshipment_signals
 WITH targets AS (
     SELECT DISTINCT target_country AS iso3 FROM ref.sanctions_measures
@@ -44,6 +48,7 @@ WITH targets AS (
     FROM core.trade_flows f
     LEFT JOIN ref.chpl c ON c.hs6 = left(f.hs_code_2022, 6)
     LEFT JOIN tiers t ON t.tier = c.tier
+    WHERE f.period >= $window_start AND f.period < $window_end
 ), months AS (  -- months of data in each year, for monthly averages: an annual flow holds twelve
     SELECT data_status, frequency, year, count(DISTINCT period) * CASE WHEN any_value(frequency) = 'annual' THEN 12 ELSE 1 END AS n
     FROM flows GROUP BY ALL
@@ -66,11 +71,15 @@ WITH targets AS (
 ), valued AS (
     SELECT i.*, canonical_usd AS value_usd, canonical_usd::DOUBLE / m.n AS monthly_usd
     FROM inbound i JOIN months m USING (data_status, frequency, year)
-), baseline AS (
+), baseline AS (  -- computed when the run reads the baseline years (a full rebuild), else as the table keeps it
     SELECT data_status, frequency, intermediary_iso3, category, chpl_tier, sum(value_usd)::DOUBLE / sum(m.n) AS baseline_monthly_usd
     FROM valued v JOIN months m USING (data_status, frequency, year)
     WHERE year BETWEEN $baseline_first_year AND $baseline_last_year
     GROUP BY ALL
+    UNION ALL
+    SELECT DISTINCT data_status, frequency, intermediary_iso3, category_id, chpl_tier, baseline_monthly_usd
+    FROM marts.transshipment_signals
+    WHERE year BETWEEN $baseline_first_year AND $baseline_last_year
 )
 SELECT v.data_status, v.frequency, v.intermediary_iso3, v.category, v.chpl_tier, v.chpl_rank, v.year,
        coalesce(j.transshipment_hub, false),
