@@ -2,6 +2,7 @@
 
 import shutil
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -145,6 +146,34 @@ def test_a_flow_id_in_two_files_names_both_places_and_stops_the_publish(seeds, t
     assert not evaluation.passed
     assert f"{may[0]['flow_id']} in trade_flows/2023-05.csv row 2 and trade_flows/2023-06.csv row 5" in evaluation.description
     assert not build.succeeded("published_warehouse")
+
+
+def unique_flow_ids(build) -> dg.AssetCheckEvaluation:
+    (evaluation,) = [e.event_specific_data for e in build.result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                     and e.event_specific_data.check_name == "unique_flow_ids"]
+    return evaluation
+
+
+def test_a_month_run_checks_its_ids_against_other_months_and_every_id_after_a_run_left_duplicates(seeds, tmp_path):
+    warehouse = tmp_path / "detour.duckdb"
+    assert materialize(seeds, warehouse).result.success
+    header, may = read_rows(seeds / "trade_flows" / "2023-05.csv")
+    _, june = read_rows(seeds / "trade_flows" / "2023-06.csv")
+    write_rows(seeds / "trade_flows" / "2023-06.csv", header, [{**june[3], "flow_id": may[0]["flow_id"]}, *june])
+
+    # June's new row repeats a May id: June's run checks June's ids against the other months' and fails
+    june_run = materialize(seeds, warehouse, month="2023-06")
+    assert not unique_flow_ids(june_run).passed and not june_run.succeeded("published_warehouse")
+    assert f"{may[0]['flow_id']} in trade_flows/2023-05.csv row 2 and trade_flows/2023-06.csv row 2" in unique_flow_ids(june_run).description
+    # July's ids are unique, but the build still holds June's duplicate: July's run checks every id, and fails
+    july_run = materialize(seeds, warehouse, month="2023-07")
+    assert not unique_flow_ids(july_run).passed and not july_run.succeeded("published_warehouse")
+    # June mended: its run finds every id unique, so the next month's run checks its own months' ids again
+    write_rows(seeds / "trade_flows" / "2023-06.csv", header, june)
+    assert unique_flow_ids(materialize(seeds, warehouse, month="2023-06")).passed
+    with duckdb.connect(str(warehouse.with_name("detour.build.duckdb")), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM quality.unchecked_flow_ids").fetchone()[0] == 0
+    assert materialize(seeds, warehouse, month="2023-07").result.success
 
 
 FX_FLOWS = [  # flow_id, period, currency, file: the month an annual flow's file is named after

@@ -84,6 +84,17 @@ COMMENT ON COLUMN quality.unfinished_refresh.table_name IS 'Table being rebuilt,
 COMMENT ON COLUMN quality.unfinished_refresh.run_id IS 'Dagster run of the full refresh.';
 COMMENT ON COLUMN quality.unfinished_refresh.started_at IS 'When the full refresh began.';
 
+-- Runs that loaded trade flows whose flow_ids were not yet found unique (their unique_flow_ids check failed, or
+-- they stopped before it): while one is here, a refresh of some months checks every flow_id against every other,
+-- not only its months' against the rest, so duplicates an earlier run left are never published.
+CREATE TABLE IF NOT EXISTS quality.unchecked_flow_ids (
+    run_id     VARCHAR NOT NULL,
+    loaded_at  TIMESTAMPTZ NOT NULL
+);
+COMMENT ON TABLE quality.unchecked_flow_ids IS 'Runs whose loaded trade flows have not yet passed unique_flow_ids: the next refresh of some months checks every flow_id. Empty in every published warehouse (lake mode does not use it: each run checks every flow_id).';
+COMMENT ON COLUMN quality.unchecked_flow_ids.run_id IS 'Dagster run that loaded the flows.';
+COMMENT ON COLUMN quality.unchecked_flow_ids.loaded_at IS 'When it committed them.';
+
 -- What the reference tables were when each table kept by month was last rebuilt whole: a refresh of some months
 -- on top of other reference rows would leave the other months on a rate, measure or rule ref no longer holds,
 -- so such a refresh rebuilds the whole table instead (settle_window in warehouse.py).
