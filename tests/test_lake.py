@@ -227,3 +227,25 @@ def test_a_refresh_killed_mid_way_leaves_the_lake_whole_and_the_next_run_succeed
     done = lake_mode.run()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert lake_mode.published_log() == embedded_log(lake_mode.seeds, tmp_path)
+
+
+def test_a_commit_lost_to_the_catalogs_snapshot_key_is_retried_like_a_conflict():
+    # as CI saw it: four concurrent month runs, two commits off one snapshot took the same next snapshot id
+    lost = duckdb.TransactionException(
+        'TransactionContext Error: Failed to commit: Failed to commit DuckLake transaction.\nFailed to flush changes into '
+        'DuckLake: Failed to execute query "INSERT INTO "detour_build".ducklake_snapshot VALUES (77, NOW(), 77, 78, 70);": '
+        'ERROR:  duplicate key value violates unique constraint "ducklake_snapshot_pkey"\nDETAIL:  Key (snapshot_id)=(77) '
+        'already exists.')
+    assert lake.is_conflict(lost)
+    try:  # as the warehouse resource meets it: the cause of the step's own error
+        raise RuntimeError("reference_tables failed") from lost
+    except RuntimeError as error:
+        assert lake.is_conflict(error)
+    exhausted = duckdb.TransactionException(
+        "TransactionContext Error: Failed to commit: Failed to commit DuckLake transaction.\nExceeded the maximum retry "
+        "count of 10 set by the ducklake_max_retry_count setting.")
+    assert lake.is_conflict(exhausted)
+    # a key the user's own data breaks, or any other failed commit, is not retried
+    assert not lake.is_conflict(duckdb.ConstraintException('Duplicate key "flow_id: F1" violates primary key constraint'))
+    assert not lake.is_conflict(duckdb.TransactionException(
+        "TransactionContext Error: Failed to commit: Failed to commit DuckLake transaction.\nCould not write file: No space left on device"))
