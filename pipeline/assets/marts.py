@@ -110,7 +110,6 @@ BY_MONTH = {"channel_mix", "corridor_flows", "sanctioned_exposure"}
 # Rewritten a whole year at a time: route_risk's scores and ranks are within a year; transshipment_signals' figures
 # are per year, measured against baseline years that stay as they are unless the run rewrites them (rebuild_reason).
 BY_YEAR = {"route_risk", "transshipment_signals"}
-BASELINE_TEXT_SQL = "SELECT $baseline_first_year || '–' || $baseline_last_year"
 TABLE_EXISTS_SQL = ("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
                     "AND schema_name || '.' || table_name = $table")
 
@@ -122,9 +121,9 @@ def rebuild_reason(con, table: str, years: dict, params: dict) -> str | None:
     if "baseline_first_year" not in params:
         return None
     first, last = params["baseline_first_year"], params["baseline_last_year"]
+    text = f"{first}–{last}"  # as the mart's baseline_years column writes it
     if years["window_start"].year <= last and years["window_end"].year > first:
-        return f"its months fall in the baseline years {first}–{last}"
-    (text,) = con.execute(BASELINE_TEXT_SQL, params).fetchone()
+        return f"its months fall in the baseline years {text}"
     if (con.execute(TABLE_EXISTS_SQL, {"table": table}).fetchone()[0]
             and con.execute(f"SELECT count(*) FROM {table} WHERE baseline_years <> $text", {"text": text}).fetchone()[0]):
         return f"its rows were measured against other baseline years than {text}"
